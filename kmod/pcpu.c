@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pcpu.c - per-CPU caches of free blocks.
+ *
+ * Each CPU keeps up to pcpu_cache_blocks recently freed blocks, oldest
+ * first. ALLOC and FREE on a CPU take only that CPU's lock, which is
+ * uncontended but for the rare drain from another CPU, so the common case
+ * touches no cache line shared between CPUs. A miss on ALLOC goes to the
+ * reserve; a full cache on FREE spills its older half to the reserve.
+ *
+ * Fairness: while anyone waits (pool->nr_waiters), both paths step aside
+ * so that newcomers queue behind the waiters. They read nr_waiters under
+ * their CPU lock; a waiter raises it under pool->lock before draining
+ * every cache under its lock, so a fast path either ran before that drain
+ * (and the drain sees its result) or sees the waiter.
+ */
+#include <linux/percpu.h>
+#include <linux/slab.h>
+
+#include "compat.h"
+#include "respool.h"
+#include "trace.h"
+
+int respool_pcpu_init(struct respool_pool *pool)
+{
+	int cpu;
+
+	pool->cpu = alloc_percpu(struct respool_cpu);
+	if (!pool->cpu)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		spin_lock_init(&per_cpu_ptr(pool->cpu, cpu)->lock);
+	return 0;
+}
+
+void respool_pcpu_exit(struct respool_pool *pool)
+{
+	free_percpu(pool->cpu);
+}
+
+/* Free bytes one CPU's cache may hold: its share of reserve_max. */
+static u64 respool_pcpu_budget(struct respool_pool *pool)
+{
+	u64 max = min(READ_ONCE(pool->cfg.reserve_max),
+		      READ_ONCE(pool->cfg.capacity));
+
+	return div_u64(max, num_possible_cpus());
+}
+
+static void respool_pcpu_remove(struct respool_cpu *c, unsigned int i)
+{
+	c->bytes -= c->blocks[i]->size;
+	c->nr--;
+	memmove(&c->blocks[i], &c->blocks[i + 1],
+		(c->nr - i) * sizeof(c->blocks[0]));
+}
+
+/**
+ * respool_pcpu_get() - take the best fitting block from this CPU's cache
+ * @pool:	the pool
+ * @need:	page-aligned bytes
+ * @rejected:	set when a larger block was skipped by the threshold rule
+ *
+ * Context: process context; takes this CPU's cache lock.
+ * Return: the smallest fitting block, or NULL on a miss or while anyone
+ * waits.
+ */
+struct respool_block *respool_pcpu_get(struct respool_pool *pool, u64 need,
+				       bool *rejected)
+{
+	u32 threshold = READ_ONCE(pool->cfg.threshold);
+	struct respool_block *b = NULL;
+	struct respool_cpu *c;
+	unsigned int i, best = 0;
+
+	c = raw_cpu_ptr(pool->cpu);
+	spin_lock(&c->lock);
+	/* Paired with the drain in respool_wait_for_room(); see the top. */
+	if (READ_ONCE(pool->nr_waiters))
+		goto out;
+	for (i = 0; i < c->nr; i++) {
+		struct respool_block *cand = c->blocks[i];
+
+		if (cand->size < need || (b && cand->size >= b->size))
+			continue;
+		if (!respool_block_fits(cand, need, threshold)) {
+			*rejected = true;
+			continue;
+		}
+		b = cand;
+		best = i;
+		if (cand->size == need)
+			break;
+	}
+	if (b)
+		respool_pcpu_remove(c, best);
+out:
+	spin_unlock(&c->lock);
+	return b;
+}
+
+/**
+ * respool_pcpu_put() - keep a freed block in this CPU's cache
+ * @pool:	the pool
+ * @b:		a block nobody holds
+ *
+ * When the cache is full, its older half moves to the reserve.
+ *
+ * Context: process context; takes this CPU's cache lock, then maybe
+ * pool->lock (never both at once).
+ * Return: false if the block was not taken (caches off, over budget, or
+ * someone waits): the caller frees it through the reserve.
+ */
+bool respool_pcpu_put(struct respool_pool *pool, struct respool_block *b)
+{
+	unsigned int max = READ_ONCE(pool->cfg.pcpu_cache_blocks);
+	struct respool_block *spill[RESPOOL_PCPU_CACHE_MAX];
+	u64 budget = respool_pcpu_budget(pool);
+	unsigned int i, keep, nr_spill = 0;
+	LIST_HEAD(released);
+	struct respool_cpu *c;
+
+	if (!max || b->size > budget)
+		return false;
+
+	c = raw_cpu_ptr(pool->cpu);
+	spin_lock(&c->lock);
+	if (READ_ONCE(pool->nr_waiters)) {
+		spin_unlock(&c->lock);
+		return false;
+	}
+	/* A full cache spills its older half at once, to batch pool->lock. */
+	keep = c->nr >= max ? max / 2 : c->nr;
+	while (c->nr && (c->nr > keep || c->bytes + b->size > budget)) {
+		spill[nr_spill++] = c->blocks[0];
+		respool_pcpu_remove(c, 0);
+	}
+	c->blocks[c->nr++] = b;
+	c->bytes += b->size;
+	spin_unlock(&c->lock);
+
+	if (!nr_spill)
+		return true;
+
+	spin_lock(&pool->lock);
+	for (i = 0; i < nr_spill; i++)
+		respool_reserve_insert(pool, spill[i]);
+	respool_reserve_trim_locked(pool, &released);
+	/* A waiter may have queued since we looked: let it have them. */
+	respool_wait_kick_locked(pool, &released);
+	spin_unlock(&pool->lock);
+	respool_release_list(pool, &released);
+	return true;
+}
+
+/**
+ * respool_pcpu_drain_locked() - move cached blocks to the reserve
+ * @pool:	the pool, pool->lock held
+ * @older_than_ns: only blocks freed before this time; U64_MAX for all
+ */
+void respool_pcpu_drain_locked(struct respool_pool *pool, u64 older_than_ns)
+{
+	int cpu;
+
+	lockdep_assert_held(&pool->lock);
+	for_each_possible_cpu(cpu) {
+		struct respool_cpu *c = per_cpu_ptr(pool->cpu, cpu);
+		unsigned int i = 0;
+
+		if (!READ_ONCE(c->nr))
+			continue;
+		spin_lock(&c->lock);
+		while (i < c->nr) {
+			struct respool_block *b = c->blocks[i];
+
+			if (b->freed_ns >= older_than_ns) {
+				i++;
+				continue;
+			}
+			respool_pcpu_remove(c, i);
+			respool_reserve_insert(pool, b);
+		}
+		spin_unlock(&c->lock);
+	}
+}
+
+/**
+ * respool_pcpu_find_fit_locked() - is a fitting block in any CPU's cache?
+ * @pool:	the pool, pool->lock held
+ * @need:	page-aligned bytes
+ */
+bool respool_pcpu_find_fit_locked(struct respool_pool *pool, u64 need)
+{
+	u32 threshold = pool->cfg.threshold;
+	bool found = false;
+	int cpu;
+
+	lockdep_assert_held(&pool->lock);
+	for_each_possible_cpu(cpu) {
+		struct respool_cpu *c = per_cpu_ptr(pool->cpu, cpu);
+		unsigned int i;
+
+		spin_lock(&c->lock);
+		for (i = 0; i < c->nr && !found; i++)
+			found = respool_block_fits(c->blocks[i], need, threshold);
+		spin_unlock(&c->lock);
+		if (found)
+			break;
+	}
+	return found;
+}
+
+/**
+ * respool_pcpu_bytes() - free bytes and blocks in all per-CPU caches
+ * @pool:	the pool
+ * @nr:		out: blocks
+ *
+ * Without the CPU locks the sum is approximate while blocks move; callers
+ * that need it exact hold pool->lock and accept the cache-local moves
+ * (see respool_pool_stats()).
+ */
+u64 respool_pcpu_bytes(struct respool_pool *pool, unsigned int *nr)
+{
+	unsigned int blocks = 0;
+	u64 bytes = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct respool_cpu *c = per_cpu_ptr(pool->cpu, cpu);
+
+		bytes += READ_ONCE(c->bytes);
+		blocks += READ_ONCE(c->nr);
+	}
+	if (nr)
+		*nr = blocks;
+	return bytes;
+}
+
+/**
+ * respool_pcpu_sum_stats() - add up every CPU's counters
+ * @pool:	the pool
+ * @sum:	out
+ */
+void respool_pcpu_sum_stats(struct respool_pool *pool,
+			    struct respool_cpu_stats *sum)
+{
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const struct respool_cpu_stats *s =
+			&per_cpu_ptr(pool->cpu, cpu)->stats;
+
+		sum->allocs += READ_ONCE(s->allocs);
+		sum->frees += READ_ONCE(s->frees);
+		sum->pcpu_hits += READ_ONCE(s->pcpu_hits);
+		sum->reserve_hits += READ_ONCE(s->reserve_hits);
+		sum->fresh_allocs += READ_ONCE(s->fresh_allocs);
+		sum->threshold_rejects += READ_ONCE(s->threshold_rejects);
+		sum->evictions += READ_ONCE(s->evictions);
+		sum->evicted_bytes += READ_ONCE(s->evicted_bytes);
+		sum->zeroed_bytes += READ_ONCE(s->zeroed_bytes);
+		sum->requested_bytes += READ_ONCE(s->requested_bytes);
+	}
+}

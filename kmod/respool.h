@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * respool: a bounded, fair, observable pool of memory blocks.
+ *
+ * Clients (open files of /dev/respool) take blocks of whole pages from the
+ * pool and map them. Freed blocks stay in a per-CPU cache or the global
+ * reserve so the next request of a similar size reuses them (threshold
+ * rule), instead of going to the page allocator.
+ *
+ * Invariants:
+ * 1) The pool never owns more than cfg.capacity bytes: @total_bytes counts
+ *    every byte it owns (in use, in the reserve, in per-CPU caches, being
+ *    allocated) and only grows under @lock after a capacity check.
+ *    Lowering capacity is the one exception; nothing grows until use falls
+ *    below it again.
+ * 2) A block is reachable from exactly one place: a client's handle table
+ *    and its mappings (in use), one per-CPU cache, the reserve, or a
+ *    waiter it was handed to.
+ * 3) A block returns to the pool only when its handle is gone and its
+ *    last mapping is gone (@refs reaches zero); nobody else ever sees a
+ *    still-mapped block.
+ * 4) While any request waits, nothing is served ahead of it (wait.c).
+ *
+ * Lock order: pool->lock, then respool_cpu.lock (any CPU's).
+ * The client lock (xa_lock of client->handles) is never held together
+ * with either.
+ */
+#ifndef _RESPOOL_H
+#define _RESPOOL_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
+#include <linux/refcount.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <linux/completion.h>
+#include <linux/respool.h>
+
+#define RESPOOL_PCPU_CACHE_MAX	64
+
+/*
+ * mmap offsets: the handle in the high bits, the page within the block in
+ * the low bits. Handles are below 2^31, so offsets fit in a positive loff_t.
+ */
+#define RESPOOL_OFFSET_SHIFT	32
+#define RESPOOL_PGOFF_SHIFT	(RESPOOL_OFFSET_SHIFT - PAGE_SHIFT)
+#define RESPOOL_BLOCK_MAX	(PAGE_SIZE << RESPOOL_MAX_ORDER)
+
+/**
+ * struct respool_config - the pool's settings
+ * @capacity:		bytes the pool may own
+ * @max_block_size:	largest block, bytes (page multiple)
+ * @reserve_max:	free bytes kept at most (effective: min with capacity)
+ * @client_quota:	bytes one open file may hold, 0 = no limit
+ * @threshold:		reuse threshold, percent
+ * @pcpu_cache_blocks:	entries of each per-CPU cache, 0 = no caches
+ * @idle_trim_ms:	release free blocks idle this long, 0 = never
+ *
+ * Written under pool->lock (and pool->config_lock); read with READ_ONCE()
+ * on the paths that do not take pool->lock.
+ */
+struct respool_config {
+	u64 capacity;
+	u64 max_block_size;
+	u64 reserve_max;
+	u64 client_quota;
+	u32 threshold;
+	u32 pcpu_cache_blocks;
+	u32 idle_trim_ms;
+};
+
+/**
+ * struct respool_block - one block of whole pages
+ * @vaddr:	kernel address of the data (alloc_pages_exact(): split, each
+ *		page refcounted, so it can be mapped page by page)
+ * @size:	bytes, a multiple of PAGE_SIZE
+ * @refs:	while in use: one for the handle plus one per mapping
+ * @nr_maps:	live mappings (for RESPOOL_IOC_INFO and client-get)
+ * @last_client: id of the client it was last handed to; a hand-out to
+ *		another client zeroes it first
+ * @freed_ns:	when it last became free; the age for eviction and trim
+ * @handle:	while in use: the handle in the owner's table
+ * @requested:	while in use: the bytes the client asked for
+ * @client:	while in use: the owner
+ * @ever_mapped: set at the first mmap; such a block is checked for
+ *		foreign page references before it is reused
+ * @zeroed:	it was cleared at its last hand-out
+ * @size_node:	in the reserve: node of pool->by_size
+ * @age_node:	in the reserve: node of pool->by_age
+ * @link:	on a private list while being released or handed over
+ *
+ * In use, a block belongs to its client; free, it belongs to the cache or
+ * reserve holding it and is guarded by that one's lock.
+ */
+struct respool_block {
+	void *vaddr;
+	u64 size;
+	refcount_t refs;
+	atomic_t nr_maps;
+	u64 last_client;
+	u64 freed_ns;
+	u32 handle;
+	u64 requested;
+	struct respool_client *client;
+	bool ever_mapped;
+	bool zeroed;
+	struct rb_node size_node;
+	struct rb_node age_node;
+	struct list_head link;
+};
+
+/**
+ * struct respool_cpu_stats - counters kept per CPU, summed when read
+ *
+ * Each is only ever added to with this_cpu_add(); readers sum over CPUs
+ * and subtract the snapshot taken at the last reset.
+ * @allocs: successful allocations
+ * @frees: blocks returned
+ * @pcpu_hits: allocations served by a per-CPU cache
+ * @reserve_hits: allocations served by the reserve
+ * @fresh_allocs: allocations served by the page allocator
+ * @threshold_rejects: requests that skipped a free block by threshold
+ * @evictions: free blocks released to make room
+ * @evicted_bytes: their bytes
+ * @zeroed_bytes: bytes cleared at hand-out
+ * @requested_bytes: sum of live requests (a gauge: not reset)
+ */
+struct respool_cpu_stats {
+	u64 allocs;
+	u64 frees;
+	u64 pcpu_hits;
+	u64 reserve_hits;
+	u64 fresh_allocs;
+	u64 threshold_rejects;
+	u64 evictions;
+	u64 evicted_bytes;
+	u64 zeroed_bytes;
+	s64 requested_bytes;
+};
+
+/**
+ * struct respool_cpu - a CPU's cache of free blocks
+ * @lock:	protects @nr, @bytes and @blocks; taken by the local CPU in
+ *		the common case, by others only to drain
+ * @nr:		blocks in the cache
+ * @bytes:	their bytes (READ_ONCE() for approximate sums)
+ * @blocks:	the blocks, oldest first
+ * @stats:	this CPU's counters
+ *
+ * The point of the cache is that the common ALLOC and FREE touch only
+ * memory local to their CPU and take no lock shared between CPUs.
+ */
+struct respool_cpu {
+	spinlock_t lock;
+	unsigned int nr;
+	u64 bytes;
+	struct respool_block *blocks[RESPOOL_PCPU_CACHE_MAX];
+	struct respool_cpu_stats stats;
+};
+
+/**
+ * struct respool_client - one open file of /dev/respool
+ * @pool:	the pool
+ * @id:		unique for the module's lifetime; never reused
+ * @pid:	tgid of the opener
+ * @comm:	command name of the opener
+ * @handles:	handle -> in-use block; its xa_lock also guards the byte
+ *		counts below
+ * @next_handle: cursor of xa_alloc_cyclic(), so freed handles are not
+ *		reused soon
+ * @held_bytes:	block bytes behind live handles
+ * @charged_bytes: page-aligned bytes of live requests and of ALLOCs in
+ *		progress; client_quota bounds it
+ * @requested_bytes: bytes asked for by live handles
+ * @blocked_size: bytes of the last ALLOC that failed with EAGAIN (poll)
+ * @waiting_since: ktime of the wait in progress, 0 if none (READ_ONCE)
+ * @node:	in pool->clients, under pool->clients_lock
+ */
+struct respool_client {
+	struct respool_pool *pool;
+	u64 id;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+	struct xarray handles;
+	u32 next_handle;
+	u64 held_bytes;
+	u64 charged_bytes;
+	u64 requested_bytes;
+	u64 blocked_size;
+	u64 waiting_since;
+	struct list_head node;
+};
+
+/**
+ * struct respool_waiter - an ALLOC waiting for room
+ * @node:	in pool->waiters, FIFO; under pool->lock
+ * @client:	who waits
+ * @need:	bytes needed (page aligned)
+ * @files:	file table of the waiting task (see ->flush)
+ * @block:	the block handed over, or NULL when @need bytes of capacity
+ *		were charged for a fresh block instead
+ * @src:	where @block (or the room) came from
+ * @served:	@block or the room was handed over; set under pool->lock,
+ *		before @done completes
+ * @aborted:	the file was closed while waiting; set under pool->lock
+ * @done:	completed when @served or @aborted is set
+ * @since:	ktime when the wait began
+ *
+ * Allocated from pool->waiter_cache by the waiting task, which alone
+ * frees it, after taking pool->lock once more: whoever completes @done
+ * does so under pool->lock and never touches the waiter afterwards.
+ */
+struct respool_waiter {
+	struct list_head node;
+	struct respool_client *client;
+	u64 need;
+	struct files_struct *files;
+	struct respool_block *block;
+	int src;
+	bool served;
+	bool aborted;
+	struct completion done;
+	u64 since;
+};
+
+/**
+ * struct respool_pool - the pool
+ * @lock:		protects the fields marked [L], the reserve trees and
+ *			the waiter queue
+ * @cfg:		settings [L]; READ_ONCE() where @lock is not held
+ * @config_lock:	serialises config changes, prefill and drain, which
+ *			sleep
+ * @total_bytes:	every byte the pool owns [L]
+ * @total_blocks:	every block the pool owns [L]
+ * @reserve_bytes:	bytes in the reserve [L]
+ * @reserve_blocks:	blocks in the reserve [L]
+ * @by_size:		the reserve, ordered by (size, age) for best fit [L]
+ * @by_age:		the reserve, oldest first, for eviction and trim [L]
+ * @waiters:		the FIFO of waiting ALLOCs [L]
+ * @nr_waiters:		length of @waiters [L]; the fast paths read it
+ *			under their CPU lock (see pcpu.c)
+ * @recovered_pending:	the queue emptied; a "recovered" notification is
+ *			owed [L]
+ * @peak_in_use:	highest in-use bytes seen [L]
+ * @waits:		ALLOCs that waited [L]
+ * @wait_timeouts:	waits ended by timeout [L]
+ * @wait_interrupts:	waits ended by a signal or close [L]
+ * @handoffs:		blocks handed directly to a waiter [L]
+ * @max_wait_ns:	longest wait [L]
+ * @wait_hist:		log2 histogram of wait ns [L]
+ * @shrinker_released:	bytes released by the shrinker [L]
+ * @idle_trimmed:	bytes released by idle trim [L]
+ * @reset_base:		per-CPU counter sums at the last reset [L]
+ * @last_reset_ns:	when the counters were last reset [L]
+ * @cpu:		per-CPU caches and counters
+ * @block_cache:	slab of struct respool_block
+ * @client_cache:	slab of struct respool_client
+ * @waiter_cache:	slab of struct respool_waiter
+ * @trim_work:		deferred release of idle free blocks
+ * @shrinker:		releases free blocks under memory pressure
+ * @poll_wq:		woken when room may have appeared (poll)
+ * @clients_lock:	protects @clients, @nr_clients and @next_client_id
+ * @clients:		every open client
+ * @nr_clients:		length of @clients
+ * @next_client_id:	id of the next client
+ * @notify:		hook for events (netlink), may be NULL
+ */
+struct respool_pool {
+	spinlock_t lock;
+	struct respool_config cfg;
+	struct mutex config_lock;
+	u64 total_bytes;
+	u64 total_blocks;
+	u64 reserve_bytes;
+	u64 reserve_blocks;
+	struct rb_root_cached by_size;
+	struct rb_root_cached by_age;
+	struct list_head waiters;
+	unsigned int nr_waiters;
+	bool recovered_pending;
+	u64 peak_in_use;
+	u64 waits;
+	u64 wait_timeouts;
+	u64 wait_interrupts;
+	u64 handoffs;
+	u64 max_wait_ns;
+	u64 wait_hist[RESPOOL_WAIT_HIST_BUCKETS];
+	u64 shrinker_released;
+	u64 idle_trimmed;
+	struct respool_cpu_stats reset_base;
+	u64 last_reset_ns;
+	struct respool_cpu __percpu *cpu;
+	struct kmem_cache *block_cache;
+	struct kmem_cache *client_cache;
+	struct kmem_cache *waiter_cache;
+	struct delayed_work trim_work;
+	struct shrinker *shrinker;
+	wait_queue_head_t poll_wq;
+	struct mutex clients_lock;
+	struct list_head clients;
+	unsigned int nr_clients;
+	u64 next_client_id;
+	void (*notify)(struct respool_pool *pool, int event, u64 value);
+};
+
+/* Events passed to pool->notify. */
+enum respool_event {
+	RESPOOL_EVENT_EXHAUSTED,
+	RESPOOL_EVENT_RECOVERED,
+	RESPOOL_EVENT_PRESSURE,
+	RESPOOL_EVENT_CONFIG,
+};
+
+/* Where an allocation was served from (tracepoints). */
+enum respool_source {
+	RESPOOL_SRC_PCPU,
+	RESPOOL_SRC_RESERVE,
+	RESPOOL_SRC_FRESH,
+	RESPOOL_SRC_HANDOFF,
+};
+
+/* Why free blocks were released (tracepoints). */
+enum respool_release_reason {
+	RESPOOL_RELEASE_EVICT,
+	RESPOOL_RELEASE_RESERVE_MAX,
+	RESPOOL_RELEASE_IDLE,
+	RESPOOL_RELEASE_SHRINK,
+	RESPOOL_RELEASE_DRAIN,
+	RESPOOL_RELEASE_CAPACITY,
+	RESPOOL_RELEASE_PINNED,
+};
+
+/* main.c */
+extern struct respool_pool *respool_pool;
+
+/* pool.c */
+struct respool_pool *respool_pool_create(const struct respool_config *cfg);
+void respool_pool_destroy(struct respool_pool *pool);
+int respool_config_check(const struct respool_config *cfg, const char **bad);
+int respool_pool_set_config(struct respool_pool *pool,
+			    const struct respool_config *cfg);
+void respool_pool_get_config(struct respool_pool *pool,
+			     struct respool_config *cfg);
+struct respool_block *respool_pool_alloc(struct respool_pool *pool,
+					 struct respool_client *client,
+					 u64 size, u32 flags, u32 timeout_ms);
+void respool_pool_free(struct respool_pool *pool, struct respool_block *b);
+void respool_pool_stats(struct respool_pool *pool, struct respool_stats *st);
+void respool_pool_reset_stats(struct respool_pool *pool);
+int respool_pool_prefill(struct respool_pool *pool, u64 size, u32 count);
+u64 respool_pool_drain(struct respool_pool *pool);
+bool respool_pool_would_wait(struct respool_pool *pool, u64 size);
+void respool_pool_notify(struct respool_pool *pool, int event, u64 value);
+struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
+					  bool *fresh, bool *rejected,
+					  struct list_head *released);
+void respool_put_free_locked(struct respool_pool *pool,
+			     struct respool_block *b,
+			     struct list_head *released);
+void respool_uncharge_locked(struct respool_pool *pool, u64 bytes);
+void respool_reserve_insert(struct respool_pool *pool,
+			    struct respool_block *b);
+struct respool_block *respool_reserve_take(struct respool_pool *pool,
+					   u64 need, bool *rejected);
+void respool_reserve_trim_locked(struct respool_pool *pool,
+				 struct list_head *released);
+void respool_release_list(struct respool_pool *pool, struct list_head *list);
+void respool_wait_account_locked(struct respool_pool *pool, u64 ns);
+
+/* pcpu.c */
+int respool_pcpu_init(struct respool_pool *pool);
+void respool_pcpu_exit(struct respool_pool *pool);
+struct respool_block *respool_pcpu_get(struct respool_pool *pool, u64 need,
+				       bool *rejected);
+bool respool_pcpu_put(struct respool_pool *pool, struct respool_block *b);
+void respool_pcpu_drain_locked(struct respool_pool *pool, u64 older_than_ns);
+bool respool_pcpu_find_fit_locked(struct respool_pool *pool, u64 need);
+u64 respool_pcpu_bytes(struct respool_pool *pool, unsigned int *nr);
+void respool_pcpu_sum_stats(struct respool_pool *pool,
+			    struct respool_cpu_stats *sum);
+
+/* block.c */
+struct respool_block *respool_block_new(struct respool_pool *pool, u64 size);
+void respool_block_destroy(struct respool_pool *pool, struct respool_block *b);
+bool respool_block_fits(const struct respool_block *b, u64 need,
+			u32 threshold);
+bool respool_block_exclusive(const struct respool_block *b);
+void respool_block_prepare(struct respool_pool *pool, struct respool_block *b,
+			   struct respool_client *client);
+
+/* wait.c */
+struct respool_block *respool_wait_for_room(struct respool_pool *pool,
+					    struct respool_client *client,
+					    u64 need, u32 flags,
+					    u32 timeout_ms,
+					    enum respool_source *src);
+bool respool_wait_handoff_locked(struct respool_pool *pool,
+				 struct respool_block *b,
+				 struct list_head *released);
+void respool_wait_kick_locked(struct respool_pool *pool,
+			      struct list_head *released);
+void respool_wait_abort_client(struct respool_pool *pool,
+			       struct respool_client *client,
+			       struct file *file);
+
+/* cdev.c */
+int respool_cdev_init(umode_t mode);
+void respool_cdev_exit(void);
+void respool_block_put(struct respool_block *b);
+
+/* mmap.c */
+int respool_mmap(struct file *file, struct vm_area_struct *vma);
+
+#endif /* _RESPOOL_H */

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * respool_util.h - small helpers shared by the respool selftests.
+ *
+ * Tests reconfigure the pool by reloading the module with parameters
+ * (rp_reload()), so each fixture starts from a known, empty pool. The
+ * module under test is named by $RESPOOL_KO, which tools/vm/run exports.
+ */
+#ifndef _RESPOOL_UTIL_H
+#define _RESPOOL_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/respool.h>
+
+#define RP_DEV		"/dev/respool"
+#define RP_PAGE		((uint64_t)sysconf(_SC_PAGESIZE))
+#define RP_KiB		1024ULL
+#define RP_MiB		(1024ULL * 1024)
+
+static inline int rp_open(void)
+{
+	return open(RP_DEV, O_RDWR | O_CLOEXEC);
+}
+
+/* Returns 0 or -errno; fills *out (may be NULL) on success. */
+static inline int rp_alloc(int fd, uint64_t size, uint32_t flags,
+			   uint32_t timeout_ms, struct respool_alloc *out)
+{
+	struct respool_alloc a = {
+		.size = size, .flags = flags, .timeout_ms = timeout_ms,
+	};
+
+	if (ioctl(fd, RESPOOL_IOC_ALLOC, &a))
+		return -errno;
+	if (out)
+		*out = a;
+	return 0;
+}
+
+static inline int rp_free(int fd, uint64_t handle)
+{
+	struct respool_free f = { .handle = handle };
+
+	return ioctl(fd, RESPOOL_IOC_FREE, &f) ? -errno : 0;
+}
+
+static inline int rp_info(int fd, uint64_t handle, struct respool_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->handle = handle;
+	return ioctl(fd, RESPOOL_IOC_INFO, info) ? -errno : 0;
+}
+
+/* Stats through @fd, or through a file of its own when fd < 0. */
+static inline int rp_stats(int fd, struct respool_stats *st)
+{
+	int own = -1, ret;
+
+	if (fd < 0) {
+		own = fd = rp_open();
+		if (fd < 0)
+			return -errno;
+	}
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	ret = ioctl(fd, RESPOOL_IOC_STATS, st) ? -errno : 0;
+	if (own >= 0) {
+		close(own);
+		/* Our own file counted as a client. */
+		st->clients--;
+	}
+	return ret;
+}
+
+/* Map a whole block; MAP_FAILED on error. */
+static inline void *rp_map(int fd, const struct respool_alloc *a)
+{
+	return mmap(NULL, a->block_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    fd, a->offset);
+}
+
+static inline const char *rp_ko(void)
+{
+	return getenv("RESPOOL_KO");
+}
+
+static inline int rp_unload(void)
+{
+	int i;
+
+	/* A file closed by an exiting child may take a moment to release. */
+	for (i = 0; i < 200; i++) {
+		if (!syscall(__NR_delete_module, "respool", O_NONBLOCK))
+			return 0;
+		if (errno == ENOENT)
+			return 0;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EBUSY)
+			return -errno;
+		usleep(10000);
+	}
+	return -errno;
+}
+
+/* Load $RESPOOL_KO with @params; returns 0 or -errno of finit_module. */
+static inline int rp_load(const char *params)
+{
+	const char *ko = rp_ko();
+	int fd, ret;
+
+	if (!ko)
+		return -ENOENT;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(__NR_finit_module, fd, params ? params : "", 0);
+	ret = ret ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* Unload and load again with @params: a fresh, empty pool. */
+static inline int rp_reload(const char *params)
+{
+	int ret = rp_unload();
+
+	return ret ? ret : rp_load(params);
+}
+
+/* Why the tests cannot run here, or NULL. */
+static inline const char *rp_skip_reason(void)
+{
+	if (geteuid())
+		return "needs root (runs in the test VM: tools/vm/run)";
+	if (!rp_ko())
+		return "RESPOOL_KO is not set (run through tools/vm/run)";
+	if (access(RP_DEV, F_OK) && rp_load(NULL))
+		return "the respool module cannot be loaded";
+	return NULL;
+}
+
+static inline uint64_t rp_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Wait until the pool has @n waiters (at most ~10 s); returns the count. */
+static inline uint64_t rp_wait_for_waiters(uint64_t n)
+{
+	struct respool_stats st;
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		if (!rp_stats(-1, &st) && st.waiters >= n)
+			return st.waiters;
+		usleep(5000);
+	}
+	return rp_stats(-1, &st) ? 0 : st.waiters;
+}
+
+/* Fill a mapping with a pattern derived from @seed / check it. */
+static inline void rp_fill(void *p, uint64_t len, uint64_t seed)
+{
+	uint64_t *w = p, i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = seed ^ (i * 0x9e3779b97f4a7c15ULL);
+}
+
+static inline int rp_check(const void *p, uint64_t len, uint64_t seed)
+{
+	const uint64_t *w = p;
+	uint64_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i] != (seed ^ (i * 0x9e3779b97f4a7c15ULL)))
+			return 0;
+	return 1;
+}
+
+static inline int rp_all_zero(const void *p, uint64_t len)
+{
+	const uint64_t *w = p;
+	uint64_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i])
+			return 0;
+	return 1;
+}
+
+#endif /* _RESPOOL_UTIL_H */

@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build kmod/ against one of the test kernels, out of tree:
+#   tools/build-module.sh TAG [make args...]     (TAG: 6.1 or 6.12)
+#
+# Kbuild writes its objects next to the sources, so each kernel gets its
+# own shadow directory of symlinks, .cache/build/TAG/kmod, and the two
+# builds never see each other's objects. The module ends up at
+# .cache/build/TAG/kmod/respool.ko, where tools/vm/run looks for it.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${RESPOOL_CACHE:-$REPO/.cache}
+tag=${1:?usage: build-module.sh TAG [make args]}
+shift
+
+"$REPO/tools/kernels.sh" fetch "$tag" >&2
+kdir=$("$REPO/tools/kernels.sh" kdir "$tag")
+out=$CACHE/build/$tag
+
+mkdir -p "$out/kmod"
+ln -sfn "$REPO/uapi" "$out/uapi"
+# Mirror the sources; drop links to files that are gone.
+find "$out/kmod" -maxdepth 1 -type l ! -exec test -e {} \; -delete
+for f in "$REPO"/kmod/*.[ch] "$REPO"/kmod/Kbuild; do
+	ln -sfn "$f" "$out/kmod/$(basename "$f")"
+done
+
+exec make -C "$kdir" M="$out/kmod" "$@" modules

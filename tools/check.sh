@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the selftest suite in the test VM on each kernel and add up the
+# results:  tools/check.sh [KERNEL...]   (default: 6.1 6.12)
+#
+# Counts come from the kselftest harness's "# Totals:" lines; a test
+# program that dies before printing them, or a VM that fails (oops, WARN,
+# timeout), counts as one failure. The last line is
+#   N passed, N failed[, N skipped]
+set -u
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO" || exit 1
+kernels=${*:-6.1 6.12}
+logdir=$REPO/.cache/results
+mkdir -p "$logdir"
+
+all_pass=0 all_fail=0 all_skip=0 summary=()
+for k in $kernels; do
+	log=$logdir/selftests-$k.log
+	echo "=== selftests on $k ==="
+	start=$(date +%s)
+	RESPOOL_VM_LOG=$logdir/dmesg-$k.log \
+		tools/vm/run --kernel "$k" --timeout 1500 -- \
+		selftests/respool/run_tests.sh 2>&1 | tee "$log"
+	vm_rc=${PIPESTATUS[0]}
+	secs=$(( $(date +%s) - start ))
+
+	# "# # Totals: pass:3 fail:0 xfail:0 xpass:0 skip:1 error:0"
+	read -r pass fail skip < <(awk '
+		/Totals: pass:/ {
+			for (i = 1; i <= NF; i++) {
+				split($i, kv, ":")
+				if (kv[1] == "pass") p += kv[2]
+				if (kv[1] == "fail" || kv[1] == "error") f += kv[2]
+				if (kv[1] == "skip") s += kv[2]
+			}
+			totals++
+		}
+		/^not ok [0-9]+ selftests: respool:/ { prog_fail++ }
+		END { print p + 0, f + 0, s + 0 }' "$log")
+	# A program that failed without its own failing totals (crash,
+	# timeout) still counts once.
+	crashed=$(awk '
+		/^# selftests: respool:/ { name = $NF; seen = 0 }
+		/Totals: pass:/ { seen = 1 }
+		/^not ok [0-9]+ selftests: respool:/ && !seen { n++ }
+		END { print n + 0 }' "$log")
+	fail=$((fail + crashed))
+	if [ "$vm_rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+		echo "check: the VM run on $k failed (exit $vm_rc)"
+		fail=$((fail + 1))
+	fi
+	summary+=("$k: $pass passed, $fail failed, $skip skipped (${secs}s)")
+	all_pass=$((all_pass + pass))
+	all_fail=$((all_fail + fail))
+	all_skip=$((all_skip + skip))
+done
+
+echo
+echo "=== summary ==="
+printf '%s\n' "${summary[@]}"
+line="$all_pass passed, $all_fail failed"
+[ "$all_skip" -gt 0 ] && line="$line, $all_skip skipped"
+echo "$line"
+[ "$all_fail" -eq 0 ]

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * respool: a bounded, fair, observable pool of memory blocks.
+ *
+ * DOC: respool userspace API
+ *
+ * Open /dev/respool: each open file is a client. RESPOOL_IOC_ALLOC hands
+ * the client a block of whole pages and a handle for it; mmap() of the
+ * returned offset maps it (MAP_SHARED only); RESPOOL_IOC_FREE or close()
+ * gives it back. The pool never owns more than its capacity; when it is
+ * exhausted, ALLOC waits in strict FIFO order.
+ *
+ * Every struct has fixed-width fields, explicit padding and reserved fields
+ * that must be zero, so that it can grow: the kernel copies in and out only
+ * the size encoded in the ioctl number the caller was built with.
+ */
+#ifndef _UAPI_LINUX_RESPOOL_H
+#define _UAPI_LINUX_RESPOOL_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define RESPOOL_DEVICE_NAME	"respool"
+
+/* ALLOC fails with EAGAIN instead of waiting for capacity. */
+#define RESPOOL_ALLOC_NONBLOCK	(1U << 0)
+/* Wait at most timeout_ms milliseconds; then fail with ETIMEDOUT. */
+#define RESPOOL_ALLOC_TIMEOUT	(1U << 1)
+#define RESPOOL_ALLOC_VALID_FLAGS	(RESPOOL_ALLOC_NONBLOCK | \
+					 RESPOOL_ALLOC_TIMEOUT)
+
+/**
+ * struct respool_alloc - argument of RESPOOL_IOC_ALLOC
+ * @size:	in: bytes wanted; rounded up to whole pages
+ * @flags:	in: RESPOOL_ALLOC_* flags
+ * @timeout_ms:	in: bound of the wait with RESPOOL_ALLOC_TIMEOUT, else 0
+ * @handle:	out: the block's handle, private to this open file
+ * @offset:	out: mmap() offset of the block's first page
+ * @block_size:	out: bytes in the block (a reused block may be larger)
+ * @reserved:	must be zero
+ */
+struct respool_alloc {
+	__u64 size;
+	__u32 flags;
+	__u32 timeout_ms;
+	__u64 handle;
+	__u64 offset;
+	__u64 block_size;
+	__u64 reserved[2];
+};
+
+/**
+ * struct respool_free - argument of RESPOOL_IOC_FREE
+ * @handle:	the handle that ALLOC returned
+ * @reserved:	must be zero
+ */
+struct respool_free {
+	__u64 handle;
+	__u64 reserved;
+};
+
+/* respool_info.flags: the block was cleared when it was handed out. */
+#define RESPOOL_INFO_ZEROED	(1U << 0)
+
+/**
+ * struct respool_info - argument of RESPOOL_IOC_INFO
+ * @handle:	in: the handle to describe
+ * @size:	out: the bytes requested at ALLOC
+ * @block_size:	out: bytes in the block
+ * @offset:	out: mmap() offset of the block's first page
+ * @mapped:	out: number of live mappings of the block
+ * @flags:	out: RESPOOL_INFO_* flags
+ * @reserved:	must be zero
+ */
+struct respool_info {
+	__u64 handle;
+	__u64 size;
+	__u64 block_size;
+	__u64 offset;
+	__u32 mapped;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+/* Wait-time histogram: bucket k counts waits of 2^k <= ns < 2^(k+1). */
+#define RESPOOL_WAIT_HIST_BUCKETS	64
+
+/**
+ * struct respool_stats - argument of RESPOOL_IOC_STATS
+ * @size:	in: sizeof(struct respool_stats) of the caller; out: bytes
+ *		the kernel filled, min(caller's size, kernel's size)
+ * @__pad:	must be zero
+ * @capacity:	bytes the pool may own at most
+ * @in_use_bytes: bytes of blocks held by clients (freed but still mapped
+ *		blocks included)
+ * @reserve_bytes: bytes of free blocks in the global reserve
+ * @pcpu_bytes:	bytes of free blocks in the per-CPU caches
+ * @requested_bytes: sum of the sizes of live requests
+ * @peak_in_use_bytes: highest @in_use_bytes seen since the last reset
+ * @blocks_in_use: blocks held by clients
+ * @blocks_free: blocks in the reserve and the per-CPU caches
+ * @allocs:	successful ALLOCs
+ * @frees:	blocks given back (FREE, close, or the last unmap)
+ * @pcpu_hits:	ALLOCs served from a per-CPU cache
+ * @reserve_hits: ALLOCs served from the global reserve
+ * @fresh_allocs: ALLOCs served by a fresh block from the page allocator
+ * @threshold_rejects: free blocks skipped because they were too large
+ * @evictions:	free blocks released to make room for a fresh block
+ * @evicted_bytes: bytes of those blocks
+ * @waits:	ALLOCs that had to wait
+ * @wait_timeouts: waits that ended with ETIMEDOUT
+ * @wait_interrupts: waits that ended with a signal
+ * @waiters:	ALLOCs waiting now
+ * @max_wait_ns: longest wait since the last reset
+ * @handoffs:	freed blocks handed directly to a waiter
+ * @shrinker_released_bytes: bytes released under memory pressure
+ * @idle_trimmed_bytes: bytes released after idling idle_trim_ms
+ * @zeroed_bytes: bytes cleared before a hand-out
+ * @clients:	open files now
+ * @last_reset_ns: CLOCK_MONOTONIC time of the last reset (or load)
+ * @wait_hist:	log2 histogram of wait times in ns
+ */
+struct respool_stats {
+	__u32 size;
+	__u32 __pad;
+	__u64 capacity;
+	__u64 in_use_bytes;
+	__u64 reserve_bytes;
+	__u64 pcpu_bytes;
+	__u64 requested_bytes;
+	__u64 peak_in_use_bytes;
+	__u64 blocks_in_use;
+	__u64 blocks_free;
+	__u64 allocs;
+	__u64 frees;
+	__u64 pcpu_hits;
+	__u64 reserve_hits;
+	__u64 fresh_allocs;
+	__u64 threshold_rejects;
+	__u64 evictions;
+	__u64 evicted_bytes;
+	__u64 waits;
+	__u64 wait_timeouts;
+	__u64 wait_interrupts;
+	__u64 waiters;
+	__u64 max_wait_ns;
+	__u64 handoffs;
+	__u64 shrinker_released_bytes;
+	__u64 idle_trimmed_bytes;
+	__u64 zeroed_bytes;
+	__u64 clients;
+	__u64 last_reset_ns;
+	__u64 wait_hist[RESPOOL_WAIT_HIST_BUCKETS];
+};
+
+#define RESPOOL_IOC_MAGIC	0xB9
+
+#define RESPOOL_IOC_ALLOC	_IOWR(RESPOOL_IOC_MAGIC, 0x0, struct respool_alloc)
+#define RESPOOL_IOC_FREE	_IOW(RESPOOL_IOC_MAGIC, 0x1, struct respool_free)
+#define RESPOOL_IOC_INFO	_IOWR(RESPOOL_IOC_MAGIC, 0x2, struct respool_info)
+#define RESPOOL_IOC_STATS	_IOWR(RESPOOL_IOC_MAGIC, 0x3, struct respool_stats)
+
+#endif /* _UAPI_LINUX_RESPOOL_H */
