@@ -25,6 +25,16 @@
 #define RESPOOL_MAX_ORDER	(MAX_ORDER - 1)
 #endif
 
+/*
+ * Keep the pool's slab caches apart from others (6.5 added SLAB_NO_MERGE),
+ * so they show in /proc/slabinfo and failslab can target them.
+ */
+#ifdef SLAB_NO_MERGE
+#define RESPOOL_SLAB_FLAGS	SLAB_NO_MERGE
+#else
+#define RESPOOL_SLAB_FLAGS	0
+#endif
+
 /* vm_flags became write-protected behind helpers in 6.3. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
 static inline void respool_vm_flags_set(struct vm_area_struct *vma,

@@ -227,18 +227,28 @@ void respool_reserve_trim_locked(struct respool_pool *pool,
 					      released, RESPOOL_RELEASE_CAPACITY);
 }
 
-static u64 respool_in_use_locked(struct respool_pool *pool)
+/*
+ * In-use bytes are what the pool owns less what is free. @pcpu is one
+ * unlocked sum of the per-CPU caches, which cache-local moves can make run
+ * ahead of the truth; clamped, so that the gauges never add up to more
+ * than the pool owns.
+ */
+static u64 respool_in_use_locked(struct respool_pool *pool, u64 *pcpu)
 {
-	u64 free = pool->reserve_bytes + respool_pcpu_bytes(pool, NULL);
+	u64 free;
 
-	/* Cache-local moves may make the unlocked pcpu sum run ahead. */
-	return pool->total_bytes > free ? pool->total_bytes - free : 0;
+	*pcpu = min(respool_pcpu_bytes(pool, NULL),
+		    pool->total_bytes - pool->reserve_bytes);
+	free = pool->reserve_bytes + *pcpu;
+	return pool->total_bytes - free;
 }
 
 static void respool_update_peak_locked(struct respool_pool *pool)
 {
+	u64 pcpu;
+
 	pool->peak_in_use = max(pool->peak_in_use,
-				respool_in_use_locked(pool));
+				respool_in_use_locked(pool, &pcpu));
 }
 
 /**
@@ -483,12 +493,14 @@ bool respool_pool_would_wait(struct respool_pool *pool, u64 size)
 {
 	u64 need = PAGE_ALIGN(min_t(u64, size, RESPOOL_BLOCK_MAX));
 	struct rb_node *n;
+	u64 pcpu;
 	bool wait;
 
 	spin_lock(&pool->lock);
 	if (pool->nr_waiters) {
 		wait = true;
-	} else if (respool_in_use_locked(pool) + need <= pool->cfg.capacity) {
+	} else if (respool_in_use_locked(pool, &pcpu) + need <=
+		   pool->cfg.capacity) {
 		wait = false;
 	} else {
 		wait = !respool_pcpu_find_fit_locked(pool, need);
@@ -718,10 +730,10 @@ void respool_pool_stats(struct respool_pool *pool, struct respool_stats *st)
 	respool_pcpu_sum_stats(pool, &sum);
 	spin_lock(&pool->lock);
 	st->capacity = pool->cfg.capacity;
-	st->pcpu_bytes = respool_pcpu_bytes(pool, &pcpu_blocks);
 	st->reserve_bytes = pool->reserve_bytes;
-	st->in_use_bytes = respool_in_use_locked(pool);
-	respool_update_peak_locked(pool);
+	st->in_use_bytes = respool_in_use_locked(pool, &st->pcpu_bytes);
+	respool_pcpu_bytes(pool, &pcpu_blocks);
+	pool->peak_in_use = max(pool->peak_in_use, st->in_use_bytes);
 	st->peak_in_use_bytes = pool->peak_in_use;
 	free_blocks = pool->reserve_blocks + pcpu_blocks;
 	st->blocks_free = free_blocks;
@@ -760,6 +772,7 @@ void respool_pool_stats(struct respool_pool *pool, struct respool_stats *st)
 void respool_pool_reset_stats(struct respool_pool *pool)
 {
 	struct respool_cpu_stats sum;
+	u64 pcpu;
 
 	respool_pcpu_sum_stats(pool, &sum);
 	spin_lock(&pool->lock);
@@ -772,7 +785,7 @@ void respool_pool_reset_stats(struct respool_pool *pool)
 	memset(pool->wait_hist, 0, sizeof(pool->wait_hist));
 	pool->shrinker_released = 0;
 	pool->idle_trimmed = 0;
-	pool->peak_in_use = respool_in_use_locked(pool);
+	pool->peak_in_use = respool_in_use_locked(pool, &pcpu);
 	pool->last_reset_ns = ktime_get_ns();
 	spin_unlock(&pool->lock);
 }
@@ -804,13 +817,13 @@ struct respool_pool *respool_pool_create(const struct respool_config *cfg)
 	pool->next_client_id = 1;
 	pool->last_reset_ns = ktime_get_ns();
 
-	pool->block_cache = KMEM_CACHE(respool_block, 0);
+	pool->block_cache = KMEM_CACHE(respool_block, RESPOOL_SLAB_FLAGS);
 	if (!pool->block_cache)
 		goto err_free_pool;
-	pool->client_cache = KMEM_CACHE(respool_client, 0);
+	pool->client_cache = KMEM_CACHE(respool_client, RESPOOL_SLAB_FLAGS);
 	if (!pool->client_cache)
 		goto err_block_cache;
-	pool->waiter_cache = KMEM_CACHE(respool_waiter, 0);
+	pool->waiter_cache = KMEM_CACHE(respool_waiter, RESPOOL_SLAB_FLAGS);
 	if (!pool->waiter_cache)
 		goto err_client_cache;
 	ret = respool_pcpu_init(pool);

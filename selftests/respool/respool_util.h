@@ -35,19 +35,21 @@ static inline int rp_open(void)
 	return open(RP_DEV, O_RDWR | O_CLOEXEC);
 }
 
-/* Returns 0 or -errno; fills *out (may be NULL) on success. */
+/* Returns 0 or -errno; fills *out (may be NULL; zeroed on failure). */
 static inline int rp_alloc(int fd, uint64_t size, uint32_t flags,
 			   uint32_t timeout_ms, struct respool_alloc *out)
 {
 	struct respool_alloc a = {
 		.size = size, .flags = flags, .timeout_ms = timeout_ms,
 	};
+	int ret = ioctl(fd, RESPOOL_IOC_ALLOC, &a) ? -errno : 0;
 
-	if (ioctl(fd, RESPOOL_IOC_ALLOC, &a))
-		return -errno;
-	if (out)
+	if (out) {
+		if (ret)
+			memset(&a, 0, sizeof(a));
 		*out = a;
-	return 0;
+	}
+	return ret;
 }
 
 static inline int rp_free(int fd, uint64_t handle)
