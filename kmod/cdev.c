@@ -184,13 +184,12 @@ struct respool_ioctl_desc {
 	long (*fn)(struct respool_client *c, void *data);
 };
 
-#define RESPOOL_IOCTL(_cmd, _fn) [_IOC_NR(_cmd)] = { .cmd = _cmd, .fn = _fn }
-
+/* Indexed by _IOC_NR(); STATS has a handler of its own (variable size). */
 static const struct respool_ioctl_desc respool_ioctls[] = {
-	RESPOOL_IOCTL(RESPOOL_IOC_ALLOC, respool_ioc_alloc),
-	RESPOOL_IOCTL(RESPOOL_IOC_FREE, respool_ioc_free),
-	RESPOOL_IOCTL(RESPOOL_IOC_INFO, respool_ioc_info),
-	RESPOOL_IOCTL(RESPOOL_IOC_STATS, NULL),
+	{ .cmd = RESPOOL_IOC_ALLOC, .fn = respool_ioc_alloc },
+	{ .cmd = RESPOOL_IOC_FREE, .fn = respool_ioc_free },
+	{ .cmd = RESPOOL_IOC_INFO, .fn = respool_ioc_info },
+	{ .cmd = RESPOOL_IOC_STATS },
 };
 
 /*

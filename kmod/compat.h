@@ -37,14 +37,14 @@
 
 /* vm_flags became write-protected behind helpers in 6.3. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
-static inline void respool_vm_flags_set(struct vm_area_struct *vma,
-					 unsigned long flags)
+static inline void
+respool_vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
 {
 	vma->vm_flags |= flags;
 }
 
-static inline void respool_vm_flags_clear(struct vm_area_struct *vma,
-					   unsigned long flags)
+static inline void
+respool_vm_flags_clear(struct vm_area_struct *vma, unsigned long flags)
 {
 	vma->vm_flags &= ~flags;
 }

@@ -188,6 +188,8 @@ void respool_pcpu_drain_locked(struct respool_pool *pool, u64 older_than_ns)
  * respool_pcpu_find_fit_locked() - is a fitting block in any CPU's cache?
  * @pool:	the pool, pool->lock held
  * @need:	page-aligned bytes
+ *
+ * Return: true if some CPU's cache holds a block that fits @need.
  */
 bool respool_pcpu_find_fit_locked(struct respool_pool *pool, u64 need)
 {
@@ -218,6 +220,8 @@ bool respool_pcpu_find_fit_locked(struct respool_pool *pool, u64 need)
  * Without the CPU locks the sum is approximate while blocks move; callers
  * that need it exact hold pool->lock and accept the cache-local moves
  * (see respool_pool_stats()).
+ *
+ * Return: the free bytes in all caches.
  */
 u64 respool_pcpu_bytes(struct respool_pool *pool, unsigned int *nr)
 {

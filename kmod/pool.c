@@ -340,8 +340,9 @@ static void respool_poll_wake(struct respool_pool *pool)
  */
 void respool_pool_notify(struct respool_pool *pool, int event, u64 value)
 {
-	void (*notify)(struct respool_pool *, int, u64) = READ_ONCE(pool->notify);
+	void (*notify)(struct respool_pool *pool, int event, u64 value);
 
+	notify = READ_ONCE(pool->notify);
 	if (notify)
 		notify(pool, event, value);
 }

@@ -156,7 +156,7 @@ struct respool_cpu_stats {
  * memory local to their CPU and take no lock shared between CPUs.
  */
 struct respool_cpu {
-	spinlock_t lock;
+	spinlock_t lock;	/* this cache: nr, bytes, blocks */
 	unsigned int nr;
 	u64 bytes;
 	struct respool_block *blocks[RESPOOL_PCPU_CACHE_MAX];
@@ -271,9 +271,9 @@ struct respool_waiter {
  * @notify:		hook for events (netlink), may be NULL
  */
 struct respool_pool {
-	spinlock_t lock;
+	spinlock_t lock;	/* [L] fields, reserve trees, waiter queue */
 	struct respool_config cfg;
-	struct mutex config_lock;
+	struct mutex config_lock;	/* config, prefill, drain */
 	u64 total_bytes;
 	u64 total_blocks;
 	u64 reserve_bytes;
@@ -301,7 +301,7 @@ struct respool_pool {
 	struct delayed_work trim_work;
 	struct shrinker *shrinker;
 	wait_queue_head_t poll_wq;
-	struct mutex clients_lock;
+	struct mutex clients_lock;	/* clients, nr_clients, ids */
 	struct list_head clients;
 	unsigned int nr_clients;
 	u64 next_client_id;
