@@ -14,7 +14,7 @@ DEPS := tools/deps.sh
 
 SELFTEST_FLAGS := OUTPUT=$(CURDIR)/selftests/respool KSFT_DIR=$(KSFT_DIR) RESPOOL_CFLAGS="-I$(CURDIR)/uapi -isystem $(KSFT_DIR)"
 
-.PHONY: all module modules selftests tools check check-vm run vm-shell \
+.PHONY: all module modules selftests tools check lint run vm-shell \
 	bench clean help deps ksrc
 
 all: modules tools
@@ -22,14 +22,16 @@ all: modules tools
 help:
 	@echo "make            build the module for the test kernels, and the tools"
 	@echo "make module     build kmod/respool.ko for KDIR (default: running kernel)"
-	@echo "make check      build, then run the selftests in a VM on each of KERNELS"
+	@echo "make check      lint, build, then run the selftests in a VM on each of KERNELS"
+	@echo "make lint       checkpatch, kernel-doc, sparse, uapi and generated-code gates"
+	@echo "make bench      benchmarks in the VM (not part of check)"
 	@echo "make run        boot the 6.12 VM and run the demo"
 	@echo "make vm-shell   a shell in the 6.12 VM with the module loaded"
 	@echo "make clean      remove build outputs (the download cache stays)"
 	@echo "KERNELS='$(KERNELS)'  KDIR=$(KDIR)"
 
 deps:
-	@$(DEPS) build vm tools src
+	@$(DEPS) build vm tools lint src
 
 # On a real host: build in place against the running kernel.
 module:
@@ -56,7 +58,11 @@ tools: deps
 		if [ -f $$d/Makefile ]; then $(MAKE) -C $$d || exit 1; fi; \
 	done
 
-check: modules selftests tools
+# The quality gates: checkpatch, kernel-doc, sparse, uapi, generated code.
+lint: ksrc
+	tools/lint.sh $(KERNELS)
+
+check: modules selftests tools lint
 	tools/check.sh $(KERNELS)
 
 run: modules tools
