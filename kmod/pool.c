@@ -323,7 +323,11 @@ static void respool_trim_schedule(struct respool_pool *pool)
 				      msecs_to_jiffies(max(ms / 2, 1U)));
 }
 
-static void respool_poll_wake(struct respool_pool *pool)
+/**
+ * respool_poll_wake() - room may have appeared: wake poll() sleepers
+ * @pool:	the pool
+ */
+void respool_poll_wake(struct respool_pool *pool)
 {
 	/* wq_has_sleeper() has the barrier that pairs with poll_wait(). */
 	if (wq_has_sleeper(&pool->poll_wq))

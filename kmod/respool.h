@@ -356,6 +356,7 @@ int respool_pool_prefill(struct respool_pool *pool, u64 size, u32 count);
 u64 respool_pool_drain(struct respool_pool *pool);
 bool respool_pool_would_wait(struct respool_pool *pool, u64 size);
 void respool_pool_notify(struct respool_pool *pool, int event, u64 value);
+void respool_poll_wake(struct respool_pool *pool);
 struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
 					  bool *fresh, bool *rejected,
 					  struct list_head *released);

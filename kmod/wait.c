@@ -257,6 +257,8 @@ struct respool_block *respool_wait_for_room(struct respool_pool *pool,
 	spin_unlock(&pool->lock);
 	respool_release_list(pool, &released);
 	WRITE_ONCE(client->waiting_since, 0);
+	/* A waiter leaving may unblock pollers queued behind it. */
+	respool_poll_wake(pool);
 	respool_wait_notify(pool);
 	trace_respool_wait_end(client->id, need, ns, ret);
 
@@ -308,4 +310,5 @@ void respool_wait_abort_client(struct respool_pool *pool,
 	respool_wait_kick_locked(pool, &released);
 	spin_unlock(&pool->lock);
 	respool_release_list(pool, &released);
+	respool_poll_wake(pool);
 }

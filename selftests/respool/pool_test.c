@@ -500,4 +500,65 @@ TEST_F_TIMEOUT(pool, no_block_is_handed_out_twice_under_churn, 240)
 	EXPECT_EQ(0, stats(self->fd).in_use_bytes);
 }
 
+static int tracefs_write(const char *file, const char *val)
+{
+	char path[256];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, val, strlen(val)) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+TEST_F(pool, tracepoints_show_alloc_reuse_free_and_release)
+{
+	static const char *const want[] = {
+		"respool_alloc: client=", "from=fresh zeroed=1",
+		"from=pcpu", "from=reserve", "respool_free: client=",
+		"respool_release: block=4096 why=evict",
+	};
+	struct respool_alloc a, b, c;
+	char buf[65536];
+	unsigned int i;
+	ssize_t n;
+	int fd;
+
+	if (access("/sys/kernel/tracing/events/respool", F_OK))
+		SKIP(return, "no tracefs or no respool events");
+	fresh_pool(_metadata, &self->fd,
+		   "capacity=16K threshold=100 pcpu_cache_blocks=1");
+	ASSERT_EQ(0, tracefs_write("tracing_on", "0"));
+	ASSERT_EQ(0, tracefs_write("trace", ""));
+	ASSERT_EQ(0, tracefs_write("events/respool/enable", "1"));
+	ASSERT_EQ(0, tracefs_write("tracing_on", "1"));
+
+	ASSERT_EQ(0, rp_alloc(self->fd, PG, 0, 0, &a));	/* fresh */
+	ASSERT_EQ(0, rp_alloc(self->fd, PG, 0, 0, &b));	/* fresh */
+	ASSERT_EQ(0, rp_free(self->fd, a.handle));	/* to a cache */
+	ASSERT_EQ(0, rp_free(self->fd, b.handle));	/* spills one */
+	/* One of them comes back from a cache or the reserve... */
+	ASSERT_EQ(0, rp_alloc(self->fd, PG, 0, 0, &a));
+	ASSERT_EQ(0, rp_alloc(self->fd, PG, 0, 0, &b));
+	ASSERT_EQ(0, rp_free(self->fd, a.handle));
+	ASSERT_EQ(0, rp_free(self->fd, b.handle));
+	/* ...and 16K fits nothing: the free 4K blocks are evicted. */
+	ASSERT_EQ(0, rp_alloc(self->fd, 16 * RP_KiB, 0, 0, &c));
+
+	ASSERT_EQ(0, tracefs_write("tracing_on", "0"));
+	ASSERT_EQ(0, tracefs_write("events/respool/enable", "0"));
+	fd = open("/sys/kernel/tracing/trace", O_RDONLY);
+	ASSERT_LE(0, fd);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	buf[n] = '\0';
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		EXPECT_NE(NULL, strstr(buf, want[i]))
+			TH_LOG("no \"%s\" in the trace:\n%s", want[i], buf);
+}
+
 TEST_HARNESS_MAIN
