@@ -14,8 +14,8 @@ DEPS := tools/deps.sh
 
 SELFTEST_FLAGS := OUTPUT=$(CURDIR)/selftests/respool KSFT_DIR=$(KSFT_DIR) RESPOOL_CFLAGS="-I$(CURDIR)/uapi -isystem $(KSFT_DIR)"
 
-.PHONY: all module modules selftests tools check lint run vm-shell \
-	bench clean help deps ksrc
+.PHONY: all module modules selftests tools check check-debug lint run \
+	vm-shell bench stress clean help deps ksrc
 
 all: modules tools
 
@@ -25,6 +25,8 @@ help:
 	@echo "make check      lint, build, then run the selftests in a VM on each of KERNELS"
 	@echo "make lint       checkpatch, kernel-doc, sparse, uapi and generated-code gates"
 	@echo "make bench      benchmarks in the VM (not part of check)"
+	@echo "make check-debug  the suite, fuzzer and stress on a KASAN/lockdep/kmemleak kernel"
+	@echo "make stress     64 processes for 60 s in the VM"
 	@echo "make run        boot the 6.12 VM and run the demo"
 	@echo "make vm-shell   a shell in the 6.12 VM with the module loaded"
 	@echo "make clean      remove build outputs (the download cache stays)"
@@ -64,6 +66,16 @@ lint: ksrc
 
 check: modules selftests tools lint
 	tools/check.sh $(KERNELS)
+
+# The kernel's own checkers: a 6.12 debug kernel (KASAN, lockdep, kmemleak,
+# UBSAN, KFENCE, fault injection), built once and cached.
+check-debug: deps selftests tools
+	tools/check-debug.sh
+
+# Long stress run (not part of check).
+stress: modules selftests
+	tools/vm/run --kernel 6.12 --timeout 1800 -- \
+		env RESPOOL_STRESS_SECONDS=60 selftests/respool/run_tests.sh stress_test
 
 run: modules tools
 	tools/vm/run --kernel 6.12 -- tools/demo/demo.sh
