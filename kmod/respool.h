@@ -51,6 +51,9 @@
 #define RESPOOL_PGOFF_SHIFT	(RESPOOL_OFFSET_SHIFT - PAGE_SHIFT)
 #define RESPOOL_BLOCK_MAX	(PAGE_SIZE << RESPOOL_MAX_ORDER)
 
+/* Never a handle: a reserved entry that pins the table's first node. */
+#define RESPOOL_HANDLE_PIN	(XA_CHUNK_SIZE - 1)
+
 /**
  * struct respool_config - the pool's settings
  * @capacity:		bytes the pool may own
@@ -171,8 +174,6 @@ struct respool_cpu {
  * @comm:	command name of the opener
  * @handles:	handle -> in-use block; its xa_lock also guards the byte
  *		counts below
- * @next_handle: cursor of xa_alloc_cyclic(), so freed handles are not
- *		reused soon
  * @held_bytes:	block bytes behind live handles
  * @charged_bytes: page-aligned bytes of live requests and of ALLOCs in
  *		progress; client_quota bounds it
@@ -187,7 +188,6 @@ struct respool_client {
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
 	struct xarray handles;
-	u32 next_handle;
 	u64 held_bytes;
 	u64 charged_bytes;
 	u64 requested_bytes;

@@ -176,6 +176,28 @@ TEST_F(dev, handles_are_private_to_their_file)
 	close(other);
 }
 
+/* Handles are lowest-free, like fds; index 63 pins the table's first node. */
+TEST_F(dev, handles_are_lowest_free_and_skip_the_pinned_index)
+{
+	struct respool_alloc a[70];
+	struct respool_info info;
+	int i;
+
+	for (i = 0; i < 70; i++) {
+		ASSERT_EQ(0, rp_alloc(self->fd, 4096, 0, 0, &a[i]));
+		EXPECT_NE(63, a[i].handle);
+	}
+	EXPECT_EQ(1, a[0].handle);
+	EXPECT_EQ(71, a[69].handle);
+	EXPECT_EQ(-ENOENT, rp_free(self->fd, 63));
+	EXPECT_EQ(-ENOENT, rp_info(self->fd, 63, &info));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, RP_PAGE, PROT_READ, MAP_SHARED,
+				   self->fd, 63ULL << 32));
+	ASSERT_EQ(0, rp_free(self->fd, a[4].handle));
+	ASSERT_EQ(0, rp_alloc(self->fd, 4096, 0, 0, &a[4]));
+	EXPECT_EQ(5, a[4].handle);
+}
+
 TEST_F(dev, info_describes_a_handle)
 {
 	struct respool_alloc a = { 0 };
