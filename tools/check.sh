@@ -16,6 +16,17 @@ logdir=$REPO/.cache/results
 mkdir -p "$logdir"
 
 all_pass=0 all_fail=0 all_skip=0 summary=()
+
+# First prove the runner itself: exit statuses, oops/WARN/hang detection.
+echo "=== test VM runner self-test ==="
+start=$(date +%s)
+tools/vm/test/run_tests.sh $kernels 2>&1 | tee "$logdir/vm-selftest.log"
+read -r pass fail < <(awk '/^ok [0-9]/ { p++ } /^not ok [0-9]/ { f++ }
+	END { print p + 0, f + 0 }' "$logdir/vm-selftest.log")
+summary+=("runner: $pass passed, $fail failed ($(( $(date +%s) - start ))s)")
+all_pass=$((all_pass + pass))
+all_fail=$((all_fail + fail))
+
 for k in $kernels; do
 	log=$logdir/selftests-$k.log
 	echo "=== selftests on $k ==="
