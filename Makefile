@@ -8,6 +8,8 @@
 
 KERNELS ?= 6.1 6.12
 KDIR ?= /lib/modules/$(shell uname -r)/build
+PREFIX ?= /usr/local
+DESTDIR ?=
 CACHE := $(CURDIR)/.cache
 KSFT_DIR := $(CACHE)/linux-src/tools/testing/selftests
 DEPS := tools/deps.sh
@@ -15,7 +17,7 @@ DEPS := tools/deps.sh
 SELFTEST_FLAGS := OUTPUT=$(CURDIR)/selftests/respool KSFT_DIR=$(KSFT_DIR) RESPOOL_CFLAGS="-I$(CURDIR)/uapi -isystem $(KSFT_DIR)"
 
 .PHONY: all module modules selftests tools check check-debug lint run \
-	vm-shell bench stress clean help deps ksrc
+	vm-shell bench stress install clean help deps ksrc
 
 all: modules tools
 
@@ -29,6 +31,7 @@ help:
 	@echo "make stress     64 processes for 60 s in the VM"
 	@echo "make run        boot the 6.12 VM and run the demo"
 	@echo "make vm-shell   a shell in the 6.12 VM with the module loaded"
+	@echo "make install    module, respoolctl, librespool, man page, udev rule (DESTDIR, PREFIX)"
 	@echo "make clean      remove build outputs (the download cache stays)"
 	@echo "KERNELS='$(KERNELS)'  KDIR=$(KDIR)"
 
@@ -85,6 +88,24 @@ vm-shell: modules
 
 bench: modules tools
 	tools/bench/run.sh
+
+# Module into /lib/modules/<KDIR's release>/extra (+ depmod), respoolctl,
+# librespool with its headers and pkg-config file, the man page and the
+# udev rule, under DESTDIR/PREFIX.
+install: module tools
+	@$(DEPS) install
+	$(eval KREL := $(shell $(MAKE) -s -C $(KDIR) kernelrelease))
+	install -D -m 0644 kmod/respool.ko \
+		$(DESTDIR)/lib/modules/$(KREL)/extra/respool.ko
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KREL); fi
+	install -D -m 0755 tools/respoolctl/respoolctl \
+		$(DESTDIR)$(PREFIX)/bin/respoolctl
+	$(MAKE) -C tools/lib install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	rst2man Documentation/respoolctl.rst \
+		>$(DESTDIR)$(PREFIX)/share/man/man8/respoolctl.8
+	install -D -m 0644 tools/udev/60-respool.rules \
+		$(DESTDIR)/lib/udev/rules.d/60-respool.rules
 
 clean:
 	rm -rf $(CACHE)/build

@@ -3,7 +3,7 @@
 #
 # tools/deps.sh [GROUP...]: install the Debian packages respool needs.
 #
-# Groups: vm build tools lint src all (default: all). Silent and fast when
+# Groups: vm build tools lint install src all (default: all). Silent and fast when
 # everything is installed; otherwise runs 'apt-get update' once and installs
 # what is missing. Not root: prints the command to run and exits 1.
 set -euo pipefail
@@ -14,10 +14,11 @@ pkgs_of() {
 	build) echo gcc make bc flex bison libelf-dev libssl-dev dwarves kmod ;;
 	tools) echo libnl-3-dev libnl-genl-3-dev libnl-utils python3-yaml pkg-config ;;
 	lint) echo sparse ;;
+	install) echo dkms python3-docutils ;;
 	src) echo linux-source-6.12 ;;
-	all) for g in vm build tools lint src; do pkgs_of $g; done ;;
+	all) for g in vm build tools lint install src; do pkgs_of $g; done ;;
 	*)
-		echo "deps.sh: unknown group '$1' (vm build tools lint src all)" >&2
+		echo "deps.sh: unknown group '$1' (vm build tools lint install src all)" >&2
 		exit 2
 		;;
 	esac

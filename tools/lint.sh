@@ -25,10 +25,15 @@ gate() {
 	fi
 }
 
+# The sources, never build leftovers such as respool.mod.c.
+sources() {
+	git ls-files -co --exclude-standard -- 'kmod/*.[ch]' 'uapi/linux/*.h'
+}
+
 checkpatch() {
 	local cp="perl $ksrc/scripts/checkpatch.pl --strict --no-tree --terse --quiet"
 	local f
-	for f in kmod/*.c kmod/*.h uapi/linux/*.h; do
+	for f in $(sources); do
 		case $f in
 		# The one place that tests kernel versions, by design.
 		kmod/compat.h)
@@ -46,7 +51,7 @@ checkpatch() {
 
 kerneldoc() {
 	perl "$ksrc/scripts/kernel-doc" -none -Wall \
-		$(ls kmod/*.c kmod/*.h uapi/linux/respool.h | grep -v -- -gen)
+		$(sources | grep -v -- -gen | grep -v respool_netlink.h)
 }
 
 sparse_build() {
