@@ -419,6 +419,7 @@ struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 		respool_wait_kick_locked(pool, &released);
 		spin_unlock(&pool->lock);
 		respool_release_list(pool, &released);
+		respool_poll_wake(pool);
 		b = ERR_PTR(-ENOMEM);
 		goto out_rejected;
 	}
