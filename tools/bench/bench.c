@@ -14,7 +14,24 @@
  *            alloc takes fresh (zeroed) pages from the page allocator
  *
  * Each phase checks in RESPOOL_IOC_STATS that its pairs were served the way
- * it claims (pcpu_hits, reserve_hits, fresh_allocs).
+ * it claims (pcpu_hits, reserve_hits, fresh_allocs; zeroed_bytes for the
+ * cross-client pairs). Every pair is measured bare (ALLOC+FREE) and with
+ * the block mapped, every page touched and unmapped ("_touch"). The pcpu
+ * phase also measures, for each size: cross-client reuse (two open files
+ * taking turns, so every ALLOC zeroes), anonymous mmap+munmap, malloc,
+ * librespool cycles and the dma-buf system heap (alloc, mmap, munmap,
+ * close; skipped with a reason where /dev/dma_heap/system is missing), and
+ * the bare ioctl, the per-CPU hit pair, mmap and malloc on 2 threads (one
+ * per CPU, each its own open file) next to a pure CPU loop (the control:
+ * how much of two CPUs the VM gets). The operations a target ratio
+ * compares are measured interleaved, batch by batch (measure_set()).
+ *
+ *   handoff  capacity=4096: Q waiters queued (Q+1 threads on CPU 0), the
+ *            time from a FREE to the head waiter's return, Q = 1..1000,
+ *            next to the control, an eventfd baton passed round Q+1 threads
+ *   fairness capacity=16K: 32 processes ALLOC, yield, FREE for 3 s; wait
+ *            p50/p99/max, Jain's index of their allocation counts, and the
+ *            worst max wait against the median max wait
  *
  * Timing: under TCG the clock is coarse and costly to read, so every sample
  * is one batch of --batch operations timed with CLOCK_MONOTONIC and divided
@@ -24,26 +41,34 @@
  * in the same run.
  *
  * Output: human-readable lines, and one line per result that a script can
- * read:
- *   bench: OP size=BYTES median_ns=N p99_ns=N batches=N [verified=...]
- *   bench: ratio NAME size=BYTES value=X [goal=Y met=yes|no]
+ * read (tools/bench/run.sh turns them into CSV, tables and plots):
+ *   bench: OP size=BYTES median_ns=N p99_ns=N batches=N threads=T
+ *          ops_per_s=N [verified=...]
+ *   bench: ratio NAME size=BYTES value=X [goal=[>=]Y met=yes|no]
+ *   bench-csv: ...   the table of medians as CSV
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/dma-heap.h>
 #include <linux/respool.h>
 #include "librespool.h"
 
@@ -59,9 +84,13 @@ static long page_size;
 
 struct ctx {
 	int fd;
+	int fd2;		/* the other client of the cross-client pairs */
+	int heap_fd;		/* /dev/dma_heap/system, or -1 */
 	struct respool *pool;
+	struct respool *pool2;
 	size_t size;
 	bool touch;
+	bool flip;
 };
 
 typedef void (*op_fn)(struct ctx *c);
@@ -70,6 +99,7 @@ struct result {
 	double median;
 	double p99;
 	unsigned int batches;
+	double ops_per_s;	/* all threads together */
 };
 
 static uint64_t now_ns(void)
@@ -95,6 +125,8 @@ static void touch_pages(void *p, size_t size)
 		c[i] = 1;
 }
 
+static void op_mmap(struct ctx *c);
+
 /* --- the operations, one iteration each -------------------------------- */
 
 static void op_bare(struct ctx *c)
@@ -113,6 +145,105 @@ static void op_pair(struct ctx *c)
 	f = (struct respool_free){ .handle = a.handle };
 	if (ioctl(c->fd, RESPOOL_IOC_FREE, &f))
 		die("RESPOOL_IOC_FREE");
+}
+
+/* ALLOC, mmap the block, touch every page, munmap, FREE: raw ioctls. */
+static void pair_touch_fd(struct ctx *c, int fd)
+{
+	struct respool_alloc a = { .size = c->size };
+	struct respool_free f;
+	void *p;
+
+	if (ioctl(fd, RESPOOL_IOC_ALLOC, &a))
+		die("RESPOOL_IOC_ALLOC");
+	p = mmap(NULL, a.block_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 a.offset);
+	if (p == MAP_FAILED)
+		die("mmap of a block");
+	touch_pages(p, c->size);
+	if (munmap(p, a.block_size))
+		die("munmap of a block");
+	f = (struct respool_free){ .handle = a.handle };
+	if (ioctl(fd, RESPOOL_IOC_FREE, &f))
+		die("RESPOOL_IOC_FREE");
+}
+
+static void op_pair_touch(struct ctx *c)
+{
+	pair_touch_fd(c, c->fd);
+}
+
+/*
+ * Cross-client reuse: two open files take turns, so every ALLOC gets the
+ * block the other file freed last, from this CPU's cache, and the kernel
+ * zeroes it. One call is one ALLOC+FREE pair.
+ */
+static void op_cross(struct ctx *c)
+{
+	int fd = c->flip ? c->fd2 : c->fd;
+	struct respool_alloc a = { .size = c->size };
+	struct respool_free f;
+
+	c->flip = !c->flip;
+	if (c->touch) {
+		pair_touch_fd(c, fd);
+		return;
+	}
+	if (ioctl(fd, RESPOOL_IOC_ALLOC, &a))
+		die("RESPOOL_IOC_ALLOC");
+	f = (struct respool_free){ .handle = a.handle };
+	if (ioctl(fd, RESPOOL_IOC_FREE, &f))
+		die("RESPOOL_IOC_FREE");
+}
+
+/* dma-buf system heap: allocate, mmap, (touch), munmap, close. */
+static void op_dmaheap(struct ctx *c)
+{
+	struct dma_heap_allocation_data d = {
+		.len = c->size,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	void *p;
+
+	if (ioctl(c->heap_fd, DMA_HEAP_IOCTL_ALLOC, &d))
+		die("DMA_HEAP_IOCTL_ALLOC");
+	p = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_SHARED, d.fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap of a dma-buf");
+	if (c->touch)
+		touch_pages(p, c->size);
+	if (munmap(p, c->size))
+		die("munmap of a dma-buf");
+	close(d.fd);
+}
+
+/* Pure CPU work: how well the VM runs two threads at once at all. */
+static void op_spin(struct ctx *c)
+{
+	volatile unsigned int x = 0;
+	unsigned int i;
+
+	for (i = 0; i < 1000; i++)
+		x += i;
+	(void)c;
+}
+
+static void op_mmap_touch(struct ctx *c)
+{
+	bool t = c->touch;
+
+	c->touch = true;
+	op_mmap(c);
+	c->touch = t;
+}
+
+static void op_dmaheap_touch(struct ctx *c)
+{
+	bool t = c->touch;
+
+	c->touch = true;
+	op_dmaheap(c);
+	c->touch = t;
 }
 
 static void op_lib(struct ctx *c)
@@ -190,6 +321,7 @@ static struct result measure(op_fn fn, struct ctx *c)
 		    t1 - start >= (uint64_t)opt_budget_ms * 1000000)
 			break;
 	}
+	r.ops_per_s = (double)n * opt_batch * 1e9 / (double)(t1 - start);
 	qsort(samples, n, sizeof(*samples), cmp_double);
 	r.batches = n;
 	r.median = n % 2 ? samples[n / 2] :
@@ -199,24 +331,87 @@ static struct result measure(op_fn fn, struct ctx *c)
 	return r;
 }
 
+/*
+ * Several operations measured in rounds, one batch of each in turn, so
+ * that the ones a ratio compares see the same moments of a noisy host
+ * (TCG on shared cores drifts by 2x within seconds).
+ */
+static void measure_set(const op_fn *fns, unsigned int nf, struct ctx *c,
+			struct result *res)
+{
+	double *samples = calloc((size_t)nf * opt_max_batches, sizeof(double));
+	double *busy = calloc(nf, sizeof(double));
+	uint64_t start, t0, t1 = 0;
+	unsigned int n = 0, i, f;
+
+	if (!samples || !busy)
+		die("calloc");
+	for (f = 0; f < nf; f++)
+		for (i = 0; i < opt_batch; i++)
+			fns[f](c);
+	start = now_ns();
+	while (n < opt_max_batches) {
+		for (f = 0; f < nf; f++) {
+			t0 = now_ns();
+			for (i = 0; i < opt_batch; i++)
+				fns[f](c);
+			t1 = now_ns();
+			samples[(size_t)f * opt_max_batches + n] =
+				(double)(t1 - t0) / opt_batch;
+			busy[f] += (double)(t1 - t0);
+		}
+		n++;
+		if (n >= opt_min_batches &&
+		    t1 - start >= (uint64_t)opt_budget_ms * nf * 1000000)
+			break;
+	}
+	for (f = 0; f < nf; f++) {
+		double *x = samples + (size_t)f * opt_max_batches;
+
+		qsort(x, n, sizeof(*x), cmp_double);
+		res[f].batches = n;
+		res[f].median = n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+		i = (unsigned int)(0.99 * n + 0.999999);
+		res[f].p99 = x[(i ? i : 1) - 1];
+		res[f].ops_per_s = busy[f] > 0 ? n * opt_batch * 1e9 / busy[f] : 0;
+	}
+	free(samples);
+	free(busy);
+}
+
+static void print_result_t(const char *op, size_t size, struct result r,
+			   unsigned int threads, const char *verified)
+{
+	printf("bench: %s size=%zu median_ns=%.0f p99_ns=%.0f batches=%u "
+	       "threads=%u ops_per_s=%.0f%s%s\n",
+	       op, size, r.median, r.p99, r.batches, threads, r.ops_per_s,
+	       verified ? " verified=" : "", verified ? verified : "");
+	fflush(stdout);
+}
+
 static void print_result(const char *op, size_t size, struct result r,
 			 const char *verified)
 {
-	printf("bench: %s size=%zu median_ns=%.0f p99_ns=%.0f batches=%u%s%s\n",
-	       op, size, r.median, r.p99, r.batches,
-	       verified ? " verified=" : "", verified ? verified : "");
-	fflush(stdout);
+	print_result_t(op, size, r, 1, verified);
+}
+
+/* met when value <= goal; with ge, when value >= goal. */
+static void print_ratio_ge(const char *name, size_t size, double value,
+			   double goal, bool ge)
+{
+	if (goal > 0)
+		printf("bench: ratio %s size=%zu value=%.2f goal=%s%.2f met=%s\n",
+		       name, size, value, ge ? ">=" : "", goal,
+		       (ge ? value >= goal : value <= goal) ? "yes" : "no");
+	else
+		printf("bench: ratio %s size=%zu value=%.2f\n",
+		       name, size, value);
 }
 
 static void print_ratio(const char *name, size_t size, double value,
 			double goal)
 {
-	if (goal > 0)
-		printf("bench: ratio %s size=%zu value=%.2f goal=%.2f met=%s\n",
-		       name, size, value, goal, value <= goal ? "yes" : "no");
-	else
-		printf("bench: ratio %s size=%zu value=%.2f\n",
-		       name, size, value);
+	print_ratio_ge(name, size, value, goal, false);
 }
 
 static void stats(int fd, struct respool_stats *st)
@@ -292,22 +487,187 @@ static uint64_t counter(const struct respool_stats *st, enum phase ph)
 }
 
 #define MAX_SIZES 16
+#define MAX_THREADS 2
 
 static size_t sizes[MAX_SIZES] = { 4096, 65536, 1048576 };
 static unsigned int nr_sizes = 3;
+static bool opt_mt = true;
+static unsigned int opt_handoff_max = 1000;
+static unsigned int opt_fair_procs = 32;
+static unsigned int opt_fair_ms = 3000;
+static const char *heap_skip;	/* why the dma-buf heap is not measured */
+
 /* Results kept for the table at the end: [size][column]. */
-enum { COL_BARE, COL_PCPU, COL_RESERVE, COL_FRESH, COL_LIB, COL_LIB_T,
-       COL_MMAP, COL_MMAP_T, COL_MALLOC, COL_MALLOC_T, NR_COLS };
+enum { COL_BARE, COL_PCPU, COL_PCPU_T, COL_RESERVE, COL_RESERVE_T, COL_FRESH,
+       COL_FRESH_T, COL_CROSS, COL_CROSS_T, COL_LIB, COL_LIB_T, COL_MMAP,
+       COL_MMAP_T, COL_MALLOC, COL_MALLOC_T, COL_HEAP, COL_HEAP_T,
+       COL_BARE_2T, COL_PCPU_2T, COL_MMAP_2T, COL_MALLOC_2T, NR_COLS };
 static const char *const col_names[NR_COLS] = {
-	"bare", "pcpu", "reserve", "fresh", "lib", "lib+t",
-	"mmap", "mmap+t", "malloc", "malloc+t",
+	"bare", "pcpu", "pcpu+t", "reserve", "reserve+t", "fresh", "fresh+t",
+	"cross", "cross+t", "lib", "lib+t", "mmap", "mmap+t", "malloc",
+	"malloc+t", "dmaheap", "dmaheap+t", "bare/2T", "pcpu/2T", "mmap/2T",
+	"malloc/2T",
 };
 static double table[MAX_SIZES][NR_COLS];
 
+/* --- two threads, one per CPU, each with its own open file ------------- */
+
+struct mt_arg {
+	op_fn fn;
+	struct ctx c;
+	int cpu;
+	pthread_barrier_t *bar;
+	double *samples;
+	unsigned int n;
+	uint64_t start, end;
+};
+
+static void *mt_thread(void *p)
+{
+	struct mt_arg *a = p;
+	cpu_set_t cpus;
+	unsigned int i;
+	uint64_t t0, t1;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(a->cpu, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	for (i = 0; i < opt_batch; i++)
+		a->fn(&a->c);
+	pthread_barrier_wait(a->bar);
+	a->start = t1 = now_ns();
+	while (a->n < opt_max_batches) {
+		t0 = now_ns();
+		for (i = 0; i < opt_batch; i++)
+			a->fn(&a->c);
+		t1 = now_ns();
+		a->samples[a->n++] = (double)(t1 - t0) / opt_batch;
+		if (a->n >= opt_min_batches &&
+		    t1 - a->start >= (uint64_t)opt_budget_ms * 1000000)
+			break;
+	}
+	a->end = t1;
+	return NULL;
+}
+
+static struct result measure_mt(op_fn fn, const struct ctx *proto,
+				unsigned int nthreads)
+{
+	struct mt_arg a[MAX_THREADS] = { 0 };
+	pthread_t th[MAX_THREADS];
+	pthread_barrier_t bar;
+	struct result r = { 0 };
+	uint64_t start = UINT64_MAX, end = 0;
+	double *all;
+	unsigned int i, n = 0;
+
+	all = calloc((size_t)opt_max_batches * nthreads, sizeof(*all));
+	if (!all)
+		die("calloc");
+	pthread_barrier_init(&bar, NULL, nthreads);
+	for (i = 0; i < nthreads; i++) {
+		a[i].fn = fn;
+		a[i].c = *proto;
+		a[i].cpu = i;
+		a[i].bar = &bar;
+		a[i].samples = all + (size_t)i * opt_max_batches;
+		a[i].c.pool = respool_open();
+		if (!a[i].c.pool)
+			die("open /dev/respool");
+		a[i].c.fd = respool_fd(a[i].c.pool);
+		if (pthread_create(&th[i], NULL, mt_thread, &a[i]))
+			die("pthread_create");
+	}
+	for (i = 0; i < nthreads; i++) {
+		pthread_join(th[i], NULL);
+		respool_close(a[i].c.pool);
+		start = a[i].start < start ? a[i].start : start;
+		end = a[i].end > end ? a[i].end : end;
+		memmove(all + n, a[i].samples, a[i].n * sizeof(*all));
+		n += a[i].n;
+	}
+	pthread_barrier_destroy(&bar);
+	qsort(all, n, sizeof(*all), cmp_double);
+	r.batches = n;
+	r.median = n % 2 ? all[n / 2] : (all[n / 2 - 1] + all[n / 2]) / 2;
+	i = (unsigned int)(0.99 * n + 0.999999);
+	r.p99 = all[(i ? i : 1) - 1];
+	r.ops_per_s = end > start ? (double)n * opt_batch * 1e9 /
+				    (double)(end - start) : 0;
+	free(all);
+	return r;
+}
+
+/* Measure fn with 1 thread (already done: @one) and 2; print scaling. */
+static double run_mt(const char *name, op_fn fn, struct ctx *c,
+		     struct result one, const char *verified)
+{
+	struct result two;
+	char rname[80];
+
+	if (!opt_mt || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return 0;
+	two = measure_mt(fn, c, 2);
+	print_result_t(name, c->size, two, 2, verified);
+	snprintf(rname, sizeof(rname), "%s_2thread_scaling", name);
+	print_ratio_ge(rname, c->size, two.ops_per_s / one.ops_per_s,
+		       fn == op_pair ? 1.8 : 0, true);
+	/*
+	 * The same from the batch medians: what two threads get while both
+	 * actually run (the host may not give the VM two cores throughout).
+	 */
+	snprintf(rname, sizeof(rname), "%s_2thread_lat_scaling", name);
+	print_ratio_ge(rname, c->size, 2 * one.median / two.median, 0, true);
+	return two.median;
+}
+
+/* --- the phases -------------------------------------------------------- */
+
+static const char *verify(int fd, struct respool_stats *before,
+			  enum phase ph, char *buf, size_t len)
+{
+	struct respool_stats after;
+	uint64_t allocs, hits;
+
+	stats(fd, &after);
+	allocs = after.allocs - before->allocs;
+	hits = counter(&after, ph) - counter(before, ph);
+	snprintf(buf, len, "%s:%llu/%llu%s", phases[ph].counter,
+		 (unsigned long long)hits, (unsigned long long)allocs,
+		 hits * 100 >= allocs * 99 ? "" : "(MISMATCH)");
+	return buf;
+}
+
+static void run_alternatives(struct ctx *c, unsigned int s,
+			     struct result mm)
+{
+	for (c->touch = false;; c->touch = true) {
+		struct result lib, ml;
+		int t = c->touch;
+
+		lib = measure(op_lib, c);
+		print_result(t ? "lib_cycle_touch" : "lib_cycle", c->size, lib,
+			     NULL);
+		ml = measure(op_malloc, c);
+		print_result(t ? "malloc_touch" : "malloc", c->size, ml, NULL);
+		table[s][COL_LIB + t] = lib.median;
+		table[s][COL_MALLOC + t] = ml.median;
+		if (!t && opt_mt) {
+			table[s][COL_MMAP_2T] = run_mt("anon_mmap", op_mmap, c,
+						       mm, NULL);
+			table[s][COL_MALLOC_2T] = run_mt("malloc", op_malloc, c,
+							 ml, NULL);
+		}
+		if (c->touch)
+			break;
+	}
+	c->touch = false;
+}
+
 static void run_phase(enum phase ph)
 {
-	struct ctx c = { 0 };
-	struct respool_stats before, after;
+	struct ctx c = { .heap_fd = -1 };
+	struct respool_stats before;
 	unsigned int s;
 	bool reloaded;
 
@@ -317,77 +677,552 @@ static void run_phase(enum phase ph)
 			   "default parameters") :
 	       "module as loaded (no reload: not root or no RESPOOL_KO)");
 	c.pool = respool_open();
-	if (!c.pool)
+	c.pool2 = respool_open();
+	if (!c.pool || !c.pool2)
 		die("open /dev/respool");
 	c.fd = respool_fd(c.pool);
+	c.fd2 = respool_fd(c.pool2);
+	if (ph == PHASE_PCPU) {
+		c.heap_fd = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+		if (c.heap_fd < 0)
+			heap_skip = errno == ENOENT ?
+				"no_/dev/dma_heap/system_(CONFIG_DMABUF_HEAPS_SYSTEM_not_set)" :
+				strerror(errno);
+	}
 
 	for (s = 0; s < nr_sizes; s++) {
-		char verified[96];
-		struct result bare, pair;
-		uint64_t allocs, hits;
+		char verified[96], name[48];
+		struct result bare, pair, pt, res[8];
+		op_fn fns[8] = { op_bare, op_pair, op_pair_touch };
+		unsigned int nf;
+		int col = ph == PHASE_PCPU ? COL_PCPU :
+			  ph == PHASE_RESERVE ? COL_RESERVE : COL_FRESH;
 
 		c.size = sizes[s];
 		c.touch = false;
-		bare = measure(op_bare, &c);
-		print_result("bare_ioctl", c.size, bare, NULL);
-
+		nf = 3;
+		if (ph == PHASE_PCPU) {
+			fns[nf++] = op_mmap;
+			fns[nf++] = op_mmap_touch;
+			if (c.heap_fd >= 0) {
+				fns[nf++] = op_dmaheap;
+				fns[nf++] = op_dmaheap_touch;
+			}
+		}
 		stats(c.fd, &before);
-		pair = measure(op_pair, &c);
-		stats(c.fd, &after);
-		allocs = after.allocs - before.allocs;
-		hits = counter(&after, ph) - counter(&before, ph);
-		snprintf(verified, sizeof(verified), "%s:%llu/%llu%s",
-			 phases[ph].counter, (unsigned long long)hits,
-			 (unsigned long long)allocs,
-			 hits * 100 >= allocs * 99 ? "" : "(MISMATCH)");
+		measure_set(fns, nf, &c, res);
+		bare = res[0];
+		pair = res[1];
+		pt = res[2];
+		verify(c.fd, &before, ph, verified, sizeof(verified));
+		print_result("bare_ioctl", c.size, bare, NULL);
+		/* Both pairs are counted: they are served the same way. */
 		print_result(phases[ph].op, c.size, pair, verified);
+		snprintf(name, sizeof(name), "%s_touch", phases[ph].op);
+		print_result(name, c.size, pt, verified);
 		print_ratio(ph == PHASE_PCPU ? "pcpu_hit/2xbare" :
 			    ph == PHASE_RESERVE ? "reserve_hit/2xbare" :
 			    "fresh_alloc/2xbare", c.size,
 			    pair.median / (2 * bare.median),
 			    ph == PHASE_PCPU ? PAIR_GOAL : 0);
-		if (ph == PHASE_PCPU)
-			table[s][COL_BARE] = bare.median;
-		table[s][COL_PCPU + ph] = pair.median;
-
+		if (ph == PHASE_PCPU) {
+			print_result("anon_mmap", c.size, res[3], NULL);
+			print_result("anon_mmap_touch", c.size, res[4], NULL);
+			table[s][COL_MMAP] = res[3].median;
+			table[s][COL_MMAP_T] = res[4].median;
+			if (c.heap_fd >= 0) {
+				print_result("dmaheap_cycle", c.size, res[5],
+					     NULL);
+				print_result("dmaheap_cycle_touch", c.size,
+					     res[6], NULL);
+				table[s][COL_HEAP] = res[5].median;
+				table[s][COL_HEAP_T] = res[6].median;
+			}
+		}
+		table[s][col] = pair.median;
+		table[s][col + 1] = pt.median;
 		if (ph != PHASE_PCPU)
 			continue;
-		/* The alternatives, measured once, in the pcpu phase. */
-		for (c.touch = false;; c.touch = true) {
-			struct result lib, mm, ml;
-			int t = c.touch;
+		table[s][COL_BARE] = bare.median;
 
-			lib = measure(op_lib, &c);
-			print_result(t ? "lib_cycle_touch" : "lib_cycle",
-				     c.size, lib, NULL);
-			mm = measure(op_mmap, &c);
-			print_result(t ? "anon_mmap_touch" : "anon_mmap",
-				     c.size, mm, NULL);
-			ml = measure(op_malloc, &c);
-			print_result(t ? "malloc_touch" : "malloc",
-				     c.size, ml, NULL);
-			print_ratio(t ? "lib_cycle_touch/anon_mmap_touch" :
-				    "lib_cycle/anon_mmap", c.size,
-				    lib.median / mm.median, 0);
-			table[s][COL_LIB + t] = lib.median;
-			table[s][COL_MMAP + t] = mm.median;
-			table[s][COL_MALLOC + t] = ml.median;
+		/* Cross-client reuse: every ALLOC zeroes the block. */
+		for (c.touch = false;; c.touch = true) {
+			struct respool_stats a1, a2;
+			struct result cr;
+			uint64_t allocs, zeroed;
+
+			stats(c.fd, &a1);
+			cr = measure(op_cross, &c);
+			stats(c.fd, &a2);
+			allocs = a2.allocs - a1.allocs;
+			zeroed = (a2.zeroed_bytes - a1.zeroed_bytes) / c.size;
+			snprintf(verified, sizeof(verified),
+				 "zeroed:%llu/%llu,pcpu_hits:%llu%s",
+				 (unsigned long long)zeroed,
+				 (unsigned long long)allocs,
+				 (unsigned long long)(a2.pcpu_hits - a1.pcpu_hits),
+				 zeroed * 100 >= allocs * 99 ? "" : "(MISMATCH)");
+			print_result(c.touch ? "cross_client_touch" :
+				     "cross_client", c.size, cr, verified);
+			table[s][COL_CROSS + c.touch] = cr.median;
 			if (c.touch)
 				break;
 		}
+		c.touch = false;
+
+		if (opt_mt && s == 0) {
+			struct result sp = measure(op_spin, &c);
+
+			print_result("cpu_spin", 0, sp, NULL);
+			run_mt("cpu_spin", op_spin, &c, sp, NULL);
+		}
+		if (opt_mt) {
+			table[s][COL_BARE_2T] = run_mt("bare_ioctl", op_bare,
+						       &c, bare, NULL);
+			stats(c.fd, &before);
+			table[s][COL_PCPU_2T] = run_mt("pcpu_hit", op_pair, &c,
+						       pair, NULL);
+		}
+
+		run_alternatives(&c, s, res[3]);
 		print_ratio("pcpu_hit/anon_mmap", c.size,
-			    pair.median / table[s][COL_MMAP], 0);
+			    pair.median / table[s][COL_MMAP], 1.0);
+		print_ratio("pcpu_hit_touch/anon_mmap_touch", c.size,
+			    pt.median / table[s][COL_MMAP_T], 1.0);
+		print_ratio("lib_cycle_touch/anon_mmap_touch", c.size,
+			    table[s][COL_LIB_T] / table[s][COL_MMAP_T], 0);
+		if (c.heap_fd >= 0) {
+			print_ratio("pcpu_hit/dmaheap_cycle", c.size,
+				    pair.median / table[s][COL_HEAP], 1.0);
+			print_ratio("pcpu_hit_touch/dmaheap_cycle_touch",
+				    c.size, pt.median / table[s][COL_HEAP_T],
+				    1.0);
+		}
 	}
+	if (heap_skip && ph == PHASE_PCPU)
+		printf("bench: skip dmaheap_cycle reason=%s\n", heap_skip);
+	if (c.heap_fd >= 0)
+		close(c.heap_fd);
+	respool_close(c.pool2);
 	respool_close(c.pool);
+}
+
+/* --- handoff cost vs the length of the waiter queue -------------------- */
+
+/*
+ * capacity = one 4 KiB block; Q + 1 threads (each its own open file, so
+ * its own client) loop on ALLOC (blocking), FREE. One holds the block, Q
+ * wait in FIFO order. The holder notes the time, then FREEs: the block is
+ * handed to the head waiter, whose ALLOC returns; the time between is one
+ * handoff with Q waiters queued. The holder ALLOCs again, at the tail.
+ */
+struct hand {
+	pthread_mutex_t lock;
+	volatile uint64_t last_free;	/* written by the holder only */
+	volatile int stop;
+	volatile int recording;
+	double *lat;
+	unsigned int n, max;
+};
+
+struct hand_arg {
+	struct hand *h;
+	int fd;
+};
+
+static void *hand_thread(void *p)
+{
+	struct hand_arg *a = p;
+	struct hand *h = a->h;
+
+	/*
+	 * All on CPU 0 (inherited): a cross-vCPU wakeup under TCG costs
+	 * whatever the host scheduler makes of it, which is not the pool.
+	 */
+
+	for (;;) {
+		struct respool_alloc al = { .size = 4096 };
+		struct respool_free f;
+		uint64_t t;
+
+		if (ioctl(a->fd, RESPOOL_IOC_ALLOC, &al))
+			die("RESPOOL_IOC_ALLOC (handoff)");
+		t = now_ns();
+		/* We own the block: nobody else writes these now. */
+		if (h->recording && h->last_free && h->n < h->max)
+			h->lat[h->n++] = (double)(t - h->last_free);
+		f = (struct respool_free){ .handle = al.handle };
+		h->last_free = now_ns();
+		if (ioctl(a->fd, RESPOOL_IOC_FREE, &f))
+			die("RESPOOL_IOC_FREE (handoff)");
+		if (h->stop)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * The control: the same rotation of Q + 1 threads on CPU 0 with no pool,
+ * a baton passed round a ring of eventfds. What it costs to wake a thread
+ * that slept through Q others, which respool cannot do faster.
+ */
+struct baton {
+	int *efd;
+	unsigned int nt;
+	volatile uint64_t last;
+	volatile int stop, recording;
+	double *lat;
+	unsigned int n, max;
+};
+
+struct baton_arg {
+	struct baton *b;
+	unsigned int i;
+};
+
+static void *baton_thread(void *p)
+{
+	struct baton_arg *a = p;
+	struct baton *b = a->b;
+	uint64_t v = 1, t;
+
+	for (;;) {
+		if (read(b->efd[a->i], &v, sizeof(v)) != sizeof(v))
+			die("read eventfd");
+		t = now_ns();
+		if (b->stop)
+			break;
+		if (b->recording && b->last && b->n < b->max)
+			b->lat[b->n++] = (double)(t - b->last);
+		b->last = now_ns();
+		v = 1;
+		if (write(b->efd[(a->i + 1) % b->nt], &v, sizeof(v)) != sizeof(v))
+			die("write eventfd");
+	}
+	return NULL;
+}
+
+static double run_baton(unsigned int nt)
+{
+	struct baton b = { .nt = nt, .max = 4000 };
+	struct baton_arg *args = calloc(nt, sizeof(*args));
+	pthread_t *th = calloc(nt, sizeof(*th));
+	pthread_attr_t attr;
+	uint64_t v = 1, t0;
+	unsigned int i;
+	double med = 0;
+
+	b.efd = calloc(nt, sizeof(int));
+	b.lat = calloc(b.max, sizeof(double));
+	if (!args || !th || !b.efd || !b.lat)
+		die("calloc");
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 << 10);
+	for (i = 0; i < nt; i++) {
+		b.efd[i] = eventfd(0, EFD_CLOEXEC);
+		if (b.efd[i] < 0)
+			die("eventfd");
+	}
+	for (i = 0; i < nt; i++) {
+		args[i] = (struct baton_arg){ &b, i };
+		if (pthread_create(&th[i], &attr, baton_thread, &args[i]))
+			die("pthread_create (baton)");
+	}
+	usleep(20000);
+	if (write(b.efd[0], &v, sizeof(v)) != sizeof(v))
+		die("write eventfd");
+	/* One lap to settle, then record. */
+	usleep(20000);
+	b.recording = 1;
+	t0 = now_ns();
+	while (b.n < b.max &&
+	       now_ns() - t0 < (uint64_t)opt_budget_ms * 3000000ULL)
+		usleep(5000);
+	b.recording = 0;
+	b.stop = 1;
+	for (i = 0; i < nt; i++)
+		if (write(b.efd[i], &v, sizeof(v)) != sizeof(v))
+			die("write eventfd");
+	for (i = 0; i < nt; i++) {
+		pthread_join(th[i], NULL);
+		close(b.efd[i]);
+	}
+	if (b.n) {
+		qsort(b.lat, b.n, sizeof(double), cmp_double);
+		med = b.lat[b.n / 2];
+		printf("bench: baton size=0 queue=%u median_ns=%.0f p99_ns=%.0f "
+		       "samples=%u\n", nt - 1, med,
+		       b.lat[(b.n * 99 + 99) / 100 - 1], b.n);
+	}
+	free(b.lat);
+	free(b.efd);
+	free(args);
+	free(th);
+	return med;
+}
+
+static void run_handoff(void)
+{
+	static const unsigned int points[] = { 1, 3, 10, 30, 100, 300, 1000,
+					       3000 };
+	unsigned int p, first_med = 0;
+	double first = 0, last = 0;
+	struct rlimit rl = { 8192, 8192 };
+
+	if (!reload("capacity=4096")) {
+		printf("bench: skip handoff reason=needs_root_and_RESPOOL_KO\n");
+		return;
+	}
+	setrlimit(RLIMIT_NOFILE, &rl);
+	printf("\n== handoff: capacity=4096, Q threads waiting ==\n");
+	for (p = 0; p < sizeof(points) / sizeof(points[0]) &&
+	     points[p] <= opt_handoff_max; p++) {
+		unsigned int q = points[p], nt = q + 1, i;
+		struct hand h = { .max = 4000 };
+		struct hand_arg *args;
+		pthread_t *th;
+		pthread_attr_t attr;
+		struct respool_stats st;
+		struct respool *ctl = respool_open();
+		struct result r = { 0 };
+		uint64_t t0;
+		char extra[64];
+
+		if (!ctl)
+			die("open /dev/respool");
+		h.lat = calloc(h.max, sizeof(double));
+		args = calloc(nt, sizeof(*args));
+		th = calloc(nt, sizeof(*th));
+		if (!h.lat || !args || !th)
+			die("calloc");
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 64 << 10);
+		for (i = 0; i < nt; i++) {
+			args[i].h = &h;
+			args[i].fd = open("/dev/respool", O_RDWR | O_CLOEXEC);
+			if (args[i].fd < 0)
+				die("open /dev/respool (handoff)");
+			if (pthread_create(&th[i], &attr, hand_thread, &args[i]))
+				die("pthread_create (handoff)");
+		}
+		/* Wait for the queue to fill, then record. */
+		t0 = now_ns();
+		do {
+			usleep(2000);
+			stats(respool_fd(ctl), &st);
+		} while (st.waiters < q && now_ns() - t0 < 20000000000ULL);
+		h.recording = 1;
+		t0 = now_ns();
+		while (h.n < h.max &&
+		       now_ns() - t0 < (uint64_t)opt_budget_ms * 3000000ULL)
+			usleep(5000);
+		h.recording = 0;
+		h.stop = 1;
+		for (i = 0; i < nt; i++) {
+			pthread_join(th[i], NULL);
+			close(args[i].fd);
+		}
+		if (h.n) {
+			qsort(h.lat, h.n, sizeof(double), cmp_double);
+			r.median = h.lat[h.n / 2];
+			r.p99 = h.lat[(h.n * 99 + 99) / 100 - 1];
+			r.batches = h.n;
+		}
+		snprintf(extra, sizeof(extra), "waiters=%llu",
+			 (unsigned long long)st.waiters);
+		printf("bench: handoff size=4096 queue=%u median_ns=%.0f "
+		       "p99_ns=%.0f samples=%u verified=%s\n", q, r.median,
+		       r.p99, r.batches, extra);
+		if (!first_med++)
+			first = r.median;
+		last = r.median;
+		{
+			double bt = run_baton(nt);
+
+			if (bt > 0) {
+				snprintf(extra, sizeof(extra),
+					 "handoff/baton_q%u", q);
+				print_ratio(extra, 4096, r.median / bt, 0);
+			}
+		}
+		free(h.lat);
+		free(args);
+		free(th);
+		respool_close(ctl);
+	}
+	/* run.sh computes growth_handoff (last/first) from these lines. */
+	(void)first;
+	(void)last;
+}
+
+/* --- fairness: N processes churning on a small pool -------------------- */
+
+#define FAIR_SAMPLES 20000
+
+struct fair_proc {
+	uint64_t ops;
+	uint64_t max_wait;
+	unsigned int n;
+	float wait[FAIR_SAMPLES];
+};
+
+struct fair_shared {
+	volatile int ready;
+	volatile int go;
+	uint64_t deadline;
+	struct fair_proc p[];
+};
+
+static void fair_child(struct fair_shared *sh, unsigned int me)
+{
+	struct fair_proc *fp = &sh->p[me];
+	int fd = open("/dev/respool", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		die("open /dev/respool (fairness)");
+	__atomic_add_fetch(&sh->ready, 1, __ATOMIC_SEQ_CST);
+	while (!sh->go)
+		usleep(1000);
+	for (;;) {
+		struct respool_alloc a = { .size = 4096 };
+		struct respool_free f;
+		uint64_t t0 = now_ns(), w;
+
+		if (t0 >= sh->deadline)
+			break;
+		if (ioctl(fd, RESPOOL_IOC_ALLOC, &a))
+			die("RESPOOL_IOC_ALLOC (fairness)");
+		w = now_ns() - t0;
+		if (fp->n < FAIR_SAMPLES)
+			fp->wait[fp->n++] = (float)w;
+		if (w > fp->max_wait)
+			fp->max_wait = w;
+		fp->ops++;
+		/* Hold it across a reschedule, so the pool stays contended. */
+		sched_yield();
+		f = (struct respool_free){ .handle = a.handle };
+		if (ioctl(fd, RESPOOL_IOC_FREE, &f))
+			die("RESPOOL_IOC_FREE (fairness)");
+	}
+	close(fd);
+	_exit(0);
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void run_fairness(void)
+{
+	unsigned int np = opt_fair_procs, i, n = 0;
+	size_t len = sizeof(struct fair_shared) + np * sizeof(struct fair_proc);
+	struct respool_stats st0, st1;
+	struct fair_shared *sh;
+	struct respool *ctl;
+	double sum = 0, sum2 = 0, jain, med_max, worst = 0;
+	double *maxes;
+	float *all;
+	pid_t *pids;
+
+	if (!reload("capacity=16K")) {
+		printf("bench: skip fairness reason=needs_root_and_RESPOOL_KO\n");
+		return;
+	}
+	printf("\n== fairness: %u processes, capacity=16K (4 blocks of 4K), "
+	       "%u ms ==\n", np, opt_fair_ms);
+	sh = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		  -1, 0);
+	pids = calloc(np, sizeof(*pids));
+	maxes = calloc(np, sizeof(*maxes));
+	if (sh == MAP_FAILED || !pids || !maxes)
+		die("fairness memory");
+	ctl = respool_open();
+	if (!ctl)
+		die("open /dev/respool");
+	for (i = 0; i < np; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			die("fork");
+		if (!pids[i]) {
+			cpu_set_t all_cpus;
+
+			CPU_ZERO(&all_cpus);
+			CPU_SET(0, &all_cpus);
+			CPU_SET(1, &all_cpus);
+			sched_setaffinity(0, sizeof(all_cpus), &all_cpus);
+			fair_child(sh, i);
+		}
+	}
+	while (sh->ready < (int)np)
+		usleep(1000);
+	stats(respool_fd(ctl), &st0);
+	sh->deadline = now_ns() + (uint64_t)opt_fair_ms * 1000000ULL;
+	__atomic_store_n(&sh->go, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < np; i++)
+		waitpid(pids[i], NULL, 0);
+	stats(respool_fd(ctl), &st1);
+	respool_close(ctl);
+
+	all = calloc((size_t)np * FAIR_SAMPLES, sizeof(float));
+	if (!all)
+		die("calloc");
+	for (i = 0; i < np; i++) {
+		struct fair_proc *fp = &sh->p[i];
+
+		memcpy(all + n, fp->wait, fp->n * sizeof(float));
+		n += fp->n;
+		sum += fp->ops;
+		sum2 += (double)fp->ops * fp->ops;
+		maxes[i] = fp->max_wait;
+	}
+	qsort(all, n, sizeof(float), cmp_float);
+	qsort(maxes, np, sizeof(double), cmp_double);
+	med_max = np % 2 ? maxes[np / 2] :
+		  (maxes[np / 2 - 1] + maxes[np / 2]) / 2;
+	worst = maxes[np - 1];
+	jain = sum2 > 0 ? sum * sum / (np * sum2) : 0;
+	printf("bench: fairness procs=%u ops=%.0f waits=%llu handoffs=%llu "
+	       "p50_wait_ns=%.0f p99_wait_ns=%.0f max_wait_ns=%.0f "
+	       "median_max_wait_ns=%.0f jain=%.4f\n",
+	       np, sum, (unsigned long long)(st1.waits - st0.waits),
+	       (unsigned long long)(st1.handoffs - st0.handoffs),
+	       n ? all[n / 2] : 0.0, n ? all[(n * 99ULL + 99) / 100 - 1] : 0.0,
+	       worst, med_max, jain);
+	{
+		double mn = 1e18, mx = 0;
+
+		for (i = 0; i < np; i++) {
+			mn = sh->p[i].ops < mn ? sh->p[i].ops : mn;
+			mx = sh->p[i].ops > mx ? sh->p[i].ops : mx;
+		}
+		printf("bench: fairness_ops min_ops=%.0f max_ops=%.0f\n", mn,
+		       mx);
+	}
+	for (i = 0; i < np; i++)
+		printf("bench: fairness_proc proc=%u ops=%llu max_wait_ns=%llu\n",
+		       i, (unsigned long long)sh->p[i].ops,
+		       (unsigned long long)sh->p[i].max_wait);
+	print_ratio_ge("fairness_jain", 4096, jain, 0.95, true);
+	print_ratio("fairness_max_wait/median_max_wait", 4096,
+		    med_max > 0 ? worst / med_max : 0, 4.0);
+	free(all);
+	free(maxes);
+	free(pids);
+	munmap(sh, len);
 }
 
 static void print_table(void)
 {
 	unsigned int s, k;
 
-	printf("\nmedian ns per operation (pair = ALLOC+FREE ioctls; "
-	       "lib = respool_alloc+respool_free incl. mmap/munmap; "
-	       "+t = every page touched)\n");
+	printf("\n== table ==\n");
+	printf("median ns per operation, 1 thread unless /2T (pair = ALLOC+FREE "
+	       "ioctls; +t = block mmapped, every page touched, munmapped; "
+	       "cross = two files taking turns, zeroing; lib = librespool "
+	       "cycle; dmaheap = alloc+mmap+munmap+close; 0 = not measured)\n");
 	printf("%8s", "size");
 	for (k = 0; k < NR_COLS; k++)
 		printf(" %9s", col_names[k]);
@@ -398,15 +1233,30 @@ static void print_table(void)
 			printf(" %9.0f", table[s][k]);
 		printf("\n");
 	}
+	printf("== end table ==\n");
+	/* The same as CSV, for run.sh. */
+	printf("bench-csv: size");
+	for (k = 0; k < NR_COLS; k++)
+		printf(",%s", col_names[k]);
+	printf("\n");
+	for (s = 0; s < nr_sizes; s++) {
+		printf("bench-csv: %zu", sizes[s]);
+		for (k = 0; k < NR_COLS; k++)
+			printf(",%.0f", table[s][k]);
+		printf("\n");
+	}
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: bench [--sizes S,S,...] [--batch N] [--budget-ms MS]\n"
-		"             [--phases pcpu,reserve,fresh] [--no-reload]\n"
+		"             [--phases pcpu,reserve,fresh,handoff,fairness]\n"
+		"             [--no-reload] [--no-mt] [--handoff-max Q]\n"
+		"             [--fair-procs N] [--fair-ms MS]\n"
 		"Runs as root in the test VM (tools/bench/run.sh); reloads\n"
-		"$RESPOOL_KO per phase unless --no-reload.\n");
+		"$RESPOOL_KO per phase unless --no-reload (then the handoff\n"
+		"and fairness phases are skipped).\n");
 }
 
 static void parse_sizes(char *arg)
@@ -438,15 +1288,19 @@ int main(int argc, char **argv)
 		{ "budget-ms", required_argument, NULL, 't' },
 		{ "phases", required_argument, NULL, 'p' },
 		{ "no-reload", no_argument, NULL, 'n' },
+		{ "no-mt", no_argument, NULL, 'm' },
+		{ "handoff-max", required_argument, NULL, 'q' },
+		{ "fair-procs", required_argument, NULL, 'f' },
+		{ "fair-ms", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *phase_list = "pcpu,reserve,fresh";
+	const char *phase_list = "pcpu,reserve,fresh,handoff,fairness";
 	struct utsname u;
 	cpu_set_t cpus;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "s:b:t:p:nh", longopts,
+	while ((opt = getopt_long(argc, argv, "s:b:t:p:nmq:f:F:h", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -463,6 +1317,18 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			opt_reload = false;
+			break;
+		case 'm':
+			opt_mt = false;
+			break;
+		case 'q':
+			opt_handoff_max = strtoul(optarg, NULL, 0);
+			break;
+		case 'f':
+			opt_fair_procs = strtoul(optarg, NULL, 0) ?: 1;
+			break;
+		case 'F':
+			opt_fair_ms = strtoul(optarg, NULL, 0);
 			break;
 		case 'h':
 			usage(stdout);
@@ -491,8 +1357,12 @@ int main(int argc, char **argv)
 		run_phase(PHASE_RESERVE);
 	if (strstr(phase_list, "fresh"))
 		run_phase(PHASE_FRESH);
+	print_table();
+	if (strstr(phase_list, "handoff"))
+		run_handoff();
+	if (strstr(phase_list, "fairness"))
+		run_fairness();
 	/* Leave the module as a fresh load with its defaults. */
 	reload("");
-	print_table();
 	return 0;
 }

@@ -1,80 +1,271 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh - `make bench`: boot the test VM, run tools/bench/bench in it, and
-# keep the results on the host.
+# run.sh - `make bench`: boot the test VM, run the benchmarks in it, and
+# keep the results, tables and plots on the host.
 #
-#   tools/bench/run.sh [--kernel 6.1|6.12]... [--out DIR] [-- BENCH-ARGS...]
+#   tools/bench/run.sh [--kernel 6.1|6.12]... [--out DIR] [--quick]
+#                      [--no-kmod] [--reuse] [-- BENCH-ARGS...]
 #
 # Default: the 6.12 kernel, results in .cache/bench/<date-time>/:
-#   bench-<kernel>.txt   the whole output
-#   summary.csv          one row per "bench:" result line of every kernel
-# The "bench:" lines are also printed at the end. Absolute nanoseconds of an
-# emulated guest are only comparable within one run: read the ratios.
+#   bench-K.txt, kbench-K.txt  whole output of the userspace and in-kernel runs
+#   table-K.txt, table-K.csv   median ns per operation, sizes x columns
+#   results.csv                every measurement line of every kernel
+#   ratios.csv                 every ratio, with goal and met where one applies
+#   targets.txt                the targets of issue 7, met=yes|no
+#   *.dat, *.png               growth, handoff and fairness curves (gnuplot)
+# The "bench:" lines of the summary are printed at the end. Absolute
+# nanoseconds of an emulated guest are only comparable within one run: read
+# the ratios. --quick shortens every phase (a smoke test, not a result);
+# --reuse --out DIR redoes the tables, plots and targets from DIR's outputs.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
 kernels=()
 out=
+quick=0
+kmod=1
+reuse=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernels+=("$2"); shift 2 ;;
 	--out) out=$2; shift 2 ;;
+	--quick) quick=1; shift ;;
+	--no-kmod) kmod=0; shift ;;
+	--reuse) reuse=1; shift ;;
 	--) shift; break ;;
-	-h|--help) sed -n '4,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
 [ ${#kernels[@]} -gt 0 ] || kernels=(6.12)
 out=${out:-$top/.cache/bench/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 
 if [ ! -x "$here/bench" ]; then
 	echo "run.sh: $here/bench is not built (make tools)" >&2
 	exit 1
 fi
+bench_args=("$@")
+kmod_args=()
+if [ $quick = 1 ]; then
+	bench_args=(--budget-ms 60 --handoff-max 100 --fair-ms 1000 "${bench_args[@]}")
+	kmod_args=(pairs=2000 max_live=10000 max_sizes=100)
+fi
+
+# gnuplot-nox for the plots: install it if missing (root only).
+if ! command -v gnuplot >/dev/null; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "run.sh: installing gnuplot-nox" >&2
+		apt-get install -y --no-install-recommends gnuplot-nox >&2 ||
+			echo "run.sh: gnuplot-nox could not be installed: no plots" >&2
+	else
+		echo "run.sh: gnuplot missing and not root: no plots" >&2
+	fi
+fi
 
 cd "$top"
 rc=0
 for k in "${kernels[@]}"; do
+	[ $reuse = 0 ] || break
 	echo "== bench on $k ($(date +%T)) =="
-	if ! tools/vm/run --kernel "$k" -- tools/bench/bench "$@" \
+	if ! tools/vm/run --kernel "$k" -- tools/bench/bench "${bench_args[@]}" \
 		| tee "$out/bench-$k.txt"; then
 		echo "run.sh: the bench failed on $k" >&2
 		rc=1
 	fi
+	[ $kmod = 1 ] || continue
+	echo "== in-kernel bench on $k ($(date +%T)) =="
+	if ! ko=$(tools/bench/kmod/build.sh "$k" 2>"$out/kbuild-$k.log" | tail -n1) ||
+		[ ! -f "$ko" ]; then
+		echo "run.sh: building the bench module for $k failed (see kbuild-$k.log)" >&2
+		rc=1
+		continue
+	fi
+	# Its own VM, without respool.ko: the bench module links its own copy
+	# of the pool core, with the same tracepoint names.
+	if ! tools/vm/run --kernel "$k" --no-module --mem 2G -- bash -c '
+		rmmod respool 2>/dev/null || true
+		insmod "$0" "${@:1}" || exit 1
+		dmesg -t | grep "^bench: "
+		rmmod respool_bench' "$ko" "${kmod_args[@]}" | tee "$out/kbench-$k.txt"; then
+		echo "run.sh: the in-kernel bench failed on $k" >&2
+		rc=1
+	fi
 done
 
-# summary.csv: kernel,op,size,median_ns,p99_ns,batches,verified / ratios.
+# ---- tables and CSV --------------------------------------------------------
+for k in "${kernels[@]}"; do
+	f=$out/bench-$k.txt
+	[ -f "$f" ] || continue
+	sed -n '/^== table ==$/,/^== end table ==$/p' "$f" >"$out/table-$k.txt"
+	sed -n 's/^bench-csv: //p' "$f" >"$out/table-$k.csv"
+done
+
+# key=value fields of the "bench:" lines, as CSV.
+tocsv='
+function get(key,   i, kv) {
+	for (i = 3; i <= NF; i++) {
+		split($i, kv, "=")
+		if (kv[1] == key)
+			return kv[2]
+	}
+	return ""
+}'
 {
-	echo "kernel,kind,name,size,median_ns,p99_ns,batches,verified,value,goal,met"
+	echo "kernel,source,name,size,threads,point,median_ns,p99_ns,ops_per_s,verified"
 	for k in "${kernels[@]}"; do
-		f=$out/bench-$k.txt
-		[ -f "$f" ] || continue
-		awk -v k="$k" '
-		function get(key,   i, kv) {
-			for (i = 3; i <= NF; i++) {
-				split($i, kv, "=")
-				if (kv[1] == key)
-					return kv[2]
-			}
-			return ""
-		}
-		$1 == "bench:" && $2 == "ratio" {
-			printf "%s,ratio,%s,%s,,,,,%s,%s,%s\n", k, $3,
-				get("size"), get("value"), get("goal"), get("met")
-			next
-		}
-		$1 == "bench:" && $3 ~ /^size=/ {
-			printf "%s,op,%s,%s,%s,%s,%s,%s,,,\n", k, $2,
-				get("size"), get("median_ns"), get("p99_ns"),
-				get("batches"), get("verified")
-		}' "$f"
+		for src in bench kbench; do
+			f=$out/$src-$k.txt
+			[ -f "$f" ] || continue
+			awk -v k="$k" -v src="$src" "$tocsv"'
+			$1 == "bench:" && $2 != "ratio" && $3 ~ /^(size|queue)=/ {
+				pt = get("live") get("free") get("sizes") get("queue")
+				ops = get("ops_per_s") get("pairs_per_s")
+				th = get("threads"); if (th == "") th = 1
+				printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", k, src, $2,
+					get("size"), th, pt, get("median_ns"),
+					get("p99_ns"), ops, get("verified") get("misses")
+			}' "$f"
+		done
 	done
-} > "$out/summary.csv"
+} >"$out/results.csv"
+{
+	echo "kernel,name,size,threads,value,goal,met"
+	for k in "${kernels[@]}"; do
+		cat "$out/bench-$k.txt" "$out/kbench-$k.txt" 2>/dev/null |
+		awk -v k="$k" "$tocsv"'
+		$1 == "bench:" && $2 == "ratio" {
+			th = get("threads"); if (th == "") th = 1
+			printf "%s,%s,%s,%s,%s,%s,%s\n", k, $3, get("size"), th,
+				get("value"), get("goal"), get("met")
+		}'
+	done
+} >"$out/ratios.csv"
+cp "$out/results.csv" "$out/summary.csv"
+
+# ---- curves ----------------------------------------------------------------
+# One .dat per curve: x, median ns, p99 ns. Prints "bench: ratio growth_..."
+# (last point / first point, goal 1.5) for each.
+curve() { # kernel file op key name [noratio]
+	local k=$1 f=$2 op=$3 key=$4 dat=$out/$5-$1.dat
+	[ -f "$f" ] || return 0
+	awk -v op="$op" -v key="$key" "$tocsv"'
+	$1 == "bench:" && $2 == op { print get(key), get("median_ns"), get("p99_ns") }' \
+		"$f" >"$dat"
+	[ -s "$dat" ] || { rm -f "$dat"; return 0; }
+	[ -z "${6:-}" ] || return 0
+	awk -v name="$5" -v k="$k" 'NR == 1 { first = $2; x0 = $1 } { last = $2; x1 = $1 }
+	END { if (first > 0) printf "bench: ratio growth_%s kernel=%s from=%s to=%s value=%.2f goal=1.50 met=%s\n",
+		name, k, x0, x1, last / first, last / first <= 1.5 ? "yes" : "no" }' "$dat"
+}
+growth=$out/growth.txt
+: >"$growth"
+for k in "${kernels[@]}"; do
+	{
+		curve "$k" "$out/kbench-$k.txt" kgrow_live_pcpu live live_pcpu
+		curve "$k" "$out/kbench-$k.txt" kgrow_live_reserve live live_reserve
+		curve "$k" "$out/kbench-$k.txt" kgrow_free_reserve free free_reserve
+		curve "$k" "$out/kbench-$k.txt" kgrow_sizes_reserve sizes sizes_reserve
+		curve "$k" "$out/bench-$k.txt" handoff queue handoff
+		curve "$k" "$out/bench-$k.txt" baton queue baton noratio
+	} >>"$growth"
+	f=$out/bench-$k.txt
+	[ -f "$f" ] && awk "$tocsv"'$1 == "bench:" && $2 == "fairness_proc" {
+		print get("proc"), get("ops"), get("max_wait_ns") / 1e6 }' "$f" \
+		>"$out/fairness-$k.dat"
+	[ -s "$out/fairness-$k.dat" ] || rm -f "$out/fairness-$k.dat"
+done
+
+if command -v gnuplot >/dev/null; then
+	term="pngcairo size 900,560 font ',10'"
+	gnuplot -e 'set terminal pngcairo' 2>/dev/null || term="png size 900,560"
+	plot() { # dat png title xlabel [control-dat control-title]
+		local extra=
+		[ -f "$1" ] || return 0
+		if [ -n "${5:-}" ] && [ -f "$5" ]; then
+			extra=", \"$5\" using 1:2 with linespoints lw 2 pt 5 title \"$6 (median)\""
+		fi
+		gnuplot <<-EOF || echo "run.sh: gnuplot failed for $2" >&2
+		set terminal $term
+		set output "$2"
+		set title "$3"
+		set xlabel "$4"
+		set ylabel "ns per operation (log scale)"
+		set logscale xy
+		set grid
+		set key top left
+		plot "$1" using 1:2 with linespoints lw 2 pt 7 title "median", \
+		     "$1" using 1:3 with lines dt 2 title "p99"$extra
+		EOF
+	}
+	for k in "${kernels[@]}"; do
+		plot "$out/live_pcpu-$k.dat" "$out/growth-live-pcpu-$k.png" \
+			"respool ($k): per-CPU hit alloc+free vs blocks in use" "blocks in use"
+		plot "$out/live_reserve-$k.dat" "$out/growth-live-reserve-$k.png" \
+			"respool ($k): reserve hit alloc+free vs blocks in use" "blocks in use"
+		plot "$out/free_reserve-$k.dat" "$out/growth-free-reserve-$k.png" \
+			"respool ($k): reserve hit alloc+free vs free blocks in the reserve" "free 4K blocks in the reserve"
+		plot "$out/sizes_reserve-$k.dat" "$out/growth-sizes-$k.png" \
+			"respool ($k): reserve hit alloc+free vs distinct free sizes" "distinct free sizes in the reserve"
+		plot "$out/handoff-$k.dat" "$out/handoff-queue-$k.png" \
+			"respool ($k): FREE to the head waiter's return vs waiters queued" "waiters queued" \
+			"$out/baton-$k.dat" "control: eventfd baton round Q+1 threads"
+		if [ -f "$out/fairness-$k.dat" ]; then
+			gnuplot <<-EOF || true
+			set terminal $term
+			set output "$out/fairness-$k.png"
+			set title "respool ($k): 32 processes on a 4-block pool"
+			set xlabel "process"
+			set ylabel "allocations"
+			set y2label "max wait (ms)"
+			set ytics nomirror
+			set y2tics
+			set yrange [0:*]
+			set y2range [0:*]
+			set style fill solid 0.5
+			plot "$out/fairness-$k.dat" using 1:2 with boxes title "allocations", \
+			     "" using 1:3 axes x1y2 with points pt 7 title "max wait (ms)"
+			EOF
+		fi
+	done
+fi
+
+# ---- targets of issue 7 ----------------------------------------------------
+# One line per target: met=yes when every ratio it covers is met.
+target() { # name regexp (on the ratio name) [kernel-file filter]
+	local name=$1 re=$2 lines
+	lines=$(grep -h "^bench: ratio \($re\) " "$out"/bench-*.txt "$out"/kbench-*.txt "$growth" 2>/dev/null |
+		grep ' met=' || true)
+	if [ -z "$lines" ]; then
+		echo "bench: target $name met=unknown (not measured)"
+		return
+	fi
+	awk -v name="$name" '{ n++; for (i = 3; i <= NF; i++) if ($i == "met=no") { bad++; split($3, x, " "); miss = miss (miss ? "," : "") $3 "@" $4 } }
+	END { printf "bench: target %s ratios=%d missed=%d met=%s%s\n", name, n, bad,
+		bad ? "no" : "yes", bad ? " missing=" miss : "" }' <<<"$lines"
+}
+{
+	target userspace_pcpu_vs_2xbare_le_1.3 'pcpu_hit/2xbare'
+	target userspace_pcpu_faster_than_anon_mmap 'pcpu_hit/anon_mmap\|pcpu_hit_touch/anon_mmap_touch'
+	target userspace_pcpu_faster_than_dmaheap 'pcpu_hit/dmaheap_cycle\|pcpu_hit_touch/dmaheap_cycle_touch'
+	target kernel_pcpu_le_objpool 'kpcpu/objpool'
+	target kernel_pcpu_le_kmem_cache 'kpcpu/kmem_cache'
+	target kernel_pcpu_5x_faster_than_alloc_pages 'kpcpu/alloc_pages'
+	target growth_le_1.5x 'growth_[a-z_]*'
+	target two_vcpus_ge_1.8x 'pcpu_hit_2thread_scaling\|kpcpu_2cpu_scaling'
+	target fairness_jain_ge_0.95 'fairness_jain'
+	target fairness_max_wait_le_4x_median 'fairness_max_wait/median_max_wait'
+	grep -h "^bench: skip" "$out"/bench-*.txt "$out"/kbench-*.txt 2>/dev/null || true
+} >"$out/targets.txt"
 
 echo
-echo "== summary (results in ${out#$top/}) =="
-grep -h '^bench: ratio\|^bench: kernel' "$out"/bench-*.txt || true
+echo "== summary (results in ${out#"$top"/}) =="
+grep -h '^bench: kernel' "$out"/bench-*.txt || true
+grep -h '^bench: ratio\|^bench: fairness ' "$out"/bench-*.txt "$out"/kbench-*.txt || true
+cat "$growth"
+cat "$out/targets.txt"
+ls "$out"/*.png 2>/dev/null | sed "s|^$top/|plot: |" || true
 exit $rc

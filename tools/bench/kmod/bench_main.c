@@ -1,0 +1,684 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * respool_bench - in-kernel benchmark of the respool pool core, in the
+ * spirit of lib/test_objpool.c. Never loaded by default: tools/bench/run.sh
+ * inserts it in the test VM after `rmmod respool` (it links its own copy of
+ * kmod/pool.c, pcpu.c, wait.c, block.c and trace.c, so the two cannot be
+ * loaded together: same tracepoint names), waits for the run to finish
+ * inside module init, and collects the "bench:" lines from the kernel log.
+ *
+ * Measured, ns per alloc+free pair (median and p99 over batch means):
+ *   kpcpu_core     respool_pcpu_get() + respool_pcpu_put()
+ *   kpcpu          respool_pool_alloc() + respool_pool_free(), per-CPU hit
+ *   kreserve       the same on a pool without per-CPU caches: reserve hit
+ *   kmem_cache     kmem_cache_alloc/free of a cache of that size
+ *   alloc_pages    alloc_pages/__free_pages of the same order
+ *   mempool        mempool_alloc/free of a page mempool of that order
+ *   objpool        objpool_pop/objpool_push (6.7+)
+ * on 1 and 2 CPUs (one kthread bound to each), and the growth curves:
+ *   kgrow_live     per-CPU and reserve hit pair vs blocks in use
+ *   kgrow_free     reserve hit pair vs free blocks of that size in reserve
+ *   kgrow_sizes    reserve hit pair vs distinct free sizes in the reserve
+ */
+#define pr_fmt(fmt) fmt
+
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/mempool.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/version.h>
+#include <linux/vmalloc.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#include <linux/objpool.h>
+#define HAVE_OBJPOOL 1
+#endif
+
+#include "compat.h"
+#include "respool.h"
+
+static unsigned int pairs = 20000;
+module_param(pairs, uint, 0444);
+MODULE_PARM_DESC(pairs, "timed pairs per measurement");
+static unsigned int batch = 100;
+module_param(batch, uint, 0444);
+MODULE_PARM_DESC(batch, "pairs per timed batch");
+static unsigned long max_live = 100000;
+module_param(max_live, ulong, 0444);
+MODULE_PARM_DESC(max_live, "largest point of the live/free block curves");
+static unsigned int max_sizes = 1000;
+module_param(max_sizes, uint, 0444);
+MODULE_PARM_DESC(max_sizes, "largest point of the distinct-sizes curve");
+static bool growth = true;
+module_param(growth, bool, 0444);
+MODULE_PARM_DESC(growth, "run the growth curves");
+
+/* The pool code refers to the driver's global; nothing here uses it. */
+struct respool_pool *respool_pool;
+
+static struct respool_pool *pool_pcpu;	/* default caches */
+static struct respool_pool *pool_res;	/* pcpu_cache_blocks=0 */
+static struct kmem_cache *kc;
+static mempool_t *mp;
+#ifdef HAVE_OBJPOOL
+static struct objpool_head op;
+#endif
+static unsigned int order;
+static u64 need;
+
+struct bthread {
+	int (*fn)(struct bthread *t);
+	struct respool_pool *pool;
+	struct respool_client client;
+	u64 *samples;
+	unsigned int nsamples;
+	u64 t_start, t_end;
+	u64 misses;
+	int err;
+	struct completion done;
+};
+
+static atomic_t go_count;
+
+/* --- one pair each ------------------------------------------------------ */
+
+static int pair_pool(struct bthread *t)
+{
+	struct respool_block *b;
+
+	b = respool_pool_alloc(t->pool, &t->client, need, 0, 0);
+	if (IS_ERR(b))
+		return PTR_ERR(b);
+	respool_pool_free(t->pool, b);
+	return 0;
+}
+
+static int pair_pcpu_core(struct bthread *t)
+{
+	struct respool_block *b;
+	bool rej = false;
+
+	b = respool_pcpu_get(t->pool, need, &rej);
+	if (!b) {
+		t->misses++;
+		return pair_pool(t);
+	}
+	if (!respool_pcpu_put(t->pool, b))
+		return -EIO;
+	return 0;
+}
+
+static int pair_kmem(struct bthread *t)
+{
+	void *p = kmem_cache_alloc(kc, GFP_KERNEL);
+
+	if (!p)
+		return -ENOMEM;
+	kmem_cache_free(kc, p);
+	return 0;
+}
+
+static int pair_pages(struct bthread *t)
+{
+	struct page *p = alloc_pages(GFP_KERNEL, order);
+
+	if (!p)
+		return -ENOMEM;
+	__free_pages(p, order);
+	return 0;
+}
+
+static int pair_mempool(struct bthread *t)
+{
+	void *p = mempool_alloc(mp, GFP_KERNEL);
+
+	if (!p)
+		return -ENOMEM;
+	mempool_free(p, mp);
+	return 0;
+}
+
+#ifdef HAVE_OBJPOOL
+static int pair_objpool(struct bthread *t)
+{
+	void *o = objpool_pop(&op);
+
+	if (!o)
+		return -ENOMEM;
+	return objpool_push(o, &op);
+}
+#endif
+
+/*
+ * Pieces of the per-CPU hit path, for where the time goes: the same
+ * xarray handle table as cdev.c, a lock round trip, the clock read that
+ * respool_pool_free() does, and a full barrier (wq_has_sleeper()).
+ */
+static DEFINE_XARRAY_ALLOC(xa);
+static DEFINE_SPINLOCK(lk);
+
+static int pair_xa(struct bthread *t)
+{
+	u32 id;
+	int ret = xa_alloc(&xa, &id, t, XA_LIMIT(1, INT_MAX), GFP_KERNEL);
+
+	if (ret)
+		return ret;
+	xa_erase(&xa, id);
+	return 0;
+}
+
+/* The same with a reserved entry pinning the first node, as cdev.c does. */
+static DEFINE_XARRAY_ALLOC(xa_pinned);
+
+static int pair_xa_pinned(struct bthread *t)
+{
+	u32 id;
+	int ret = xa_alloc(&xa_pinned, &id, t, XA_LIMIT(1, INT_MAX),
+			   GFP_KERNEL);
+
+	if (ret)
+		return ret;
+	xa_erase(&xa_pinned, id);
+	return 0;
+}
+
+static int pair_lock(struct bthread *t)
+{
+	spin_lock(&lk);
+	t->misses++;
+	spin_unlock(&lk);
+	return 0;
+}
+
+static int pair_ktime(struct bthread *t)
+{
+	t->misses += ktime_get_ns() & 1;
+	return 0;
+}
+
+/* Pure CPU work: does the VM run two CPUs at once at all? */
+static int pair_spin(struct bthread *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < 1000; i++)
+		t->misses += i & 1;
+	barrier();
+	return 0;
+}
+
+static int pair_mb(struct bthread *t)
+{
+	smp_mb();
+	return 0;
+}
+
+/* --- running ------------------------------------------------------------ */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int bench_thread(void *arg)
+{
+	struct bthread *t = arg;
+	unsigned int i, n, nb = max(pairs / batch, 1U);
+
+	/* Warm up: the first pair of a pool is a fresh block. */
+	for (i = 0; i < batch && !t->err; i++)
+		t->err = t->fn(t);
+	t->misses = 0;
+	atomic_dec(&go_count);
+	while (atomic_read(&go_count) > 0)
+		cpu_relax();
+	t->t_start = ktime_get_ns();
+	for (n = 0; n < nb && !t->err; n++) {
+		u64 t0 = ktime_get_ns();
+
+		for (i = 0; i < batch && !t->err; i++)
+			t->err = t->fn(t);
+		t->samples[n] = ktime_get_ns() - t0;
+		cond_resched();
+	}
+	t->nsamples = n;
+	t->t_end = ktime_get_ns();
+	complete(&t->done);
+	return 0;
+}
+
+struct result {
+	u64 median, p99;	/* ns per pair, x10 for one decimal */
+	u64 pairs_per_s;
+	u64 misses;
+	int err;
+};
+
+static u64 next_client_id = 1000;
+/* Nonzero: the measuring threads act as this client (no zeroing). */
+static u64 fixed_client_id;
+
+static struct result run(int (*fn)(struct bthread *), struct respool_pool *pool,
+			 unsigned int nthreads)
+{
+	unsigned int nb = max(pairs / batch, 1U), i, n = 0;
+	struct bthread *t;
+	struct result r = { 0 };
+	u64 *all, start = U64_MAX, end = 0, total = 0;
+
+	t = kcalloc(nthreads, sizeof(*t), GFP_KERNEL);
+	all = kcalloc(nb * nthreads, sizeof(u64), GFP_KERNEL);
+	if (!t || !all) {
+		r.err = -ENOMEM;
+		goto out;
+	}
+	atomic_set(&go_count, nthreads);
+	for (i = 0; i < nthreads; i++) {
+		struct task_struct *k;
+
+		t[i].fn = fn;
+		t[i].pool = pool;
+		t[i].client.id = fixed_client_id ?: next_client_id++;
+		t[i].client.pool = pool;
+		t[i].samples = all + i * nb;
+		init_completion(&t[i].done);
+		k = kthread_create(bench_thread, &t[i], "respool_bench/%u", i);
+		if (IS_ERR(k)) {
+			r.err = PTR_ERR(k);
+			atomic_dec(&go_count);
+			complete(&t[i].done);
+			continue;
+		}
+		kthread_bind(k, i % num_online_cpus());
+		wake_up_process(k);
+	}
+	for (i = 0; i < nthreads; i++) {
+		wait_for_completion(&t[i].done);
+		if (t[i].err)
+			r.err = t[i].err;
+		start = min(start, t[i].t_start);
+		end = max(end, t[i].t_end);
+		total += (u64)t[i].nsamples * batch;
+		r.misses += t[i].misses;
+		/* Compact the samples of all threads. */
+		memmove(all + n, t[i].samples, t[i].nsamples * sizeof(u64));
+		n += t[i].nsamples;
+	}
+	if (!n)
+		goto out;
+	sort(all, n, sizeof(u64), cmp_u64, NULL);
+	r.median = div_u64(all[n / 2] * 10, batch);
+	r.p99 = div_u64(all[min(n - 1, (n * 99 + 99) / 100 - 1)] * 10, batch);
+	if (end > start)
+		r.pairs_per_s = div64_u64(total * NSEC_PER_SEC, end - start);
+out:
+	kfree(all);
+	kfree(t);
+	return r;
+}
+
+static void bprint(const char *op, unsigned int threads, struct result r,
+		  const char *extra)
+{
+	if (r.err) {
+		pr_info("bench: %s size=%llu threads=%u error=%d\n", op, need,
+			threads, r.err);
+		return;
+	}
+	pr_info("bench: %s size=%llu threads=%u median_ns=%llu.%llu p99_ns=%llu.%llu pairs_per_s=%llu%s%s\n",
+		op, need, threads, r.median / 10, r.median % 10, r.p99 / 10,
+		r.p99 % 10, r.pairs_per_s, extra ? " " : "", extra ? extra : "");
+}
+
+/* value = a / b, printed with goal: met when value <= goal (or >= if ge). */
+static void ratio(const char *name, unsigned int threads, u64 a, u64 b,
+		  unsigned int goal_x100, bool ge)
+{
+	u64 v;
+
+	if (!a || !b)
+		return;
+	v = div64_u64(a * 100, b);
+	if (goal_x100)
+		pr_info("bench: ratio %s size=%llu threads=%u value=%llu.%02llu goal=%s%u.%02u met=%s\n",
+			name, need, threads, v / 100, v % 100, ge ? ">=" : "",
+			goal_x100 / 100, goal_x100 % 100,
+			(ge ? v >= goal_x100 : v <= goal_x100) ? "yes" : "no");
+	else
+		pr_info("bench: ratio %s size=%llu threads=%u value=%llu.%02llu\n",
+			name, need, threads, v / 100, v % 100);
+}
+
+static struct respool_pool *make_pool(u32 pcpu_blocks)
+{
+	struct respool_config cfg = {
+		.capacity = 2ULL << 30,
+		.max_block_size = 4 << 20,
+		.reserve_max = 2ULL << 30,
+		.threshold = 75,
+		.pcpu_cache_blocks = pcpu_blocks,
+		.idle_trim_ms = 0,
+	};
+
+	return respool_pool_create(&cfg);
+}
+
+static void stats_verify(struct respool_pool *pool,
+			 struct respool_stats *before, char *buf, size_t len,
+			 bool pcpu)
+{
+	struct respool_stats after;
+	u64 allocs, hits;
+
+	respool_pool_stats(pool, &after);
+	allocs = after.allocs - before->allocs;
+	hits = pcpu ? after.pcpu_hits - before->pcpu_hits :
+		      after.reserve_hits - before->reserve_hits;
+	/* Warm-up pairs are counted too; they are a small part. */
+	snprintf(buf, len, "verified=%s:%llu/%llu%s",
+		 pcpu ? "pcpu_hits" : "reserve_hits", hits, allocs,
+		 hits * 100 >= allocs * 98 ? "" : "(MISMATCH)");
+}
+
+static void bench_size(u64 size)
+{
+	struct result res[2][8] = {};
+	struct respool_stats st;
+	char v[96];
+	unsigned int th;
+
+	need = size;
+	order = get_order(size);
+	kc = kmem_cache_create("respool_bench_blk", size, PAGE_SIZE, 0, NULL);
+	mp = mempool_create_page_pool(16, order);
+
+	for (th = 1; th <= 2; th++) {
+		struct result *r = res[th - 1];
+		unsigned int nt = min(th, num_online_cpus());
+
+		respool_pool_stats(pool_pcpu, &st);
+		r[0] = run(pair_pool, pool_pcpu, nt);
+		stats_verify(pool_pcpu, &st, v, sizeof(v), true);
+		bprint("kpcpu", nt, r[0], v);
+		r[1] = run(pair_pcpu_core, pool_pcpu, nt);
+		snprintf(v, sizeof(v), "misses=%llu", r[1].misses);
+		bprint("kpcpu_core", nt, r[1], v);
+		respool_pool_stats(pool_res, &st);
+		r[2] = run(pair_pool, pool_res, nt);
+		stats_verify(pool_res, &st, v, sizeof(v), false);
+		bprint("kreserve", nt, r[2], v);
+		if (kc) {
+			r[3] = run(pair_kmem, NULL, nt);
+			bprint("kmem_cache", nt, r[3], NULL);
+		}
+		r[4] = run(pair_pages, NULL, nt);
+		bprint("alloc_pages", nt, r[4], NULL);
+		if (mp) {
+			r[5] = run(pair_mempool, NULL, nt);
+			bprint("mempool", nt, r[5], NULL);
+		}
+#ifdef HAVE_OBJPOOL
+		r[6] = run(pair_objpool, NULL, nt);
+		bprint("objpool", nt, r[6], NULL);
+		ratio("kpcpu/objpool", nt, r[0].median, r[6].median, 100, false);
+#endif
+		ratio("kpcpu/kmem_cache", nt, r[0].median, r[3].median, 100,
+		      false);
+		ratio("kpcpu/alloc_pages", nt, r[0].median, r[4].median, 20,
+		      false);
+		ratio("kpcpu/mempool", nt, r[0].median, r[5].median, 0, false);
+		ratio("kreserve/kmem_cache", nt, r[2].median, r[3].median, 0,
+		      false);
+		ratio("kreserve/alloc_pages", nt, r[2].median, r[4].median, 0,
+		      false);
+		ratio("kpcpu_core/kpcpu", nt, r[1].median, r[0].median, 0,
+		      false);
+	}
+	if (num_online_cpus() >= 2) {
+		ratio("kpcpu_2cpu_scaling", 2, res[1][0].pairs_per_s,
+		      res[0][0].pairs_per_s, 180, true);
+		ratio("kpcpu_2cpu_lat_scaling", 2, 2 * res[0][0].median,
+		      res[1][0].median, 0, true);
+		ratio("kreserve_2cpu_scaling", 2, res[1][2].pairs_per_s,
+		      res[0][2].pairs_per_s, 0, true);
+		ratio("kmem_cache_2cpu_scaling", 2, res[1][3].pairs_per_s,
+		      res[0][3].pairs_per_s, 0, true);
+	}
+	mempool_destroy(mp);
+	mp = NULL;
+	kmem_cache_destroy(kc);
+	kc = NULL;
+}
+
+/* --- growth ------------------------------------------------------------- */
+
+static const unsigned long live_points[] = {
+	10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000, 300000,
+};
+
+static struct respool_client holder = { .id = 7 };
+
+/* Grow @arr to @n blocks in use from @pool. */
+static int hold_more(struct respool_pool *pool, struct respool_block **arr,
+		     unsigned long *have, unsigned long n)
+{
+	holder.pool = pool;
+	while (*have < n) {
+		struct respool_block *b = respool_pool_alloc(pool, &holder,
+							      PAGE_SIZE, 0, 0);
+
+		if (IS_ERR(b))
+			return PTR_ERR(b);
+		arr[(*have)++] = b;
+		if (!(*have % 1024))
+			cond_resched();
+	}
+	return 0;
+}
+
+static void release_all(struct respool_pool *pool, struct respool_block **arr,
+			unsigned long *have)
+{
+	while (*have) {
+		respool_pool_free(pool, arr[--*have]);
+		if (!(*have % 1024))
+			cond_resched();
+	}
+	respool_pool_drain(pool);
+}
+
+/*
+ * The growth curves measure as the holder's client, so that reusing a
+ * block the holder held costs no zeroing: the curves show the structures,
+ * not clear_page() (cross-client zeroing is measured from userspace).
+ */
+static void growth_live(void)
+{
+	struct respool_block **arr;
+	unsigned long have = 0, p;
+	struct result r;
+	char v[64];
+	int pass, err;
+
+	arr = vmalloc(array_size(max_live, sizeof(*arr)));
+	if (!arr)
+		return;
+	need = PAGE_SIZE;
+	for (pass = 0; pass < 2; pass++) {
+		struct respool_pool *pool = pass ? pool_res : pool_pcpu;
+
+		for (p = 0; p < ARRAY_SIZE(live_points) &&
+		     live_points[p] <= max_live; p++) {
+			err = hold_more(pool, arr, &have, live_points[p]);
+			if (err) {
+				pr_info("bench: kgrow_live stopped at %lu: error %d\n",
+					have, err);
+				break;
+			}
+			r = run(pair_pool, pool, 1);
+			snprintf(v, sizeof(v), "live=%lu", have);
+			bprint(pass ? "kgrow_live_reserve" : "kgrow_live_pcpu",
+			      1, r, v);
+		}
+		release_all(pool, arr, &have);
+	}
+
+	/* Free blocks of the one size in the reserve. */
+	for (p = 0; p < ARRAY_SIZE(live_points) &&
+	     live_points[p] <= max_live; p++) {
+		unsigned long n = live_points[p];
+
+		err = hold_more(pool_res, arr, &have, n);
+		if (err)
+			break;
+		/* All back: the reserve now holds n blocks of PAGE_SIZE. */
+		while (have) {
+			respool_pool_free(pool_res, arr[--have]);
+			if (!(have % 1024))
+				cond_resched();
+		}
+		r = run(pair_pool, pool_res, 1);
+		snprintf(v, sizeof(v), "free=%lu", n);
+		bprint("kgrow_free_reserve", 1, r, v);
+	}
+	respool_pool_drain(pool_res);
+	vfree(arr);
+}
+
+static const unsigned int size_points[] = {
+	1, 3, 10, 30, 100, 300, 1000, 3000,
+};
+
+/*
+ * Distinct free sizes: the reserve's by-size tree holds one real block of
+ * PAGE_SIZE (the one the measured pairs reuse) and descriptors of D - 1
+ * larger sizes, 2..D pages, that own no pages (so 1,000 sizes need no
+ * 2 GB); the threshold keeps them from being picked, and they are taken
+ * out again by exact size before anything could release them.
+ */
+static void growth_sizes(void)
+{
+	struct respool_pool *pool = pool_res;
+	unsigned int p, k, have = 1;
+	struct respool_block *b;
+	struct result r;
+	char v[64];
+
+	need = PAGE_SIZE;
+	for (p = 0; p < ARRAY_SIZE(size_points) &&
+	     size_points[p] <= max_sizes; p++) {
+		unsigned int d = size_points[p];
+
+		for (k = have + 1; k <= d; k++) {
+			b = kmem_cache_zalloc(pool->block_cache, GFP_KERNEL);
+			if (!b)
+				goto out;
+			b->size = (u64)k * PAGE_SIZE;
+			b->freed_ns = ktime_get_ns();
+			INIT_LIST_HEAD(&b->link);
+			spin_lock(&pool->lock);
+			respool_reserve_insert(pool, b);
+			/* Not counted: trim and shrinker must never see them. */
+			pool->reserve_bytes -= b->size;
+			pool->reserve_blocks--;
+			spin_unlock(&pool->lock);
+		}
+		have = d;
+		r = run(pair_pool, pool, 1);
+		snprintf(v, sizeof(v), "sizes=%u", d);
+		bprint("kgrow_sizes_reserve", 1, r, v);
+	}
+out:
+	/* Take the fake descriptors out, by exact size, largest first. */
+	spin_lock(&pool->lock);
+	for (k = have; k >= 2; k--) {
+		bool rej = false;
+
+		/* Count it back in: taking it out subtracts it. */
+		pool->reserve_bytes += (u64)k * PAGE_SIZE;
+		pool->reserve_blocks++;
+		b = respool_reserve_take(pool, (u64)k * PAGE_SIZE, &rej);
+		if (b && !b->vaddr)
+			kmem_cache_free(pool->block_cache, b);
+		else if (b)
+			respool_reserve_insert(pool, b);
+		if (!b || b->vaddr) {	/* not a fake: undo the count */
+			pool->reserve_bytes -= (u64)k * PAGE_SIZE;
+			pool->reserve_blocks--;
+		}
+	}
+	spin_unlock(&pool->lock);
+	respool_pool_drain(pool);
+}
+
+static int __init respool_bench_init(void)
+{
+	u64 t0 = ktime_get_ns();
+	int ret = 0;
+
+	pr_info("bench: kernel_bench start cpus=%u pairs=%u batch=%u\n",
+		num_online_cpus(), pairs, batch);
+	pool_pcpu = make_pool(16);
+	pool_res = make_pool(0);
+	if (IS_ERR(pool_pcpu) || IS_ERR(pool_res)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+#ifndef HAVE_OBJPOOL
+	pr_info("bench: skip objpool reason=no_lib_objpool_before_6.7\n");
+#else
+	ret = objpool_init(&op, 64, 64, GFP_KERNEL, NULL, NULL, NULL);
+	if (ret)
+		goto out;
+#endif
+	bench_size(PAGE_SIZE);
+	bench_size(16 * PAGE_SIZE);
+	need = PAGE_SIZE;
+	bprint("kcost_xa_alloc_erase", 1, run(pair_xa, NULL, 1), NULL);
+	if (!xa_reserve(&xa_pinned, XA_CHUNK_SIZE - 1, GFP_KERNEL)) {
+		bprint("kcost_xa_alloc_erase_pinned", 1,
+		       run(pair_xa_pinned, NULL, 1), NULL);
+		xa_release(&xa_pinned, XA_CHUNK_SIZE - 1);
+	}
+	bprint("kcost_spin_lock_unlock", 1, run(pair_lock, NULL, 1), NULL);
+	bprint("kcost_ktime_get_ns", 1, run(pair_ktime, NULL, 1), NULL);
+	bprint("kcost_smp_mb", 1, run(pair_mb, NULL, 1), NULL);
+	if (num_online_cpus() >= 2) {
+		struct result s1 = run(pair_spin, NULL, 1);
+		struct result s2 = run(pair_spin, NULL, 2);
+
+		bprint("kspin", 1, s1, NULL);
+		bprint("kspin", 2, s2, NULL);
+		ratio("kspin_2cpu_scaling", 2, s2.pairs_per_s, s1.pairs_per_s,
+		      0, true);
+	}
+	if (growth) {
+		fixed_client_id = holder.id;
+		growth_live();
+		growth_sizes();
+	}
+#ifdef HAVE_OBJPOOL
+	objpool_fini(&op);
+#endif
+	pr_info("bench: kernel_bench done seconds=%llu\n",
+		div_u64(ktime_get_ns() - t0, NSEC_PER_SEC));
+out:
+	if (!IS_ERR_OR_NULL(pool_res))
+		respool_pool_destroy(pool_res);
+	if (!IS_ERR_OR_NULL(pool_pcpu))
+		respool_pool_destroy(pool_pcpu);
+	return ret;
+}
+
+static void __exit respool_bench_exit(void)
+{
+}
+
+module_init(respool_bench_init);
+module_exit(respool_bench_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("respool in-kernel benchmark (not for production)");
