@@ -100,12 +100,24 @@ static long respool_ioc_alloc(struct respool_client *c, void *data)
 		ret = PTR_ERR(b);
 		goto err_uncharge;
 	}
-	/* Lowest free handle first, as with file descriptors. */
-	ret = xa_alloc(&c->handles, &id, b, XA_LIMIT(1, INT_MAX), GFP_KERNEL);
-	if (ret < 0)
-		goto err_put_block;
-
+	/*
+	 * Lowest free handle first, as with file descriptors. With the first
+	 * node pinned, a node is rarely needed: try without sleeping, in the
+	 * same lock section as the accounting, and sleep only if we must.
+	 */
 	xa_lock(&c->handles);
+	ret = __xa_alloc(&c->handles, &id, b, XA_LIMIT(1, INT_MAX),
+			 GFP_NOWAIT | __GFP_NOWARN);
+	if (ret == -ENOMEM) {
+		xa_unlock(&c->handles);
+		ret = xa_alloc(&c->handles, &id, b, XA_LIMIT(1, INT_MAX),
+			       GFP_KERNEL);
+		xa_lock(&c->handles);
+	}
+	if (ret < 0) {
+		xa_unlock(&c->handles);
+		goto err_put_block;
+	}
 	b->handle = id;
 	c->held_bytes += b->size;
 	c->requested_bytes += a->size;

@@ -1,13 +1,706 @@
 // SPDX-License-Identifier: GPL-2.0
-/* genl.c - the generic netlink family "respool" (placeholder). */
+/*
+ * genl.c - the generic netlink family "respool".
+ *
+ * The family, its attributes, policies and op table are specified in
+ * Documentation/netlink/specs/respool.yaml; genl-gen.[ch] and
+ * uapi/linux/respool_netlink.h are generated from it by tools/ynl-gen.sh
+ * (the kernel's ynl-gen-c.py). This file holds only the handlers, the
+ * fill functions and the family itself, as net/core/netdev-genl.c does.
+ *
+ * The spec uses "kernel-policy: per-op", which gives a struct genl_ops
+ * table with per-op policies: 6.1 has no split ops. For a legacy-protocol
+ * family the generator leaves the family struct to us, and defines the
+ * multicast group table static, so genl-gen.c is compiled as part of this
+ * file rather than on its own.
+ *
+ * Reads take no lock that the ALLOC/FREE fast path takes for long: pool
+ * stats come from respool_pool_stats() (per-CPU sums), per-CPU counters
+ * are read with READ_ONCE(), and a CPU's cache lock is held only to copy
+ * the sizes of the blocks it caches.
+ *
+ * The family lives in the initial network namespace only (the pool is a
+ * host-wide resource) and the admin commands need CAP_SYS_ADMIN in the
+ * initial user namespace, on top of GENL_ADMIN_PERM (CAP_NET_ADMIN).
+ */
+#include <linux/capability.h>
+#include <linux/cpumask.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "compat.h"
 #include "respool.h"
 #include "genl.h"
+#include "genl-gen.h"
+#include "genl-gen.c"
 
-int respool_genl_init(struct respool_pool *pool)
+static struct genl_family respool_nl_family;
+
+/* The pool the family reports on; set before the family is registered. */
+static struct respool_pool *respool_genl_pool;
+
+/*
+ * Notifications may race with module unload from the shrinker, which
+ * outlives the family: respool_genl_notify() sends only while @live is set,
+ * inside an RCU read section that respool_genl_exit() waits for.
+ */
+static bool respool_genl_live;
+
+/* Serialises config-set's read-overlay-write of the settings. */
+static DEFINE_MUTEX(respool_genl_config_lock);
+
+/* Stats attributes and where their values sit in struct respool_stats. */
+static const struct {
+	u16 attr;
+	u16 off;
+} respool_stats_map[] = {
+#define RP_STAT(a, f) { RESPOOL_A_STATS_##a, offsetof(struct respool_stats, f) }
+	RP_STAT(CAPACITY, capacity),
+	RP_STAT(IN_USE_BYTES, in_use_bytes),
+	RP_STAT(RESERVE_BYTES, reserve_bytes),
+	RP_STAT(PCPU_BYTES, pcpu_bytes),
+	RP_STAT(REQUESTED_BYTES, requested_bytes),
+	RP_STAT(PEAK_IN_USE_BYTES, peak_in_use_bytes),
+	RP_STAT(BLOCKS_IN_USE, blocks_in_use),
+	RP_STAT(BLOCKS_FREE, blocks_free),
+	RP_STAT(ALLOCS, allocs),
+	RP_STAT(FREES, frees),
+	RP_STAT(PCPU_HITS, pcpu_hits),
+	RP_STAT(RESERVE_HITS, reserve_hits),
+	RP_STAT(FRESH_ALLOCS, fresh_allocs),
+	RP_STAT(THRESHOLD_REJECTS, threshold_rejects),
+	RP_STAT(EVICTIONS, evictions),
+	RP_STAT(EVICTED_BYTES, evicted_bytes),
+	RP_STAT(WAITS, waits),
+	RP_STAT(WAIT_TIMEOUTS, wait_timeouts),
+	RP_STAT(WAIT_INTERRUPTS, wait_interrupts),
+	RP_STAT(WAITERS, waiters),
+	RP_STAT(MAX_WAIT_NS, max_wait_ns),
+	RP_STAT(HANDOFFS, handoffs),
+	RP_STAT(SHRINKER_RELEASED_BYTES, shrinker_released_bytes),
+	RP_STAT(IDLE_TRIMMED_BYTES, idle_trimmed_bytes),
+	RP_STAT(ZEROED_BYTES, zeroed_bytes),
+	RP_STAT(CLIENTS, clients),
+	RP_STAT(LAST_RESET_NS, last_reset_ns),
+#undef RP_STAT
+};
+
+static int respool_nl_put_u64(struct sk_buff *msg, int attr, u64 val)
 {
+	return nla_put_u64_64bit(msg, attr, val, RESPOOL_A_POOL_PAD);
+}
+
+static int respool_nl_fill_config(struct sk_buff *msg,
+				  const struct respool_config *cfg)
+{
+	if (respool_nl_put_u64(msg, RESPOOL_A_POOL_CAPACITY, cfg->capacity) ||
+	    respool_nl_put_u64(msg, RESPOOL_A_POOL_MAX_BLOCK_SIZE,
+			       cfg->max_block_size) ||
+	    respool_nl_put_u64(msg, RESPOOL_A_POOL_RESERVE_MAX,
+			       cfg->reserve_max) ||
+	    respool_nl_put_u64(msg, RESPOOL_A_POOL_CLIENT_QUOTA,
+			       cfg->client_quota) ||
+	    nla_put_u32(msg, RESPOOL_A_POOL_THRESHOLD, cfg->threshold) ||
+	    nla_put_u32(msg, RESPOOL_A_POOL_PCPU_CACHE_BLOCKS,
+			cfg->pcpu_cache_blocks) ||
+	    nla_put_u32(msg, RESPOOL_A_POOL_IDLE_TRIM_MS, cfg->idle_trim_ms))
+		return -EMSGSIZE;
 	return 0;
 }
 
+static int respool_nl_fill_stats(struct sk_buff *msg,
+				 const struct respool_stats *st)
+{
+	struct nlattr *nest, *bucket;
+	unsigned int i;
+
+	nest = nla_nest_start(msg, RESPOOL_A_POOL_STATS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < ARRAY_SIZE(respool_stats_map); i++) {
+		const u64 *val = (const void *)st + respool_stats_map[i].off;
+
+		if (nla_put_u64_64bit(msg, respool_stats_map[i].attr, *val,
+				      RESPOOL_A_STATS_PAD))
+			goto err_cancel;
+	}
+	for (i = 0; i < RESPOOL_WAIT_HIST_BUCKETS; i++) {
+		if (!st->wait_hist[i])
+			continue;
+		bucket = nla_nest_start(msg, RESPOOL_A_STATS_WAIT_HIST);
+		if (!bucket ||
+		    nla_put_u32(msg, RESPOOL_A_HIST_BUCKET_LOG2_NS, i) ||
+		    nla_put_u64_64bit(msg, RESPOOL_A_HIST_BUCKET_COUNT,
+				      st->wait_hist[i],
+				      RESPOOL_A_HIST_BUCKET_PAD))
+			goto err_cancel;
+		nla_nest_end(msg, bucket);
+	}
+	nla_nest_end(msg, nest);
+	return 0;
+
+err_cancel:
+	nla_nest_cancel(msg, nest);
+	return -EMSGSIZE;
+}
+
+int respool_nl_pool_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct respool_pool *pool = respool_genl_pool;
+	struct respool_config cfg;
+	struct respool_stats *st;
+	struct sk_buff *msg;
+	void *hdr;
+	int err = -ENOMEM;
+
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	msg = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		goto out_free_stats;
+
+	respool_pool_get_config(pool, &cfg);
+	st->size = sizeof(*st);
+	respool_pool_stats(pool, st);
+
+	err = -EMSGSIZE;
+	hdr = genlmsg_put_reply(msg, info, &respool_nl_family, 0,
+				info->genlhdr->cmd);
+	if (!hdr)
+		goto err_free_msg;
+	if (respool_nl_fill_config(msg, &cfg) ||
+	    respool_nl_fill_stats(msg, st)) {
+		genlmsg_cancel(msg, hdr);
+		goto err_free_msg;
+	}
+	genlmsg_end(msg, hdr);
+	kfree(st);
+	return genlmsg_reply(msg, info);
+
+err_free_msg:
+	nlmsg_free(msg);
+out_free_stats:
+	kfree(st);
+	return err;
+}
+
+/* cpu-get */
+
+static int respool_nl_fill_cpu(struct sk_buff *msg, struct respool_pool *pool,
+			       unsigned int cpu, u32 portid, u32 seq,
+			       int flags)
+{
+	struct respool_cpu *c = per_cpu_ptr(pool->cpu, cpu);
+	u64 sizes[RESPOOL_PCPU_CACHE_MAX];
+	unsigned int nr, i;
+	u64 bytes;
+	void *hdr;
+
+	/* Counters need no lock: each is a u64 only its CPU adds to. */
+	const struct {
+		u16 attr;
+		u64 val;
+	} ctr[] = {
+		{ RESPOOL_A_CPU_ALLOCS, READ_ONCE(c->stats.allocs) },
+		{ RESPOOL_A_CPU_FREES, READ_ONCE(c->stats.frees) },
+		{ RESPOOL_A_CPU_PCPU_HITS, READ_ONCE(c->stats.pcpu_hits) },
+		{ RESPOOL_A_CPU_RESERVE_HITS, READ_ONCE(c->stats.reserve_hits) },
+		{ RESPOOL_A_CPU_FRESH_ALLOCS, READ_ONCE(c->stats.fresh_allocs) },
+		{ RESPOOL_A_CPU_THRESHOLD_REJECTS,
+		  READ_ONCE(c->stats.threshold_rejects) },
+		{ RESPOOL_A_CPU_EVICTIONS, READ_ONCE(c->stats.evictions) },
+		{ RESPOOL_A_CPU_EVICTED_BYTES, READ_ONCE(c->stats.evicted_bytes) },
+		{ RESPOOL_A_CPU_ZEROED_BYTES, READ_ONCE(c->stats.zeroed_bytes) },
+	};
+
+	/* The cache lock only long enough to copy the block sizes. */
+	spin_lock(&c->lock);
+	nr = min_t(unsigned int, c->nr, RESPOOL_PCPU_CACHE_MAX);
+	bytes = c->bytes;
+	for (i = 0; i < nr; i++)
+		sizes[i] = c->blocks[i]->size;
+	spin_unlock(&c->lock);
+
+	hdr = genlmsg_put(msg, portid, seq, &respool_nl_family, flags,
+			  RESPOOL_CMD_CPU_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(msg, RESPOOL_A_CPU_ID, cpu))
+		goto err_cancel;
+	for (i = 0; i < ARRAY_SIZE(ctr); i++)
+		if (nla_put_u64_64bit(msg, ctr[i].attr, ctr[i].val,
+				      RESPOOL_A_CPU_PAD))
+			goto err_cancel;
+	if (nla_put_s64(msg, RESPOOL_A_CPU_REQUESTED_BYTES,
+			READ_ONCE(c->stats.requested_bytes), RESPOOL_A_CPU_PAD) ||
+	    nla_put_u32(msg, RESPOOL_A_CPU_CACHED_BLOCKS, nr) ||
+	    nla_put_u64_64bit(msg, RESPOOL_A_CPU_CACHED_BYTES, bytes,
+			      RESPOOL_A_CPU_PAD))
+		goto err_cancel;
+	for (i = 0; i < nr; i++)
+		if (nla_put_u64_64bit(msg, RESPOOL_A_CPU_CACHED_BLOCK_SIZE,
+				      sizes[i], RESPOOL_A_CPU_PAD))
+			goto err_cancel;
+	genlmsg_end(msg, hdr);
+	return 0;
+
+err_cancel:
+	genlmsg_cancel(msg, hdr);
+	return -EMSGSIZE;
+}
+
+int respool_nl_cpu_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	u32 cpu;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, RESPOOL_A_CPU_ID))
+		return -EINVAL;
+	cpu = nla_get_u32(info->attrs[RESPOOL_A_CPU_ID]);
+	if (cpu >= nr_cpu_ids || !cpu_possible(cpu)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[RESPOOL_A_CPU_ID],
+				    "no such CPU");
+		return -ENOENT;
+	}
+
+	msg = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	err = respool_nl_fill_cpu(msg, respool_genl_pool, cpu, info->snd_portid,
+				  info->snd_seq, 0);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+int respool_nl_cpu_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	unsigned int cpu;
+	int err = 0;
+
+	/* cb->args[0]: the next CPU to report. */
+	for (cpu = cb->args[0]; cpu < nr_cpu_ids; cpu++) {
+		if (!cpu_possible(cpu))
+			continue;
+		err = respool_nl_fill_cpu(skb, respool_genl_pool, cpu,
+					  NETLINK_CB(cb->skb).portid,
+					  cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (err)
+			break;
+	}
+	cb->args[0] = cpu;
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ?: skb->len;
+}
+
+/* client-get */
+
+static int respool_nl_fill_client(struct sk_buff *msg,
+				  struct respool_client *c, u32 portid,
+				  u32 seq, int flags)
+{
+	u32 handles = 0, mapped = 0;
+	struct respool_block *b;
+	u64 held, requested, since;
+	unsigned long idx;
+	void *hdr;
+
+	/* The handle table's lock guards the byte counts too. */
+	xa_lock(&c->handles);
+	held = c->held_bytes;
+	requested = c->requested_bytes;
+	xa_for_each(&c->handles, idx, b) {
+		handles++;
+		if (atomic_read(&b->nr_maps))
+			mapped++;
+	}
+	xa_unlock(&c->handles);
+	since = READ_ONCE(c->waiting_since);
+
+	hdr = genlmsg_put(msg, portid, seq, &respool_nl_family, flags,
+			  RESPOOL_CMD_CLIENT_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(msg, RESPOOL_A_CLIENT_ID, c->id,
+			      RESPOOL_A_CLIENT_PAD) ||
+	    nla_put_u32(msg, RESPOOL_A_CLIENT_PID, c->pid) ||
+	    nla_put_string(msg, RESPOOL_A_CLIENT_COMM, c->comm) ||
+	    nla_put_u64_64bit(msg, RESPOOL_A_CLIENT_HELD_BYTES, held,
+			      RESPOOL_A_CLIENT_PAD) ||
+	    nla_put_u64_64bit(msg, RESPOOL_A_CLIENT_REQUESTED_BYTES, requested,
+			      RESPOOL_A_CLIENT_PAD) ||
+	    nla_put_u32(msg, RESPOOL_A_CLIENT_HANDLES, handles) ||
+	    nla_put_u32(msg, RESPOOL_A_CLIENT_MAPPED_BLOCKS, mapped) ||
+	    (since && nla_put_u64_64bit(msg, RESPOOL_A_CLIENT_WAITING_SINCE_NS,
+					since, RESPOOL_A_CLIENT_PAD))) {
+		genlmsg_cancel(msg, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return 0;
+}
+
+int respool_nl_client_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct respool_pool *pool = respool_genl_pool;
+	struct respool_client *c;
+	struct sk_buff *msg;
+	int err = -ENOENT;
+	u64 id;
+
+	if (GENL_REQ_ATTR_CHECK(info, RESPOOL_A_CLIENT_ID))
+		return -EINVAL;
+	id = nla_get_u64(info->attrs[RESPOOL_A_CLIENT_ID]);
+
+	msg = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&pool->clients_lock);
+	list_for_each_entry(c, &pool->clients, node) {
+		if (c->id == id) {
+			err = respool_nl_fill_client(msg, c, info->snd_portid,
+						     info->snd_seq, 0);
+			break;
+		}
+	}
+	mutex_unlock(&pool->clients_lock);
+	if (err) {
+		if (err == -ENOENT)
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    info->attrs[RESPOOL_A_CLIENT_ID],
+					    "no such client");
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+int respool_nl_client_get_dumpit(struct sk_buff *skb,
+				 struct netlink_callback *cb)
+{
+	struct respool_pool *pool = respool_genl_pool;
+	struct respool_client *c;
+	int err = 0;
+
+	/*
+	 * cb->args[0]: the lowest client id not reported yet. Ids only grow
+	 * and are never reused, so resuming by id between the parts of a
+	 * dump neither repeats a client nor touches one that closed: the
+	 * list is only walked under clients_lock.
+	 */
+	mutex_lock(&pool->clients_lock);
+	list_for_each_entry(c, &pool->clients, node) {
+		if (c->id < (u64)cb->args[0])
+			continue;
+		err = respool_nl_fill_client(skb, c,
+					     NETLINK_CB(cb->skb).portid,
+					     cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (err)
+			break;
+		cb->args[0] = c->id + 1;
+	}
+	mutex_unlock(&pool->clients_lock);
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ?: skb->len;
+}
+
+/* Admin commands */
+
+/*
+ * GENL_ADMIN_PERM checks CAP_NET_ADMIN; the pool's settings are a host
+ * resource and want CAP_SYS_ADMIN in the initial user namespace.
+ */
+static bool respool_nl_admin(struct sk_buff *skb, struct genl_info *info)
+{
+	if (netlink_capable(skb, CAP_SYS_ADMIN))
+		return true;
+	NL_SET_ERR_MSG(info->extack, "needs CAP_SYS_ADMIN");
+	return false;
+}
+
+/* Overlay the attributes given in @info on @cfg, checking each one. */
+static int respool_nl_parse_config(struct genl_info *info,
+				   struct respool_config *cfg)
+{
+	struct nlattr **tb = info->attrs;
+	struct nlattr *a;
+
+	a = tb[RESPOOL_A_POOL_CAPACITY];
+	if (a) {
+		cfg->capacity = nla_get_u64(a);
+		if (cfg->capacity < PAGE_SIZE)
+			goto err_small;
+	}
+	a = tb[RESPOOL_A_POOL_MAX_BLOCK_SIZE];
+	if (a) {
+		cfg->max_block_size = nla_get_u64(a);
+		if (cfg->max_block_size < PAGE_SIZE ||
+		    cfg->max_block_size > RESPOOL_BLOCK_MAX ||
+		    !PAGE_ALIGNED(cfg->max_block_size)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a,
+					    "max-block-size: must be a multiple of the page size, from one page to 4M");
+			return -EINVAL;
+		}
+	}
+	a = tb[RESPOOL_A_POOL_RESERVE_MAX];
+	if (a)
+		cfg->reserve_max = nla_get_u64(a);
+	a = tb[RESPOOL_A_POOL_CLIENT_QUOTA];
+	if (a)
+		cfg->client_quota = nla_get_u64(a);
+	a = tb[RESPOOL_A_POOL_THRESHOLD];
+	if (a) {
+		cfg->threshold = nla_get_u32(a);
+		if (cfg->threshold > 100) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a,
+					    "threshold: must be 0..100");
+			return -EINVAL;
+		}
+	}
+	a = tb[RESPOOL_A_POOL_PCPU_CACHE_BLOCKS];
+	if (a) {
+		cfg->pcpu_cache_blocks = nla_get_u32(a);
+		if (cfg->pcpu_cache_blocks > RESPOOL_PCPU_CACHE_MAX) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a,
+					    "pcpu-cache-blocks: must be 0..64");
+			return -EINVAL;
+		}
+	}
+	a = tb[RESPOOL_A_POOL_IDLE_TRIM_MS];
+	if (a)
+		cfg->idle_trim_ms = nla_get_u32(a);
+	return 0;
+
+err_small:
+	NL_SET_ERR_MSG_ATTR(info->extack, a,
+			    "capacity: must be at least one page");
+	return -EINVAL;
+}
+
+int respool_nl_config_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct respool_pool *pool = respool_genl_pool;
+	struct respool_config cfg;
+	const char *bad;
+	int err;
+
+	if (!respool_nl_admin(skb, info))
+		return -EPERM;
+
+	mutex_lock(&respool_genl_config_lock);
+	respool_pool_get_config(pool, &cfg);
+	err = respool_nl_parse_config(info, &cfg);
+	if (err)
+		goto out_unlock;
+	/* The pool's own check, in case it grows rules the above lacks. */
+	err = respool_config_check(&cfg, &bad);
+	if (err) {
+		NL_SET_ERR_MSG(info->extack, "invalid configuration");
+		goto out_unlock;
+	}
+	err = respool_pool_set_config(pool, &cfg);
+out_unlock:
+	mutex_unlock(&respool_genl_config_lock);
+	return err;
+}
+
+int respool_nl_stats_reset_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	if (!respool_nl_admin(skb, info))
+		return -EPERM;
+	respool_pool_reset_stats(respool_genl_pool);
+	return 0;
+}
+
+/* Reply to @info with one u64 or u32 attribute of the pool set. */
+static int respool_nl_reply_value(struct genl_info *info, int attr, u64 val,
+				  bool is_u64)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &respool_nl_family, 0,
+				info->genlhdr->cmd);
+	if (!hdr)
+		goto err_free_msg;
+	if (is_u64 ? respool_nl_put_u64(msg, attr, val) :
+		     nla_put_u32(msg, attr, (u32)val)) {
+		genlmsg_cancel(msg, hdr);
+		goto err_free_msg;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_free_msg:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+int respool_nl_prefill_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *size_attr;
+	u64 size;
+	u32 count;
+	int ret;
+
+	if (!respool_nl_admin(skb, info))
+		return -EPERM;
+	if (GENL_REQ_ATTR_CHECK(info, RESPOOL_A_POOL_SIZE) ||
+	    GENL_REQ_ATTR_CHECK(info, RESPOOL_A_POOL_COUNT))
+		return -EINVAL;
+	size_attr = info->attrs[RESPOOL_A_POOL_SIZE];
+	size = nla_get_u64(size_attr);
+	count = nla_get_u32(info->attrs[RESPOOL_A_POOL_COUNT]);
+	if (!size) {
+		NL_SET_ERR_MSG_ATTR(info->extack, size_attr,
+				    "size: must be at least 1");
+		return -EINVAL;
+	}
+
+	ret = respool_pool_prefill(respool_genl_pool, size, count);
+	if (ret == -E2BIG)
+		NL_SET_ERR_MSG_ATTR(info->extack, size_attr,
+				    "size: larger than max-block-size or capacity");
+	if (ret < 0)
+		return ret;
+	return respool_nl_reply_value(info, RESPOOL_A_POOL_COUNT, ret, false);
+}
+
+int respool_nl_drain_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	u64 bytes;
+
+	if (!respool_nl_admin(skb, info))
+		return -EPERM;
+	bytes = respool_pool_drain(respool_genl_pool);
+	return respool_nl_reply_value(info, RESPOOL_A_POOL_RELEASED_BYTES,
+				      bytes, true);
+}
+
+static struct genl_family respool_nl_family __ro_after_init = {
+	.name		= RESPOOL_FAMILY_NAME,
+	.version	= RESPOOL_FAMILY_VERSION,
+	.netnsok	= false,
+	.parallel_ops	= true,
+	.module		= THIS_MODULE,
+	.ops		= respool_nl_ops,
+	.n_ops		= ARRAY_SIZE(respool_nl_ops),
+	.mcgrps		= respool_nl_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(respool_nl_mcgrps),
+};
+
+/* Notifications */
+
+static const u8 respool_event_cmd[] = {
+	[RESPOOL_EVENT_EXHAUSTED] = RESPOOL_CMD_EXHAUSTED_NTF,
+	[RESPOOL_EVENT_RECOVERED] = RESPOOL_CMD_RECOVERED_NTF,
+	[RESPOOL_EVENT_PRESSURE] = RESPOOL_CMD_PRESSURE_NTF,
+	[RESPOOL_EVENT_CONFIG] = RESPOOL_CMD_CONFIG_NTF,
+};
+
+static int respool_nl_fill_event(struct sk_buff *msg,
+				 struct respool_pool *pool, int event,
+				 u64 value)
+{
+	struct respool_config cfg;
+
+	switch (event) {
+	case RESPOOL_EVENT_EXHAUSTED:
+	case RESPOOL_EVENT_PRESSURE:
+		return respool_nl_put_u64(msg, RESPOOL_A_POOL_BYTES, value);
+	case RESPOOL_EVENT_CONFIG:
+		respool_pool_get_config(pool, &cfg);
+		return respool_nl_fill_config(msg, &cfg);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * pool->notify. Called with no pool lock held, but PRESSURE comes from
+ * the shrinker, in reclaim: nothing here may sleep or recurse into
+ * reclaim, hence GFP_NOWAIT. A notification that cannot be allocated is
+ * dropped; listeners see the state in the next pool-get.
+ */
+static void respool_genl_notify(struct respool_pool *pool, int event,
+				u64 value)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (event < 0 || event >= ARRAY_SIZE(respool_event_cmd))
+		return;
+
+	rcu_read_lock();
+	if (!READ_ONCE(respool_genl_live) ||
+	    !genl_has_listeners(&respool_nl_family, &init_net,
+				RESPOOL_NLGRP_MONITOR))
+		goto out_unlock;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_NOWAIT | __GFP_NOWARN);
+	if (!msg)
+		goto out_unlock;
+	hdr = genlmsg_put(msg, 0, 0, &respool_nl_family, 0,
+			  respool_event_cmd[event]);
+	if (!hdr || respool_nl_fill_event(msg, pool, event, value)) {
+		nlmsg_free(msg);
+		goto out_unlock;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&respool_nl_family, msg, 0, RESPOOL_NLGRP_MONITOR,
+			  GFP_NOWAIT | __GFP_NOWARN);
+out_unlock:
+	rcu_read_unlock();
+}
+
+/**
+ * respool_genl_init() - register the "respool" family
+ * @pool:	the pool it reports on and controls
+ *
+ * Context: process context (module init), may sleep.
+ * Return: 0 or the error of genl_register_family().
+ */
+int respool_genl_init(struct respool_pool *pool)
+{
+	int err;
+
+	respool_genl_pool = pool;
+	err = genl_register_family(&respool_nl_family);
+	if (err)
+		return err;
+	WRITE_ONCE(respool_genl_live, true);
+	WRITE_ONCE(pool->notify, respool_genl_notify);
+	return 0;
+}
+
+/**
+ * respool_genl_exit() - unregister the family
+ *
+ * Stops notifications first and waits for one in flight (the shrinker
+ * may still run), then unregisters, which waits for running handlers.
+ *
+ * Context: process context (module exit), may sleep.
+ */
 void respool_genl_exit(void)
 {
+	if (!READ_ONCE(respool_genl_live))
+		return;
+	WRITE_ONCE(respool_genl_pool->notify, NULL);
+	WRITE_ONCE(respool_genl_live, false);
+	/* Paired with rcu_read_lock() in respool_genl_notify(). */
+	synchronize_rcu();
+	genl_unregister_family(&respool_nl_family);
 }

@@ -38,13 +38,17 @@ void respool_pcpu_exit(struct respool_pool *pool)
 	free_percpu(pool->cpu);
 }
 
-/* Free bytes one CPU's cache may hold: its share of reserve_max. */
-static u64 respool_pcpu_budget(struct respool_pool *pool)
+/**
+ * respool_pcpu_set_budget() - recompute each cache's share of reserve_max
+ * @pool:	the pool, pool->lock held
+ *
+ * Done when the settings change, so the free path divides nothing.
+ */
+void respool_pcpu_set_budget(struct respool_pool *pool)
 {
-	u64 max = min(READ_ONCE(pool->cfg.reserve_max),
-		      READ_ONCE(pool->cfg.capacity));
+	u64 max = min(pool->cfg.reserve_max, pool->cfg.capacity);
 
-	return div_u64(max, num_possible_cpus());
+	WRITE_ONCE(pool->pcpu_budget, div_u64(max, num_possible_cpus()));
 }
 
 static void respool_pcpu_remove(struct respool_cpu *c, unsigned int i)
@@ -115,7 +119,7 @@ bool respool_pcpu_put(struct respool_pool *pool, struct respool_block *b)
 {
 	unsigned int max = READ_ONCE(pool->cfg.pcpu_cache_blocks);
 	struct respool_block *spill[RESPOOL_PCPU_CACHE_MAX];
-	u64 budget = respool_pcpu_budget(pool);
+	u64 budget = READ_ONCE(pool->pcpu_budget);
 	unsigned int i, keep, nr_spill = 0;
 	LIST_HEAD(released);
 	struct respool_cpu *c;
@@ -156,9 +160,10 @@ bool respool_pcpu_put(struct respool_pool *pool, struct respool_block *b)
 /**
  * respool_pcpu_drain_locked() - move cached blocks to the reserve
  * @pool:	the pool, pool->lock held
- * @older_than_ns: only blocks freed before this time; U64_MAX for all
+ * @freed_before: only blocks freed before this time (jiffies); U64_MAX
+ *		for all
  */
-void respool_pcpu_drain_locked(struct respool_pool *pool, u64 older_than_ns)
+void respool_pcpu_drain_locked(struct respool_pool *pool, u64 freed_before)
 {
 	int cpu;
 
@@ -173,7 +178,7 @@ void respool_pcpu_drain_locked(struct respool_pool *pool, u64 older_than_ns)
 		while (i < c->nr) {
 			struct respool_block *b = c->blocks[i];
 
-			if (b->freed_ns >= older_than_ns) {
+			if (b->freed_at >= freed_before) {
 				i++;
 				continue;
 			}

@@ -51,13 +51,13 @@ static bool respool_size_less(struct rb_node *a, const struct rb_node *b)
 
 	if (x->size != y->size)
 		return x->size < y->size;
-	return x->freed_ns < y->freed_ns;
+	return x->freed_at < y->freed_at;
 }
 
 static bool respool_age_less(struct rb_node *a, const struct rb_node *b)
 {
-	return rb_entry(a, struct respool_block, age_node)->freed_ns <
-	       rb_entry(b, struct respool_block, age_node)->freed_ns;
+	return rb_entry(a, struct respool_block, age_node)->freed_at <
+	       rb_entry(b, struct respool_block, age_node)->freed_at;
 }
 
 /**
@@ -299,7 +299,7 @@ struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
 /**
  * respool_put_free_locked() - a block became free: hand it over or keep it
  * @pool:	the pool, pool->lock held
- * @b:		a block nobody holds, ->freed_ns set
+ * @b:		a block nobody holds, ->freed_at set
  * @released:	out: blocks to free after unlocking
  */
 void respool_put_free_locked(struct respool_pool *pool,
@@ -469,7 +469,7 @@ void respool_pool_free(struct respool_pool *pool, struct respool_block *b)
 	trace_respool_free(b->last_client, b->requested, b->size);
 	b->client = NULL;
 	b->requested = 0;
-	b->freed_ns = ktime_get_ns();
+	b->freed_at = get_jiffies_64();
 
 	if (!respool_block_exclusive(b)) {
 		spin_lock(&pool->lock);
@@ -551,6 +551,7 @@ int respool_pool_set_config(struct respool_pool *pool,
 	WRITE_ONCE(pool->cfg.threshold, cfg->threshold);
 	WRITE_ONCE(pool->cfg.pcpu_cache_blocks, cfg->pcpu_cache_blocks);
 	WRITE_ONCE(pool->cfg.idle_trim_ms, cfg->idle_trim_ms);
+	respool_pcpu_set_budget(pool);
 	/* Cached blocks may break the new per-CPU limits: start afresh. */
 	respool_pcpu_drain_locked(pool, U64_MAX);
 	respool_reserve_trim_locked(pool, &released);
@@ -625,7 +626,7 @@ int respool_pool_prefill(struct respool_pool *pool, u64 size, u32 count)
 			respool_uncharge_locked(pool, need);
 			ret = -ENOMEM;
 		} else {
-			b->freed_ns = ktime_get_ns();
+			b->freed_at = get_jiffies_64();
 			respool_put_free_locked(pool, b, &released);
 		}
 		spin_unlock(&pool->lock);
@@ -667,16 +668,16 @@ static void respool_trim_work(struct work_struct *work)
 	u32 ms = READ_ONCE(pool->cfg.idle_trim_ms);
 	LIST_HEAD(released);
 	struct respool_block *b;
-	u64 cutoff, now = ktime_get_ns();
+	u64 cutoff, now = get_jiffies_64();
 	bool more;
 
 	if (!ms)
 		return;
-	cutoff = now - min_t(u64, now, (u64)ms * NSEC_PER_MSEC);
+	cutoff = now - min_t(u64, now, msecs_to_jiffies(ms));
 
 	spin_lock(&pool->lock);
 	respool_pcpu_drain_locked(pool, cutoff);
-	while ((b = respool_oldest_locked(pool)) && b->freed_ns < cutoff)
+	while ((b = respool_oldest_locked(pool)) && b->freed_at < cutoff)
 		respool_release_locked(pool, b, &released,
 				       RESPOOL_RELEASE_IDLE);
 	more = pool->reserve_blocks || respool_pcpu_bytes(pool, NULL);
@@ -835,6 +836,9 @@ struct respool_pool *respool_pool_create(const struct respool_config *cfg)
 	ret = respool_pcpu_init(pool);
 	if (ret)
 		goto err_waiter_cache;
+	spin_lock(&pool->lock);
+	respool_pcpu_set_budget(pool);
+	spin_unlock(&pool->lock);
 	pool->shrinker = respool_shrinker_create("respool", respool_shrink_count,
 						 respool_shrink_scan, pool);
 	if (!pool->shrinker) {

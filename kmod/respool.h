@@ -86,7 +86,8 @@ struct respool_config {
  * @nr_maps:	live mappings (for RESPOOL_IOC_INFO and client-get)
  * @last_client: id of the client it was last handed to; a hand-out to
  *		another client zeroes it first
- * @freed_ns:	when it last became free; the age for eviction and trim
+ * @freed_at:	jiffies when it last became free: the age for eviction and
+ *		trim (ties keep insertion order in the reserve trees)
  * @handle:	while in use: the handle in the owner's table
  * @requested:	while in use: the bytes the client asked for
  * @client:	while in use: the owner
@@ -106,7 +107,7 @@ struct respool_block {
 	refcount_t refs;
 	atomic_t nr_maps;
 	u64 last_client;
-	u64 freed_ns;
+	u64 freed_at;
 	u32 handle;
 	u64 requested;
 	struct respool_client *client;
@@ -257,6 +258,8 @@ struct respool_waiter {
  * @idle_trimmed:	bytes released by idle trim [L]
  * @reset_base:		per-CPU counter sums at the last reset [L]
  * @last_reset_ns:	when the counters were last reset [L]
+ * @pcpu_budget:	free bytes one CPU's cache may hold: its share of
+ *			min(reserve_max, capacity) [L]; READ_ONCE() in pcpu.c
  * @cpu:		per-CPU caches and counters
  * @block_cache:	slab of struct respool_block
  * @client_cache:	slab of struct respool_client
@@ -294,6 +297,7 @@ struct respool_pool {
 	u64 idle_trimmed;
 	struct respool_cpu_stats reset_base;
 	u64 last_reset_ns;
+	u64 pcpu_budget;
 	struct respool_cpu __percpu *cpu;
 	struct kmem_cache *block_cache;
 	struct kmem_cache *client_cache;
@@ -379,7 +383,8 @@ void respool_pcpu_exit(struct respool_pool *pool);
 struct respool_block *respool_pcpu_get(struct respool_pool *pool, u64 need,
 				       bool *rejected);
 bool respool_pcpu_put(struct respool_pool *pool, struct respool_block *b);
-void respool_pcpu_drain_locked(struct respool_pool *pool, u64 older_than_ns);
+void respool_pcpu_drain_locked(struct respool_pool *pool, u64 freed_before);
+void respool_pcpu_set_budget(struct respool_pool *pool);
 bool respool_pcpu_find_fit_locked(struct respool_pool *pool, u64 need);
 u64 respool_pcpu_bytes(struct respool_pool *pool, unsigned int *nr);
 void respool_pcpu_sum_stats(struct respool_pool *pool,

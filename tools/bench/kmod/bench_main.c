@@ -578,7 +578,7 @@ static void growth_sizes(void)
 			if (!b)
 				goto out;
 			b->size = (u64)k * PAGE_SIZE;
-			b->freed_ns = ktime_get_ns();
+			b->freed_at = get_jiffies_64();
 			INIT_LIST_HEAD(&b->link);
 			spin_lock(&pool->lock);
 			respool_reserve_insert(pool, b);
