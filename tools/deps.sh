@@ -12,7 +12,7 @@ pkgs_of() {
 	case $1 in
 	vm) echo qemu-system-x86 busybox-static cpio kmod zstd xz-utils ;;
 	build) echo gcc make bc flex bison libelf-dev libssl-dev dwarves kmod ;;
-	tools) echo libnl-3-dev libnl-genl-3-dev libnl-utils python3-yaml pkg-config trace-cmd bpftrace ;;
+	tools) echo libnl-3-dev libnl-genl-3-dev libnl-utils python3-yaml pkg-config trace-cmd bpftrace python3-jsonschema ;;
 	lint) echo sparse ;;
 	install) echo dkms python3-docutils ;;
 	src) echo linux-source-6.12 ;;

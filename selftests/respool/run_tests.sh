@@ -10,7 +10,7 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$here" || exit 1
 timeout=$(sed -n 's/^timeout=//p' settings)
-tests=${*:-$(sed -n 's/^TEST_GEN_PROGS := //p' Makefile)}
+tests=${*:-$(sed -n 's/^TEST_GEN_PROGS := //p; s/^TEST_PROGS := //p' Makefile)}
 set -- $tests
 
 echo "TAP version 13"

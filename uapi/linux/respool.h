@@ -17,15 +17,16 @@
 #ifndef _UAPI_LINUX_RESPOOL_H
 #define _UAPI_LINUX_RESPOOL_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
 #define RESPOOL_DEVICE_NAME	"respool"
 
 /* ALLOC fails with EAGAIN instead of waiting for capacity. */
-#define RESPOOL_ALLOC_NONBLOCK	(1U << 0)
+#define RESPOOL_ALLOC_NONBLOCK	_BITUL(0)
 /* Wait at most timeout_ms milliseconds; then fail with ETIMEDOUT. */
-#define RESPOOL_ALLOC_TIMEOUT	(1U << 1)
+#define RESPOOL_ALLOC_TIMEOUT	_BITUL(1)
 #define RESPOOL_ALLOC_VALID_FLAGS	(RESPOOL_ALLOC_NONBLOCK | \
 					 RESPOOL_ALLOC_TIMEOUT)
 
@@ -60,7 +61,7 @@ struct respool_free {
 };
 
 /* respool_info.flags: the block was cleared when it was handed out. */
-#define RESPOOL_INFO_ZEROED	(1U << 0)
+#define RESPOOL_INFO_ZEROED	_BITUL(0)
 
 /**
  * struct respool_info - argument of RESPOOL_IOC_INFO
@@ -159,5 +160,7 @@ struct respool_stats {
 #define RESPOOL_IOC_FREE	_IOW(RESPOOL_IOC_MAGIC, 0x1, struct respool_free)
 #define RESPOOL_IOC_INFO	_IOWR(RESPOOL_IOC_MAGIC, 0x2, struct respool_info)
 #define RESPOOL_IOC_STATS	_IOWR(RESPOOL_IOC_MAGIC, 0x3, struct respool_stats)
+
+#include <linux/respool_netlink.h>
 
 #endif /* _UAPI_LINUX_RESPOOL_H */

@@ -1,0 +1,1032 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * netlink_test - the generic netlink family "respool" through libnl:
+ * every command, its permissions, config-set validation with extack
+ * messages, the monitor group's notifications, client and CPU dumps, and
+ * that netlink stats equal RESPOOL_IOC_STATS.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+
+#include "kselftest_harness.h"
+#include "respool_util.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+/* ---- a tiny libnl request helper --------------------------------------- */
+
+struct nlreq {
+	struct nl_sock *sk;
+	int family;
+	struct nl_msg *msg;
+	int err;		/* 0 or -errno of the ack */
+	char extack[256];	/* extack message, "" if none */
+	int bad_attr;		/* type of the attribute the extack points at */
+	bool done;
+	int nreplies;
+	int (*parse)(struct nlattr **tb, struct nlmsghdr *nlh, void *arg);
+	int maxattr;
+	void *arg;
+};
+
+static struct nl_sock *nl_open(int *family)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int one = 1;
+
+	if (!sk)
+		return NULL;
+	if (genl_connect(sk)) {
+		nl_socket_free(sk);
+		return NULL;
+	}
+	*family = genl_ctrl_resolve(sk, RESPOOL_FAMILY_NAME);
+	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one,
+		   sizeof(one));
+	return sk;
+}
+
+static int nlreq_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct nlmsghdr *nlh = (void *)((char *)e - NLMSG_HDRLEN);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1] = { NULL };
+	struct nlreq *r = arg;
+
+	(void)nla;
+	r->err = e->error;
+	r->done = true;
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		int hlen = sizeof(*e);
+
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+			hlen += e->msg.nlmsg_len - sizeof(e->msg);
+		if (!nla_parse(tb, NLMSGERR_ATTR_MAX, (void *)((char *)e + hlen),
+			       nlh->nlmsg_len - NLMSG_HDRLEN - hlen, NULL)) {
+			if (tb[NLMSGERR_ATTR_MSG])
+				snprintf(r->extack, sizeof(r->extack), "%s",
+					 nla_get_string(tb[NLMSGERR_ATTR_MSG]));
+			if (tb[NLMSGERR_ATTR_OFFS] && r->msg) {
+				uint32_t off = nla_get_u32(tb[NLMSGERR_ATTR_OFFS]);
+				struct nlmsghdr *req = nlmsg_hdr(r->msg);
+
+				if (off + sizeof(struct nlattr) <= req->nlmsg_len)
+					r->bad_attr = nla_type((void *)((char *)req + off));
+			}
+		}
+	}
+	return NL_STOP;
+}
+
+static int nlreq_done(struct nl_msg *msg, void *arg)
+{
+	struct nlreq *r = arg;
+
+	(void)msg;
+	r->done = true;
+	return NL_STOP;
+}
+
+static int nlreq_valid(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[64] = { NULL };
+	struct nlreq *r = arg;
+
+	r->nreplies++;
+	if (!r->parse)
+		return NL_OK;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, r->maxattr, NULL))
+		return NL_SKIP;
+	return r->parse(tb, nlmsg_hdr(msg), r->arg);
+}
+
+static void nlreq_init(struct nlreq *r, struct nl_sock *sk, int family,
+		       int cmd, int flags)
+{
+	memset(r, 0, sizeof(*r));
+	r->sk = sk;
+	r->family = family;
+	r->bad_attr = -1;
+	r->msg = nlmsg_alloc();
+	genlmsg_put(r->msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
+		    flags | NLM_F_ACK, cmd, RESPOOL_FAMILY_VERSION);
+}
+
+/* Send, collect replies; returns 0 or -errno (also in r->err). */
+static int nlreq_run(struct nlreq *r)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, nlreq_valid, r);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, nlreq_done, r);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, nlreq_done, r);
+	nl_cb_err(cb, NL_CB_CUSTOM, nlreq_err, r);
+	if (nl_send_auto(r->sk, r->msg) < 0) {
+		r->err = -EIO;
+		r->done = true;
+	}
+	while (!r->done) {
+		if (nl_recvmsgs(r->sk, cb) < 0 && !r->done) {
+			r->err = -EIO;
+			break;
+		}
+	}
+	nl_cb_put(cb);
+	nlmsg_free(r->msg);
+	r->msg = NULL;
+	return r->err;
+}
+
+static uint64_t nl_uint(struct nlattr *a)
+{
+	if (!a)
+		return UINT64_MAX;
+	return nla_len(a) >= 8 ? nla_get_u64(a) : nla_get_u32(a);
+}
+
+/* ---- pool-get into the ioctl's struct ----------------------------------- */
+
+static const struct {
+	int attr;
+	size_t off;
+} stats_map[] = {
+#define S(a, f) { RESPOOL_A_STATS_##a, offsetof(struct respool_stats, f) }
+	S(CAPACITY, capacity), S(IN_USE_BYTES, in_use_bytes),
+	S(RESERVE_BYTES, reserve_bytes), S(PCPU_BYTES, pcpu_bytes),
+	S(REQUESTED_BYTES, requested_bytes),
+	S(PEAK_IN_USE_BYTES, peak_in_use_bytes),
+	S(BLOCKS_IN_USE, blocks_in_use), S(BLOCKS_FREE, blocks_free),
+	S(ALLOCS, allocs), S(FREES, frees), S(PCPU_HITS, pcpu_hits),
+	S(RESERVE_HITS, reserve_hits), S(FRESH_ALLOCS, fresh_allocs),
+	S(THRESHOLD_REJECTS, threshold_rejects), S(EVICTIONS, evictions),
+	S(EVICTED_BYTES, evicted_bytes), S(WAITS, waits),
+	S(WAIT_TIMEOUTS, wait_timeouts), S(WAIT_INTERRUPTS, wait_interrupts),
+	S(WAITERS, waiters), S(MAX_WAIT_NS, max_wait_ns), S(HANDOFFS, handoffs),
+	S(SHRINKER_RELEASED_BYTES, shrinker_released_bytes),
+	S(IDLE_TRIMMED_BYTES, idle_trimmed_bytes),
+	S(ZEROED_BYTES, zeroed_bytes), S(CLIENTS, clients),
+	S(LAST_RESET_NS, last_reset_ns),
+#undef S
+};
+
+#define NSTATS (sizeof(stats_map) / sizeof(stats_map[0]))
+
+struct pool_info {
+	uint64_t capacity, max_block_size, reserve_max, client_quota;
+	uint64_t threshold, pcpu_cache_blocks, idle_trim_ms;
+	struct respool_stats st;
+	int missing;	/* stats attributes absent from the reply */
+};
+
+static int parse_pool(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *sb[RESPOOL_A_STATS_MAX + 1], *a;
+	struct pool_info *p = arg;
+	size_t i;
+	int rem;
+
+	(void)nlh;
+	p->capacity = nl_uint(tb[RESPOOL_A_POOL_CAPACITY]);
+	p->max_block_size = nl_uint(tb[RESPOOL_A_POOL_MAX_BLOCK_SIZE]);
+	p->reserve_max = nl_uint(tb[RESPOOL_A_POOL_RESERVE_MAX]);
+	p->client_quota = nl_uint(tb[RESPOOL_A_POOL_CLIENT_QUOTA]);
+	p->threshold = nl_uint(tb[RESPOOL_A_POOL_THRESHOLD]);
+	p->pcpu_cache_blocks = nl_uint(tb[RESPOOL_A_POOL_PCPU_CACHE_BLOCKS]);
+	p->idle_trim_ms = nl_uint(tb[RESPOOL_A_POOL_IDLE_TRIM_MS]);
+	p->missing = NSTATS;
+	if (!tb[RESPOOL_A_POOL_STATS] ||
+	    nla_parse_nested(sb, RESPOOL_A_STATS_MAX, tb[RESPOOL_A_POOL_STATS],
+			     NULL))
+		return NL_OK;
+	p->missing = 0;
+	for (i = 0; i < NSTATS; i++) {
+		if (!sb[stats_map[i].attr])
+			p->missing++;
+		*(__u64 *)((char *)&p->st + stats_map[i].off) =
+			nl_uint(sb[stats_map[i].attr]);
+	}
+	nla_for_each_nested(a, tb[RESPOOL_A_POOL_STATS], rem) {
+		struct nlattr *hb[RESPOOL_A_HIST_BUCKET_MAX + 1];
+		uint64_t k;
+
+		if (nla_type(a) != RESPOOL_A_STATS_WAIT_HIST ||
+		    nla_parse_nested(hb, RESPOOL_A_HIST_BUCKET_MAX, a, NULL))
+			continue;
+		k = nl_uint(hb[RESPOOL_A_HIST_BUCKET_LOG2_NS]);
+		if (k < RESPOOL_WAIT_HIST_BUCKETS)
+			p->st.wait_hist[k] = nl_uint(hb[RESPOOL_A_HIST_BUCKET_COUNT]);
+	}
+	return NL_OK;
+}
+
+static int pool_get(struct nl_sock *sk, int family, struct pool_info *p)
+{
+	struct nlreq r;
+
+	memset(p, 0, sizeof(*p));
+	nlreq_init(&r, sk, family, RESPOOL_CMD_POOL_GET, 0);
+	r.parse = parse_pool;
+	r.maxattr = RESPOOL_A_POOL_MAX;
+	r.arg = p;
+	return nlreq_run(&r) ?: (r.nreplies == 1 ? 0 : -EPROTO);
+}
+
+/* ---- client dump --------------------------------------------------------- */
+
+struct client_info {
+	uint64_t id, pid, held, requested, handles, mapped, since;
+	char comm[16];
+};
+
+struct client_list {
+	struct client_info c[256];
+	int n;
+};
+
+static int parse_client(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	struct client_list *l = arg;
+	struct client_info *c;
+
+	(void)nlh;
+	if (l->n >= 256)
+		return NL_OK;
+	c = &l->c[l->n++];
+	c->id = nl_uint(tb[RESPOOL_A_CLIENT_ID]);
+	c->pid = nl_uint(tb[RESPOOL_A_CLIENT_PID]);
+	c->held = nl_uint(tb[RESPOOL_A_CLIENT_HELD_BYTES]);
+	c->requested = nl_uint(tb[RESPOOL_A_CLIENT_REQUESTED_BYTES]);
+	c->handles = nl_uint(tb[RESPOOL_A_CLIENT_HANDLES]);
+	c->mapped = nl_uint(tb[RESPOOL_A_CLIENT_MAPPED_BLOCKS]);
+	c->since = tb[RESPOOL_A_CLIENT_WAITING_SINCE_NS] ?
+		   nl_uint(tb[RESPOOL_A_CLIENT_WAITING_SINCE_NS]) : 0;
+	snprintf(c->comm, sizeof(c->comm), "%s",
+		 tb[RESPOOL_A_CLIENT_COMM] ?
+		 nla_get_string(tb[RESPOOL_A_CLIENT_COMM]) : "");
+	return NL_OK;
+}
+
+static int client_dump(struct nl_sock *sk, int family, struct client_list *l)
+{
+	struct nlreq r;
+
+	l->n = 0;
+	nlreq_init(&r, sk, family, RESPOOL_CMD_CLIENT_GET, NLM_F_DUMP);
+	r.parse = parse_client;
+	r.maxattr = RESPOOL_A_CLIENT_MAX;
+	r.arg = l;
+	return nlreq_run(&r);
+}
+
+/* ---- fixture ------------------------------------------------------------ */
+
+FIXTURE(nl) {
+	struct nl_sock *sk;
+	int family;
+	int fd;
+};
+
+FIXTURE_SETUP(nl)
+{
+	const char *why = rp_skip_reason();
+
+	self->sk = NULL;
+	self->fd = -1;
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, rp_reload("capacity=8M max_block_size=1M"));
+	self->sk = nl_open(&self->family);
+	ASSERT_NE(NULL, self->sk);
+	ASSERT_LT(0, self->family) TH_LOG("family 'respool' not registered");
+	self->fd = rp_open();
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(nl)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->sk)
+		nl_socket_free(self->sk);
+}
+
+TEST_F(nl, pool_get_reports_config_and_every_stat)
+{
+	struct pool_info p;
+
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &p));
+	EXPECT_EQ(8 * RP_MiB, p.capacity);
+	EXPECT_EQ(RP_MiB, p.max_block_size);
+	EXPECT_EQ(8 * RP_MiB, p.reserve_max);
+	EXPECT_EQ(0, p.client_quota);
+	EXPECT_EQ(75, p.threshold);
+	EXPECT_EQ(16, p.pcpu_cache_blocks);
+	EXPECT_EQ(10000, p.idle_trim_ms);
+	EXPECT_EQ(0, p.missing) TH_LOG("%d stats attributes missing", p.missing);
+	EXPECT_EQ(8 * RP_MiB, p.st.capacity);
+	EXPECT_EQ(1, p.st.clients);
+}
+
+TEST_F(nl, pool_get_equals_ioctl_stats_when_quiescent)
+{
+	struct respool_alloc a[6];
+	struct respool_stats st;
+	struct pool_info p;
+	size_t i;
+	int k;
+
+	for (k = 0; k < 6; k++)
+		ASSERT_EQ(0, rp_alloc(self->fd, (k + 1) * 5000, 0, 0, &a[k]));
+	for (k = 0; k < 3; k++)
+		ASSERT_EQ(0, rp_free(self->fd, a[k].handle));
+	ASSERT_EQ(0, rp_alloc(self->fd, 9000, 0, 0, &a[0]));
+
+	ASSERT_EQ(0, rp_stats(self->fd, &st));
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &p));
+	EXPECT_EQ(0, p.missing);
+	for (i = 0; i < NSTATS; i++) {
+		__u64 want = *(__u64 *)((char *)&st + stats_map[i].off);
+		__u64 got = *(__u64 *)((char *)&p.st + stats_map[i].off);
+
+		EXPECT_EQ(want, got) TH_LOG("stat attr %d: ioctl %llu netlink %llu",
+					   stats_map[i].attr,
+					   (unsigned long long)want,
+					   (unsigned long long)got);
+	}
+	for (k = 0; k < RESPOOL_WAIT_HIST_BUCKETS; k++)
+		EXPECT_EQ(st.wait_hist[k], p.st.wait_hist[k]);
+	EXPECT_EQ(7, p.st.allocs);
+	EXPECT_EQ(3, p.st.frees);
+}
+
+struct cpu_sum {
+	int n;
+	uint64_t allocs, cached_bytes, listed_bytes, ids_seen;
+	bool sizes_ok;
+};
+
+static int parse_cpu(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	struct genlmsghdr *g = nlmsg_data(nlh);
+	struct cpu_sum *s = arg;
+	uint64_t listed = 0, nr = 0;
+	struct nlattr *a;
+	int rem;
+
+	s->n++;
+	s->allocs += nl_uint(tb[RESPOOL_A_CPU_ALLOCS]);
+	s->cached_bytes += nl_uint(tb[RESPOOL_A_CPU_CACHED_BYTES]);
+	if (nl_uint(tb[RESPOOL_A_CPU_ID]) < 64)
+		s->ids_seen |= 1ULL << nl_uint(tb[RESPOOL_A_CPU_ID]);
+	nla_for_each_attr(a, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0), rem) {
+		if (nla_type(a) != RESPOOL_A_CPU_CACHED_BLOCK_SIZE)
+			continue;
+		listed += nla_get_u64(a);
+		nr++;
+	}
+	s->listed_bytes += listed;
+	if (nr != nl_uint(tb[RESPOOL_A_CPU_CACHED_BLOCKS]))
+		s->sizes_ok = false;
+	return NL_OK;
+}
+
+TEST_F(nl, cpu_get_dumps_every_cpu_with_its_cache)
+{
+	struct cpu_sum s = { .sizes_ok = true };
+	struct respool_alloc a[4];
+	struct respool_stats st;
+	struct nlreq r;
+	int k;
+
+	for (k = 0; k < 4; k++)
+		ASSERT_EQ(0, rp_alloc(self->fd, 8192, 0, 0, &a[k]));
+	for (k = 0; k < 4; k++)
+		ASSERT_EQ(0, rp_free(self->fd, a[k].handle));
+
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CPU_GET, NLM_F_DUMP);
+	r.parse = parse_cpu;
+	r.maxattr = RESPOOL_A_CPU_MAX;
+	r.arg = &s;
+	ASSERT_EQ(0, nlreq_run(&r));
+	ASSERT_EQ(0, rp_stats(self->fd, &st));
+	EXPECT_EQ(sysconf(_SC_NPROCESSORS_CONF), s.n);
+	EXPECT_EQ(st.allocs, s.allocs);
+	EXPECT_EQ(st.pcpu_bytes, s.cached_bytes);
+	EXPECT_EQ(s.cached_bytes, s.listed_bytes);
+	EXPECT_TRUE(s.sizes_ok);
+
+	/* do: one CPU by id; an impossible one is ENOENT with a message. */
+	memset(&s, 0, sizeof(s));
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CPU_GET, 0);
+	nla_put_u32(r.msg, RESPOOL_A_CPU_ID, 0);
+	r.parse = parse_cpu;
+	r.maxattr = RESPOOL_A_CPU_MAX;
+	r.arg = &s;
+	ASSERT_EQ(0, nlreq_run(&r));
+	EXPECT_EQ(1, s.n);
+	EXPECT_EQ(1, s.ids_seen);
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CPU_GET, 0);
+	nla_put_u32(r.msg, RESPOOL_A_CPU_ID, 100000);
+	EXPECT_EQ(-ENOENT, nlreq_run(&r));
+	EXPECT_STREQ("no such CPU", r.extack);
+	/* do without the id: EINVAL. */
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CPU_GET, 0);
+	EXPECT_EQ(-EINVAL, nlreq_run(&r));
+}
+
+TEST_F(nl, client_get_lists_holder_with_byte_counts)
+{
+	struct client_list *l = calloc(1, sizeof(*l));
+	int ready[2], go[2], i, found = -1;
+	char c = 0;
+	pid_t pid;
+
+	ASSERT_NE(NULL, l);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct respool_alloc a;
+		int fd = rp_open();
+
+		if (fd < 0 || rp_alloc(fd, 10000, 0, 0, &a) ||
+		    rp_map(fd, &a) == MAP_FAILED ||
+		    rp_alloc(fd, 4096, 0, 0, NULL) || rp_alloc(fd, 1, 0, 0, NULL))
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(0, client_dump(self->sk, self->family, l));
+	EXPECT_EQ(2, l->n);
+	for (i = 0; i < l->n; i++)
+		if (l->c[i].pid == (uint64_t)pid)
+			found = i;
+	ASSERT_LE(0, found) TH_LOG("pid %d not in client-get", pid);
+	EXPECT_EQ(5 * RP_PAGE, l->c[found].held);	/* 12K + 4K + 4K */
+	EXPECT_EQ(10000 + 4096 + 1, l->c[found].requested);
+	EXPECT_EQ(3, l->c[found].handles);
+	EXPECT_EQ(1, l->c[found].mapped);
+	EXPECT_EQ(0, l->c[found].since);
+	EXPECT_STREQ("netlink_test", l->c[found].comm);
+	/* Our own fixture file is listed too, and ids increase. */
+	EXPECT_LT(l->c[0].id, l->c[1].id);
+
+	/* do: one client by id; an unknown id is ENOENT. */
+	{
+		struct client_list one = { .n = 0 };
+		struct nlreq r;
+
+		nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CLIENT_GET, 0);
+		nla_put_u64(r.msg, RESPOOL_A_CLIENT_ID, l->c[found].id);
+		r.parse = parse_client;
+		r.maxattr = RESPOOL_A_CLIENT_MAX;
+		r.arg = &one;
+		EXPECT_EQ(0, nlreq_run(&r));
+		EXPECT_EQ(1, one.n);
+		EXPECT_EQ((uint64_t)pid, one.c[0].pid);
+		nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CLIENT_GET, 0);
+		nla_put_u64(r.msg, RESPOOL_A_CLIENT_ID, 1ULL << 60);
+		EXPECT_EQ(-ENOENT, nlreq_run(&r));
+	}
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	waitpid(pid, NULL, 0);
+	free(l);
+}
+
+TEST_F(nl, client_get_shows_waiting_since)
+{
+	struct client_list *l = calloc(1, sizeof(*l));
+	struct respool_alloc a;
+	uint64_t t0 = rp_now_ns();
+	int i, waiting = 0;
+	pid_t pid;
+
+	ASSERT_NE(NULL, l);
+	/* Fill the pool (8M in 1M blocks), then a child waits. */
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, rp_alloc(self->fd, RP_MiB, 0, 0, &a));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd = rp_open();
+
+		_exit(fd >= 0 && !rp_alloc(fd, RP_PAGE, 0, 0, NULL) ? 0 : 1);
+	}
+	ASSERT_EQ(1, rp_wait_for_waiters(1));
+	ASSERT_EQ(0, client_dump(self->sk, self->family, l));
+	for (i = 0; i < l->n; i++)
+		if (l->c[i].pid == (uint64_t)pid && l->c[i].since >= t0)
+			waiting++;
+	EXPECT_EQ(1, waiting);
+	ASSERT_EQ(0, rp_free(self->fd, a.handle));
+	ASSERT_EQ(pid, waitpid(pid, &i, 0));
+	EXPECT_EQ(0, WEXITSTATUS(i));
+	free(l);
+}
+
+TEST_F(nl, config_set_applies_given_values_only)
+{
+	struct pool_info p;
+	struct nlreq r;
+
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_CAPACITY, 4 * RP_MiB);
+	nla_put_u32(r.msg, RESPOOL_A_POOL_THRESHOLD, 50);
+	nla_put_u32(r.msg, RESPOOL_A_POOL_IDLE_TRIM_MS, 0);
+	ASSERT_EQ(0, nlreq_run(&r)) TH_LOG("extack: %s", r.extack);
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &p));
+	EXPECT_EQ(4 * RP_MiB, p.capacity);
+	EXPECT_EQ(50, p.threshold);
+	EXPECT_EQ(0, p.idle_trim_ms);
+	EXPECT_EQ(RP_MiB, p.max_block_size);
+	EXPECT_EQ(16, p.pcpu_cache_blocks);
+	EXPECT_EQ(8 * RP_MiB, p.reserve_max);
+	EXPECT_EQ(4 * RP_MiB, p.st.capacity);
+
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_MAX_BLOCK_SIZE, 2 * RP_MiB);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_RESERVE_MAX, RP_MiB);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_CLIENT_QUOTA, 3 * RP_MiB);
+	nla_put_u32(r.msg, RESPOOL_A_POOL_PCPU_CACHE_BLOCKS, 0);
+	ASSERT_EQ(0, nlreq_run(&r)) TH_LOG("extack: %s", r.extack);
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &p));
+	EXPECT_EQ(2 * RP_MiB, p.max_block_size);
+	EXPECT_EQ(RP_MiB, p.reserve_max);
+	EXPECT_EQ(3 * RP_MiB, p.client_quota);
+	EXPECT_EQ(0, p.pcpu_cache_blocks);
+	EXPECT_EQ(50, p.threshold);
+	/* The client quota is in force. */
+	EXPECT_EQ(0, rp_alloc(self->fd, 2 * RP_MiB, 0, 0, NULL));
+	EXPECT_EQ(-EDQUOT, rp_alloc(self->fd, 2 * RP_MiB, 0, 0, NULL));
+}
+
+TEST_F(nl, config_set_rejects_each_invalid_value_and_changes_nothing)
+{
+	static const struct {
+		int attr;
+		bool u32;
+		uint64_t val;
+		const char *msg;
+	} bad[] = {
+		{ RESPOOL_A_POOL_CAPACITY, false, 100,
+		  "capacity: must be at least one page" },
+		{ RESPOOL_A_POOL_CAPACITY, false, 0,
+		  "capacity: must be at least one page" },
+		{ RESPOOL_A_POOL_MAX_BLOCK_SIZE, false, 5000,
+		  "max-block-size: must be a multiple of the page size, from one page to 4M" },
+		{ RESPOOL_A_POOL_MAX_BLOCK_SIZE, false, 8 * RP_MiB,
+		  "max-block-size: must be a multiple of the page size, from one page to 4M" },
+		{ RESPOOL_A_POOL_MAX_BLOCK_SIZE, false, 0,
+		  "max-block-size: must be a multiple of the page size, from one page to 4M" },
+		{ RESPOOL_A_POOL_THRESHOLD, true, 120, "threshold: must be 0..100" },
+		{ RESPOOL_A_POOL_THRESHOLD, true, 101, "threshold: must be 0..100" },
+		{ RESPOOL_A_POOL_PCPU_CACHE_BLOCKS, true, 65,
+		  "pcpu-cache-blocks: must be 0..64" },
+	};
+	struct pool_info before, after;
+	struct nlreq r;
+	size_t i;
+
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &before));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
+		/* A valid value first: all or nothing. */
+		nla_put_u32(r.msg, RESPOOL_A_POOL_IDLE_TRIM_MS, 1234);
+		nla_put_u64(r.msg, RESPOOL_A_POOL_CLIENT_QUOTA, RP_MiB);
+		if (bad[i].u32)
+			nla_put_u32(r.msg, bad[i].attr, bad[i].val);
+		else
+			nla_put_u64(r.msg, bad[i].attr, bad[i].val);
+		EXPECT_EQ(-EINVAL, nlreq_run(&r)) TH_LOG("case %zu", i);
+		EXPECT_STREQ(bad[i].msg, r.extack);
+		EXPECT_EQ(bad[i].attr, r.bad_attr) TH_LOG("case %zu", i);
+	}
+	/* A u64 where a u32 belongs is refused by the policy. */
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_THRESHOLD, 50);
+	EXPECT_EQ(-EINVAL, nlreq_run(&r));
+	/* An attribute of no command's request is refused as well. */
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_BYTES, 1);
+	EXPECT_EQ(-EINVAL, nlreq_run(&r));
+
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &after));
+	EXPECT_EQ(before.capacity, after.capacity);
+	EXPECT_EQ(before.max_block_size, after.max_block_size);
+	EXPECT_EQ(before.reserve_max, after.reserve_max);
+	EXPECT_EQ(before.client_quota, after.client_quota);
+	EXPECT_EQ(before.threshold, after.threshold);
+	EXPECT_EQ(before.pcpu_cache_blocks, after.pcpu_cache_blocks);
+	EXPECT_EQ(before.idle_trim_ms, after.idle_trim_ms);
+}
+
+TEST_F(nl, stats_reset_zeroes_counters_keeps_gauges)
+{
+	struct respool_alloc a;
+	struct pool_info p;
+	struct nlreq r;
+
+	ASSERT_EQ(0, rp_alloc(self->fd, 3 * RP_PAGE, 0, 0, &a));
+	ASSERT_EQ(0, rp_alloc(self->fd, RP_PAGE, 0, 0, NULL));
+	ASSERT_EQ(0, rp_free(self->fd, a.handle));
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_STATS_RESET, 0);
+	ASSERT_EQ(0, nlreq_run(&r));
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &p));
+	EXPECT_EQ(0, p.st.allocs);
+	EXPECT_EQ(0, p.st.frees);
+	EXPECT_EQ(0, p.st.fresh_allocs);
+	EXPECT_EQ(RP_PAGE, p.st.in_use_bytes);
+	EXPECT_EQ(1, p.st.blocks_in_use);
+	EXPECT_EQ(1, p.st.clients);
+}
+
+static int parse_one(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	uint64_t *v = arg;
+
+	(void)nlh;
+	if (tb[RESPOOL_A_POOL_COUNT])
+		v[0] = nl_uint(tb[RESPOOL_A_POOL_COUNT]);
+	if (tb[RESPOOL_A_POOL_RELEASED_BYTES])
+		v[1] = nl_uint(tb[RESPOOL_A_POOL_RELEASED_BYTES]);
+	return NL_OK;
+}
+
+TEST_F(nl, prefill_and_drain)
+{
+	uint64_t v[2] = { UINT64_MAX, UINT64_MAX };
+	struct pool_info p;
+	struct nlreq r;
+
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_PREFILL, 0);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_SIZE, 3 * RP_PAGE);
+	nla_put_u32(r.msg, RESPOOL_A_POOL_COUNT, 5);
+	r.parse = parse_one;
+	r.maxattr = RESPOOL_A_POOL_MAX;
+	r.arg = v;
+	ASSERT_EQ(0, nlreq_run(&r)) TH_LOG("extack: %s", r.extack);
+	EXPECT_EQ(5, v[0]);
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &p));
+	EXPECT_EQ(15 * RP_PAGE, p.st.reserve_bytes + p.st.pcpu_bytes);
+	EXPECT_EQ(5, p.st.blocks_free);
+
+	/* The reserve is bounded by capacity: 8M of 1M blocks at most. */
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_PREFILL, 0);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_SIZE, RP_MiB);
+	nla_put_u32(r.msg, RESPOOL_A_POOL_COUNT, 100);
+	r.parse = parse_one;
+	r.maxattr = RESPOOL_A_POOL_MAX;
+	r.arg = v;
+	ASSERT_EQ(0, nlreq_run(&r));
+	EXPECT_EQ(7, v[0]);
+
+	/* Too large a block: E2BIG, named. Missing count: EINVAL. */
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_PREFILL, 0);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_SIZE, 2 * RP_MiB);
+	nla_put_u32(r.msg, RESPOOL_A_POOL_COUNT, 1);
+	EXPECT_EQ(-E2BIG, nlreq_run(&r));
+	EXPECT_EQ(RESPOOL_A_POOL_SIZE, r.bad_attr);
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_PREFILL, 0);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_SIZE, RP_PAGE);
+	EXPECT_EQ(-EINVAL, nlreq_run(&r));
+
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_DRAIN, 0);
+	r.parse = parse_one;
+	r.maxattr = RESPOOL_A_POOL_MAX;
+	r.arg = v;
+	ASSERT_EQ(0, nlreq_run(&r));
+	EXPECT_EQ(15 * RP_PAGE + 7 * RP_MiB, v[1]);
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &p));
+	EXPECT_EQ(0, p.st.reserve_bytes + p.st.pcpu_bytes);
+	EXPECT_EQ(0, p.st.blocks_free);
+}
+
+TEST_F(nl, admin_commands_refused_for_nobody_change_nothing)
+{
+	static const int cmds[] = {
+		RESPOOL_CMD_CONFIG_SET, RESPOOL_CMD_STATS_RESET,
+		RESPOOL_CMD_PREFILL, RESPOOL_CMD_DRAIN,
+	};
+	struct pool_info before, after;
+	struct respool_alloc a;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, rp_alloc(self->fd, RP_PAGE, 0, 0, &a));
+	ASSERT_EQ(0, rp_free(self->fd, a.handle));
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &before));
+	ASSERT_EQ(1, before.st.blocks_free);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct nl_sock *sk;
+		struct pool_info p;
+		int fam, fails = 0;
+		size_t i;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		sk = nl_open(&fam);
+		if (!sk || fam < 0)
+			_exit(11);
+		/* Reading is allowed. */
+		if (pool_get(sk, fam, &p))
+			_exit(12);
+		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+			struct nlreq r;
+
+			nlreq_init(&r, sk, fam, cmds[i], 0);
+			if (cmds[i] == RESPOOL_CMD_CONFIG_SET)
+				nla_put_u32(r.msg, RESPOOL_A_POOL_THRESHOLD, 10);
+			if (cmds[i] == RESPOOL_CMD_PREFILL) {
+				nla_put_u64(r.msg, RESPOOL_A_POOL_SIZE, 4096);
+				nla_put_u32(r.msg, RESPOOL_A_POOL_COUNT, 4);
+			}
+			if (nlreq_run(&r) != -EPERM) {
+				fprintf(stderr, "# cmd %d: %d, want EPERM\n",
+					cmds[i], r.err);
+				fails++;
+			}
+		}
+		_exit(fails);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &after));
+	EXPECT_EQ(before.threshold, after.threshold);
+	EXPECT_EQ(before.st.allocs, after.st.allocs);
+	EXPECT_EQ(before.st.frees, after.st.frees);
+	EXPECT_EQ(before.st.last_reset_ns, after.st.last_reset_ns);
+	EXPECT_EQ(before.st.blocks_free, after.st.blocks_free);
+	EXPECT_EQ(before.st.reserve_bytes + before.st.pcpu_bytes,
+		  after.st.reserve_bytes + after.st.pcpu_bytes);
+}
+
+/* ---- monitor ------------------------------------------------------------- */
+
+struct events {
+	int exhausted, recovered, config, other;
+	uint64_t exhausted_bytes, config_threshold;
+};
+
+static int seq_ok(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
+static int on_event(struct nl_msg *msg, void *arg)
+{
+	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[RESPOOL_A_POOL_MAX + 1];
+	struct events *e = arg;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, RESPOOL_A_POOL_MAX, NULL))
+		return NL_SKIP;
+	switch (g->cmd) {
+	case RESPOOL_CMD_EXHAUSTED_NTF:
+		e->exhausted++;
+		e->exhausted_bytes = nl_uint(tb[RESPOOL_A_POOL_BYTES]);
+		break;
+	case RESPOOL_CMD_RECOVERED_NTF:
+		e->recovered++;
+		break;
+	case RESPOOL_CMD_CONFIG_NTF:
+		e->config++;
+		e->config_threshold = nl_uint(tb[RESPOOL_A_POOL_THRESHOLD]);
+		break;
+	default:
+		e->other++;
+	}
+	return NL_OK;
+}
+
+/* Receive events for up to @ms milliseconds or until @until is true. */
+static void recv_events(struct nl_sock *sk, struct events *e, int ms,
+			const int *until)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	uint64_t end = rp_now_ns() + ms * 1000000ULL;
+
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_event, e);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, seq_ok, NULL);
+	nl_socket_set_nonblocking(sk);
+	while (rp_now_ns() < end && !(until && *until)) {
+		if (nl_recvmsgs(sk, cb) < 0)
+			usleep(5000);
+	}
+	nl_cb_put(cb);
+}
+
+TEST_F(nl, monitor_gets_exhausted_recovered_and_config)
+{
+	struct events e = { 0 };
+	struct nl_sock *mon;
+	struct respool_alloc a;
+	int fam, grp, i, status;
+	struct nlreq r;
+	pid_t pid;
+
+	mon = nl_open(&fam);
+	ASSERT_NE(NULL, mon);
+	grp = genl_ctrl_resolve_grp(mon, RESPOOL_FAMILY_NAME,
+				    RESPOOL_MCGRP_MONITOR);
+	ASSERT_LE(0, grp);
+	ASSERT_EQ(0, nl_socket_add_membership(mon, grp));
+
+	/* Exhaust the 8M pool, then a blocking ALLOC from another file. */
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, rp_alloc(self->fd, RP_MiB, 0, 0, &a));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd = rp_open();
+
+		_exit(fd >= 0 && !rp_alloc(fd, 2 * RP_PAGE, 0, 0, NULL) ? 0 : 1);
+	}
+	ASSERT_EQ(1, rp_wait_for_waiters(1));
+	recv_events(mon, &e, 3000, &e.exhausted);
+	EXPECT_EQ(1, e.exhausted);
+	EXPECT_EQ(2 * RP_PAGE, e.exhausted_bytes);
+	EXPECT_EQ(0, e.recovered);
+
+	/* A FREE from our file serves the waiter: recovered. */
+	ASSERT_EQ(0, rp_free(self->fd, a.handle));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	recv_events(mon, &e, 3000, &e.recovered);
+	EXPECT_EQ(1, e.recovered);
+
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
+	nla_put_u32(r.msg, RESPOOL_A_POOL_THRESHOLD, 33);
+	ASSERT_EQ(0, nlreq_run(&r));
+	recv_events(mon, &e, 3000, &e.config);
+	EXPECT_EQ(1, e.config);
+	EXPECT_EQ(33, e.config_threshold);
+	EXPECT_EQ(0, e.other);
+	nl_socket_free(mon);
+}
+
+/* ---- a dump racing with clients opening and closing ---------------------- */
+
+/*
+ * client-get dump over a plain socket, so that the datagrams (the parts
+ * of the dump, each a fresh call of the dumpit) can be counted: libnl
+ * hides them. Fills @ids, returns the number of parts or -errno.
+ */
+static int raw_client_dump(int family, uint64_t *ids, int max, int *n)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct genlmsghdr g;
+	} req = {
+		.nlh = {
+			.nlmsg_len = sizeof(req),
+			.nlmsg_type = family,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = 1,
+		},
+		.g = { .cmd = RESPOOL_CMD_CLIENT_GET, .version = 1 },
+	};
+	static char buf[65536];
+	int fd, parts = 0, ret = -EPROTO;
+	bool done = false;
+
+	*n = 0;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, sizeof(req), 0) != sizeof(req)) {
+		close(fd);
+		return -errno;
+	}
+	while (!done) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *nlh = (void *)buf;
+
+		if (len <= 0)
+			break;
+		parts++;
+		for (; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
+			struct nlattr *tb[RESPOOL_A_CLIENT_MAX + 1];
+
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				ret = parts;
+				break;
+			}
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				done = true;
+				ret = ((struct nlmsgerr *)NLMSG_DATA(nlh))->error;
+				break;
+			}
+			if (nla_parse(tb, RESPOOL_A_CLIENT_MAX,
+				      (void *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN),
+				      nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN,
+				      NULL) || !tb[RESPOOL_A_CLIENT_ID] || *n >= max)
+				continue;
+			ids[(*n)++] = nla_get_u64(tb[RESPOOL_A_CLIENT_ID]);
+		}
+	}
+	close(fd);
+	return ret;
+}
+
+TEST_F(nl, client_dump_survives_open_close_race)
+{
+	int i, k, n, dumps = 0, bad = 0, errs = 0, max_parts = 0;
+	static uint64_t ids[1024];
+	pid_t kids[8];
+	uint64_t end;
+
+	for (k = 0; k < 8; k++) {
+		kids[k] = fork();
+		ASSERT_LE(0, kids[k]);
+		if (!kids[k]) {
+			for (;;) {
+				int fd = rp_open();
+
+				if (fd >= 0) {
+					rp_alloc(fd, RP_PAGE * (1 + k), 0, 0, NULL);
+					close(fd);
+				}
+			}
+		}
+	}
+	/*
+	 * Hold many clients open (600 entries, over the 32K a dump part
+	 * holds at most), so that the kernel splits each dump into
+	 * several parts (one per datagram), each resuming by client id.
+	 */
+	{
+		int fds[600];
+
+		for (i = 0; i < 600; i++)
+			fds[i] = rp_open();
+		end = rp_now_ns() + 2000000000ULL;
+		while (rp_now_ns() < end) {
+			int parts = raw_client_dump(self->family, ids, 1024, &n);
+
+			if (parts < 0) {
+				errs++;
+				continue;
+			}
+			dumps++;
+			if (parts > max_parts)
+				max_parts = parts;
+			for (i = 1; i < n; i++)
+				if (ids[i] <= ids[i - 1])
+					bad++;
+			if (n < 601)
+				bad++;
+		}
+		for (i = 0; i < 600; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+	}
+	for (k = 0; k < 8; k++) {
+		kill(kids[k], SIGKILL);
+		waitpid(kids[k], NULL, 0);
+	}
+	EXPECT_LT(10, dumps);
+	EXPECT_LT(2, max_parts) TH_LOG("dumps came in one part: no resume tested");
+	EXPECT_EQ(0, errs);
+	EXPECT_EQ(0, bad) TH_LOG("dumps out of order, repeated or short");
+}
+
+TEST(family_absent_without_module)
+{
+	struct nl_sock *sk;
+	int fam;
+
+	if (rp_skip_reason())
+		SKIP(return, "%s", rp_skip_reason());
+	ASSERT_EQ(0, rp_unload());
+	sk = nl_open(&fam);
+	ASSERT_NE(NULL, sk);
+	EXPECT_GT(0, fam);
+	nl_socket_free(sk);
+	ASSERT_EQ(0, rp_load(NULL));
+	sk = nl_open(&fam);
+	ASSERT_NE(NULL, sk);
+	EXPECT_LT(0, fam);
+	nl_socket_free(sk);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,225 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# respoolctl_test.sh - the netlink family from the outside: genl-ctrl-list
+# sees it, the kernel's own YNL client (tools/net/ynl/cli.py) drives it
+# from the spec alone, and respoolctl's human and JSON output, its error
+# messages and exit codes. Prints KTAP; exit 0 pass, 1 fail, 4 skip.
+# Runs as root in the test VM:
+#   tools/vm/run -- selftests/respool/run_tests.sh respoolctl_test.sh
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+R=$repo/tools/respoolctl/respoolctl
+SPEC=$repo/Documentation/netlink/specs/respool.yaml
+YNL_CLI=$repo/.cache/linux-src/tools/net/ynl/cli.py
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; [ -n "${bg:-}" ] && kill "$bg" 2>/dev/null' EXIT
+
+pass=0 fail=0 skip=0 n=0
+ok()   { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
+nok()  { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
+skp()  { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $1 # SKIP $2"; }
+# check NAME COMMAND...: the command's success is the test's.
+check() {
+	local name=$1
+	shift
+	if "$@" >"$tmp/out" 2>&1; then
+		ok "$name"
+	else
+		sed 's/^/# /' "$tmp/out"
+		nok "$name"
+	fi
+}
+finish() {
+	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+	[ "$fail" -gt 0 ] && exit 1
+	[ "$pass" -eq 0 ] && [ "$skip" -gt 0 ] && exit 4
+	exit 0
+}
+
+echo "TAP version 13"
+NTESTS=40
+echo "1..$NTESTS"
+why=
+if [ "$(id -u)" != 0 ]; then
+	why="needs root (runs in the test VM: tools/vm/run)"
+elif [ -z "${RESPOOL_KO:-}" ]; then
+	why="RESPOOL_KO is not set (run through tools/vm/run)"
+elif [ ! -x "$R" ]; then
+	why="$R is not built (make tools)"
+fi
+if [ -n "$why" ]; then
+	for i in $(seq $NTESTS); do skp "respoolctl_test_$i" "$why"; done
+	finish
+fi
+
+reload() {
+	rmmod respool 2>/dev/null
+	insmod "$RESPOOL_KO" "$@"
+}
+json_ok() { python3 -m json.tool >/dev/null; }
+ynl() { python3 "$YNL_CLI" --spec "$SPEC" --no-schema "$@"; }
+cfg() { "$R" -j config show | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+export -f json_ok ynl cfg
+export R SPEC YNL_CLI tmp
+
+reload capacity=16M max_block_size=1M || { nok "module loads"; finish; }
+
+# --- the family as the kernel's own tools see it ---
+check "genl-ctrl-list shows the family" \
+	bash -c 'genl-ctrl-list | grep -q "respool version 1"'
+
+check "ynl cli: --do pool-get" \
+	bash -c "ynl --do pool-get --output-json |
+		python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"capacity\"] == 16 << 20, d; assert d[\"stats\"][\"clients\"] == 0, d'"
+
+exec 3<>/dev/respool
+check "ynl cli: --dump client-get lists an open file" \
+	bash -c "ynl --dump client-get --output-json |
+		python3 -c 'import json,sys; d=json.load(sys.stdin); assert [c for c in d if c[\"pid\"] == $$], d'"
+exec 3<&-
+
+check "ynl cli: --dump cpu-get" \
+	bash -c "ynl --dump cpu-get --output-json |
+		python3 -c 'import json,sys,os; d=json.load(sys.stdin); assert len(d) == os.cpu_count(), d'"
+
+check "ynl cli: --do config-set" \
+	bash -c "ynl --do config-set --json '{\"threshold\": 42, \"capacity\": 8388608}' &&
+		ynl --do pool-get --output-json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"threshold\"] == 42 and d[\"capacity\"] == 8 << 20, d'"
+
+check "ynl cli: config-set threshold 120 is refused with the extack message" \
+	bash -c "! ynl --do config-set --json '{\"threshold\": 120}' >$tmp/ynl 2>&1 &&
+		grep -q 'threshold: must be 0..100' $tmp/ynl && grep -q \"bad-attr.*threshold\" $tmp/ynl"
+
+check "ynl cli: prefill, drain, stats-reset" \
+	bash -c "ynl --do prefill --json '{\"size\": 8192, \"count\": 3}' --output-json | grep -q '\"count\": 3' &&
+		ynl --do drain --output-json | grep -q '\"released-bytes\": 24576' &&
+		ynl --do stats-reset"
+
+# cli.py subscribes, sleeps, then prints what came: change the config
+# until it is done, since its start-up time is not known.
+ynl --subscribe monitor --sleep 4 --output-json >"$tmp/ntf" 2>&1 & ntfpid=$!
+while kill -0 "$ntfpid" 2>/dev/null; do
+	"$R" config set threshold 44 >/dev/null
+	sleep 0.5
+done
+if grep -q config-ntf "$tmp/ntf" && grep -q '"threshold": 44' "$tmp/ntf"; then
+	ok "ynl cli: --subscribe monitor sees config-ntf"
+else
+	sed 's/^/# /' "$tmp/ntf"; nok "ynl cli: --subscribe monitor sees config-ntf"
+fi
+
+# --- respoolctl, human and JSON ---
+reload capacity=16M max_block_size=1M
+check "stats: human output with units and histogram" \
+	bash -c "$R stats >$tmp/s && grep -q '^capacity  *16M$' $tmp/s &&
+		grep -q '^wait time histogram' $tmp/s && grep -q '^allocs  *0$' $tmp/s"
+check "stats -j: valid JSON with raw numbers" \
+	bash -c "$R -j stats | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"capacity\"] == 16777216 and \"wait-hist\" in d and \"last-reset-ns\" in d, d'"
+check "stats -j -p: pretty JSON" bash -c "$R -j -p stats | json_ok && [ \$($R -p stats | wc -l) -gt 20 ]"
+check "config show" bash -c "$R config show | grep -q '^threshold  *75%$'"
+check "config (prefix, default show)" bash -c "$R conf | grep -q '^capacity  *16M$'"
+check "config show -j" \
+	bash -c "$R -j config show | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d == {\"capacity\": 16<<20, \"max-block-size\": 1<<20, \"reserve-max\": 16<<20, \"client-quota\": 0, \"threshold\": 75, \"pcpu-cache-blocks\": 16, \"idle-trim-ms\": 10000}, d'"
+check "config set with sizes and prefixes" \
+	bash -c "$R config set cap 12M thr 60 client-quota 1m && [ \$(cfg capacity) = 12582912 ] &&
+		[ \$(cfg threshold) = 60 ] && [ \$(cfg client-quota) = 1048576 ]"
+
+out=$("$R" config set threshold 120 2>&1); rc=$?
+if [ $rc = 1 ] && [ "$out" = "respoolctl: invalid threshold 120: must be 0..100" ] &&
+   [ "$(cfg threshold)" = 60 ]; then
+	ok "config set threshold 120: message, exit 1, unchanged"
+else
+	echo "# rc=$rc out=$out"; nok "config set threshold 120: message, exit 1, unchanged"
+fi
+out=$("$R" config set capacity 8M pcpu 65 2>&1); rc=$?
+if [ $rc = 1 ] && [ "$out" = "respoolctl: invalid pcpu-cache-blocks 65: must be 0..64" ] &&
+   [ "$(cfg capacity)" = 12582912 ]; then
+	ok "config set is all or nothing"
+else
+	echo "# rc=$rc out=$out"; nok "config set is all or nothing"
+fi
+out=$("$R" config set max-block-size 5000 2>&1); rc=$?
+[ $rc = 1 ] && [[ "$out" == "respoolctl: invalid max-block-size 5000: must be a multiple"* ]] &&
+	ok "config set max-block-size 5000 refused" ||
+	{ echo "# rc=$rc out=$out"; nok "config set max-block-size 5000 refused"; }
+
+"$R" config set threshold >/dev/null 2>&1; rc1=$?
+"$R" config set bogus 1 >/dev/null 2>&1; rc2=$?
+"$R" frobnicate >/dev/null 2>&1; rc3=$?
+"$R" config set threshold abc >/dev/null 2>&1; rc4=$?
+[ "$rc1$rc2$rc3$rc4" = 2222 ] && ok "usage errors exit 2" ||
+	{ echo "# exits $rc1 $rc2 $rc3 $rc4"; nok "usage errors exit 2"; }
+check "help at every level" bash -c "$R help | grep -q 'config set' && $R config help | grep -q 'config show'"
+
+check "prefill human" bash -c "$R prefill 64K 4 | grep -q 'prefilled 4 of 4 blocks of 64K'"
+check "prefill -j" bash -c "$R -j prefill 8k 2 | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d == {\"count\": 2, \"size\": 8192}, d'"
+out=$("$R" prefill 2M 1 2>&1); rc=$?
+[ $rc = 1 ] && [ "$out" = "respoolctl: invalid size 2M: larger than max-block-size or capacity" ] &&
+	ok "prefill too large a size: message, exit 1" ||
+	{ echo "# rc=$rc out=$out"; nok "prefill too large a size: message, exit 1"; }
+check "cpus human" bash -c "$R cpus | head -1 | grep -q '^CPU .*BLOCK SIZES' && [ \$($R cpus | wc -l) = \$(( \$(nproc --all) + 1 )) ]"
+check "cpus -j" bash -c "$R -j cpus | python3 -c 'import json,sys,os; d=json.load(sys.stdin); assert len(d) == os.cpu_count() and all(\"cached-block-sizes\" in c for c in d), d'"
+check "drain human" bash -c "$R drain | grep -q '^released 272K$'"
+check "drain -j" bash -c "$R -j drain | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d == {\"released-bytes\": 0}, d'"
+
+exec 3<>/dev/respool
+check "clients human" bash -c "$R clients | grep -q '^ID .*WAITING' && $R clients | grep -Eq '^[0-9]+ +$$ +'"
+check "clients -j" bash -c "$R -j clients | python3 -c 'import json,sys; d=json.load(sys.stdin); c=[x for x in d if x[\"pid\"] == $$]; assert len(c) == 1 and c[0][\"held-bytes\"] == 0 and \"waiting-since-ns\" not in c[0], d'"
+exec 3<&-
+check "clients with none open" bash -c "$R clients | grep -q '^no clients$' && [ \"\$($R -j clients)\" = '[]' ]"
+
+check "reset" bash -c "$R reset && $R -j stats | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"allocs\"] == 0 and d[\"frees\"] == 0, d'"
+check "watch human" bash -c "$R watch -i 0.2 -n 2 >$tmp/w && [ \$(grep -c '^capacity 12M' $tmp/w) = 2 ] && grep -q 'allocs/s' $tmp/w"
+check "watch -j" bash -c "$R -j watch -i 0.2 -n 2 >$tmp/wj && [ \$(wc -l <$tmp/wj) = 2 ] && head -1 $tmp/wj | json_ok"
+
+# monitor: human and JSON lines for a config change
+"$R" monitor >"$tmp/mon" 2>&1 & bg=$!
+"$R" -j monitor >"$tmp/monj" 2>&1 & bg2=$!
+sleep 0.5
+"$R" config set threshold 55 >/dev/null
+sleep 0.5
+kill "$bg" "$bg2" 2>/dev/null; wait "$bg" "$bg2" 2>/dev/null; bg=
+if grep -q '^config: .*threshold 55%' "$tmp/mon"; then ok "monitor prints a config event"
+else sed 's/^/# /' "$tmp/mon"; nok "monitor prints a config event"; fi
+if grep '"event":"config"' "$tmp/monj" | head -1 | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["threshold"] == 55'; then
+	ok "monitor -j prints a JSON event"
+else sed 's/^/# /' "$tmp/monj"; nok "monitor -j prints a JSON event"; fi
+
+# --- permissions and a missing module ---
+as_nobody() { setpriv --reuid 65534 --regid 65534 --clear-groups "$@"; }
+out=$(as_nobody "$R" config set threshold 10 2>&1); rc=$?
+[ $rc = 1 ] && [ "$out" = "respoolctl: permission denied: config set needs CAP_SYS_ADMIN" ] &&
+	[ "$(cfg threshold)" = 55 ] && ok "config set as nobody: permission denied, unchanged" ||
+	{ echo "# rc=$rc out=$out"; nok "config set as nobody: permission denied, unchanged"; }
+"$R" prefill 4K 2 >/dev/null
+before=$("$R" -j stats | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["blocks-free"], d["fresh-allocs"], d["last-reset-ns"])')
+bad=0
+for c in reset "prefill 4K 4" drain; do
+	out=$(as_nobody "$R" $c 2>&1); rc=$?
+	want="respoolctl: permission denied: ${c%% *} needs CAP_SYS_ADMIN"
+	[ $rc = 1 ] && [ "$out" = "$want" ] || { echo "# $c: rc=$rc out=$out"; bad=1; }
+done
+after=$("$R" -j stats | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["blocks-free"], d["fresh-allocs"], d["last-reset-ns"])')
+[ $bad = 0 ] && [ "$before" = "$after" ] && ok "reset, prefill, drain as nobody: refused, nothing changed" ||
+	{ echo "# before=$before after=$after"; nok "reset, prefill, drain as nobody: refused, nothing changed"; }
+check "stats as nobody works" as_nobody "$R" stats
+out=$(unshare -U -r "$R" config set threshold 10 2>&1); rc=$?
+if ! unshare -U -r true 2>/dev/null; then
+	skp "config set as root of a user namespace: permission denied" "no user namespaces here"
+else
+[ $rc = 1 ] && [ "$out" = "respoolctl: permission denied: config set needs CAP_SYS_ADMIN" ] &&
+	[ "$(cfg threshold)" = 55 ] && ok "config set as root of a user namespace: permission denied" ||
+	{ echo "# rc=$rc out=$out"; nok "config set as root of a user namespace: permission denied"; }
+fi
+
+rmmod respool
+out=$("$R" stats 2>&1); rc=$?
+[ $rc = 1 ] && [ "$out" = "respoolctl: respool module not loaded (no generic netlink family 'respool')" ] &&
+	ok "module not loaded: message, exit 1" ||
+	{ echo "# rc=$rc out=$out"; nok "module not loaded: message, exit 1"; }
+insmod "$RESPOOL_KO"
+
+[ "$n" = "$NTESTS" ] || { echo "# ran $n tests, planned $NTESTS"; fail=$((fail + 1)); }
+finish
