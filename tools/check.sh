@@ -27,6 +27,16 @@ summary+=("runner: $pass passed, $fail failed ($(( $(date +%s) - start ))s)")
 all_pass=$((all_pass + pass))
 all_fail=$((all_fail + fail))
 
+# The install paths, on the host: make install DESTDIR, dkms build.
+echo "=== install paths ==="
+start=$(date +%s)
+tools/install-test.sh $kernels 2>&1 | tee "$logdir/install.log"
+read -r pass fail < <(awk '/^ok [0-9]/ { p++ } /^not ok [0-9]/ { f++ }
+	END { print p + 0, f + 0 }' "$logdir/install.log")
+summary+=("install: $pass passed, $fail failed ($(( $(date +%s) - start ))s)")
+all_pass=$((all_pass + pass))
+all_fail=$((all_fail + fail))
+
 for k in $kernels; do
 	log=$logdir/selftests-$k.log
 	echo "=== selftests on $k ==="
