@@ -172,6 +172,62 @@ static long respool_ioc_info(struct respool_client *c, void *data)
 }
 
 /*
+ * The batch ioctls run the single ones entry by entry, copying each entry
+ * in and out on its own: what they save is the syscall round trip. They
+ * stop at the first failing entry and fail only if none was served.
+ */
+static long respool_ioc_alloc_batch(struct respool_client *c, void *data)
+{
+	struct respool_alloc_batch *batch = data;
+	struct respool_alloc __user *uallocs;
+	struct respool_alloc a;
+	long ret = 0;
+
+	if (batch->reserved[0] || batch->reserved[1] || !batch->count ||
+	    batch->count > RESPOOL_BATCH_MAX)
+		return -EINVAL;
+	uallocs = u64_to_user_ptr(batch->allocs);
+	for (batch->done = 0; batch->done < batch->count; batch->done++) {
+		if (copy_from_user(&a, &uallocs[batch->done], sizeof(a))) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = respool_ioc_alloc(c, &a);
+		if (ret)
+			break;
+		if (copy_to_user(&uallocs[batch->done], &a, sizeof(a))) {
+			respool_free_handle(c, a.handle);
+			ret = -EFAULT;
+			break;
+		}
+	}
+	return batch->done ? 0 : ret;
+}
+
+static long respool_ioc_free_batch(struct respool_client *c, void *data)
+{
+	struct respool_free_batch *batch = data;
+	u64 __user *uhandles;
+	long ret = 0;
+	u64 handle;
+
+	if (batch->reserved[0] || batch->reserved[1] || !batch->count ||
+	    batch->count > RESPOOL_BATCH_MAX)
+		return -EINVAL;
+	uhandles = u64_to_user_ptr(batch->handles);
+	for (batch->done = 0; batch->done < batch->count; batch->done++) {
+		if (get_user(handle, &uhandles[batch->done])) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = respool_free_handle(c, handle);
+		if (ret)
+			break;
+	}
+	return batch->done ? 0 : ret;
+}
+
+/*
  * STATS reads only its header (size, pad) from userspace, and fills
  * min(caller's size, ours) bytes, so binaries built against an older or
  * newer struct keep working.
@@ -211,6 +267,8 @@ static const struct respool_ioctl_desc respool_ioctls[] = {
 	{ .cmd = RESPOOL_IOC_FREE, .fn = respool_ioc_free },
 	{ .cmd = RESPOOL_IOC_INFO, .fn = respool_ioc_info },
 	{ .cmd = RESPOOL_IOC_STATS },
+	{ .cmd = RESPOOL_IOC_ALLOC_BATCH, .fn = respool_ioc_alloc_batch },
+	{ .cmd = RESPOOL_IOC_FREE_BATCH, .fn = respool_ioc_free_batch },
 };
 
 /*
@@ -229,6 +287,8 @@ static long respool_ioctl(struct file *file, unsigned int ucmd,
 		struct respool_alloc alloc;
 		struct respool_free free;
 		struct respool_info info;
+		struct respool_alloc_batch alloc_batch;
+		struct respool_free_batch free_batch;
 	} kdata;
 	unsigned int nr = _IOC_NR(ucmd);
 	size_t usize = _IOC_SIZE(ucmd);

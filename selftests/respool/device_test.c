@@ -312,6 +312,113 @@ TEST_F(dev, bad_input_leaves_every_gauge_unchanged)
 	EXPECT_EQ(before.zeroed_bytes, after.zeroed_bytes);
 }
 
+TEST_F(dev, alloc_batch_serves_every_entry_in_order)
+{
+	struct respool_alloc a[8] = { 0 };
+	struct respool_alloc_batch batch = {
+		.allocs = (uintptr_t)a, .count = 8,
+	};
+	__u64 handles[8];
+	struct respool_free_batch fb = { .handles = (uintptr_t)handles };
+	struct respool_stats st;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		a[i].size = (i + 1) * RP_PAGE;
+	ASSERT_EQ(0, ioctl(self->fd, RESPOOL_IOC_ALLOC_BATCH, &batch));
+	EXPECT_EQ(8, batch.done);
+	for (i = 0; i < 8; i++) {
+		EXPECT_EQ(i + 1, a[i].handle);
+		EXPECT_EQ((i + 1) * RP_PAGE, a[i].block_size);
+		EXPECT_EQ(a[i].handle << 32, a[i].offset);
+		handles[i] = a[i].handle;
+	}
+	ASSERT_EQ(0, rp_stats(self->fd, &st));
+	EXPECT_EQ(36 * RP_PAGE, st.in_use_bytes);
+	fb.count = 8;
+	ASSERT_EQ(0, ioctl(self->fd, RESPOOL_IOC_FREE_BATCH, &fb));
+	EXPECT_EQ(8, fb.done);
+	ASSERT_EQ(0, rp_stats(self->fd, &st));
+	EXPECT_EQ(0, st.in_use_bytes);
+	EXPECT_EQ(8, st.frees);
+}
+
+TEST_F(dev, alloc_batch_stops_at_the_first_bad_entry)
+{
+	struct respool_alloc a[3] = {
+		{ .size = RP_PAGE }, { .size = 0 }, { .size = RP_PAGE },
+	};
+	struct respool_alloc_batch batch = {
+		.allocs = (uintptr_t)a, .count = 3,
+	};
+	struct respool_stats st;
+
+	ASSERT_EQ(0, ioctl(self->fd, RESPOOL_IOC_ALLOC_BATCH, &batch));
+	EXPECT_EQ(1, batch.done);
+	EXPECT_NE(0, a[0].handle);
+	EXPECT_EQ(0, a[2].handle);	/* untouched */
+	/* Retrying from the failing entry reports its error. */
+	batch.allocs = (uintptr_t)&a[1];
+	batch.count = 2;
+	EXPECT_EQ(-1, ioctl(self->fd, RESPOOL_IOC_ALLOC_BATCH, &batch));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, rp_stats(self->fd, &st));
+	EXPECT_EQ(1, st.blocks_in_use);
+}
+
+TEST_F(dev, batch_bad_count_or_pointer_changes_nothing)
+{
+	struct respool_alloc a[2] = { { .size = RP_PAGE }, { .size = RP_PAGE } };
+	struct respool_alloc_batch batch = { .allocs = (uintptr_t)a };
+	__u64 handles[2] = { 12345, 1 };
+	struct respool_free_batch fb = { .handles = (uintptr_t)handles };
+	struct respool_stats before, after;
+
+	ASSERT_EQ(0, rp_stats(self->fd, &before));
+	batch.count = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, RESPOOL_IOC_ALLOC_BATCH, &batch));
+	EXPECT_EQ(EINVAL, errno);
+	batch.count = RESPOOL_BATCH_MAX + 1;
+	EXPECT_EQ(-1, ioctl(self->fd, RESPOOL_IOC_ALLOC_BATCH, &batch));
+	EXPECT_EQ(EINVAL, errno);
+	batch.count = 2;
+	batch.reserved[1] = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, RESPOOL_IOC_ALLOC_BATCH, &batch));
+	EXPECT_EQ(EINVAL, errno);
+	batch.reserved[1] = 0;
+	batch.allocs = 8;
+	EXPECT_EQ(-1, ioctl(self->fd, RESPOOL_IOC_ALLOC_BATCH, &batch));
+	EXPECT_EQ(EFAULT, errno);
+	fb.count = 2;
+	EXPECT_EQ(-1, ioctl(self->fd, RESPOOL_IOC_FREE_BATCH, &fb));
+	EXPECT_EQ(ENOENT, errno);
+	fb.handles = 8;
+	EXPECT_EQ(-1, ioctl(self->fd, RESPOOL_IOC_FREE_BATCH, &fb));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, rp_stats(self->fd, &after));
+	EXPECT_EQ(before.allocs, after.allocs);
+	EXPECT_EQ(before.in_use_bytes, after.in_use_bytes);
+	EXPECT_EQ(before.blocks_in_use, after.blocks_in_use);
+}
+
+TEST_F(dev, free_batch_stops_at_an_unknown_handle)
+{
+	struct respool_alloc a, b;
+	__u64 handles[3];
+	struct respool_free_batch fb = { .handles = (uintptr_t)handles,
+					 .count = 3 };
+
+	ASSERT_EQ(0, rp_alloc(self->fd, RP_PAGE, 0, 0, &a));
+	ASSERT_EQ(0, rp_alloc(self->fd, RP_PAGE, 0, 0, &b));
+	handles[0] = a.handle;
+	handles[1] = 999;
+	handles[2] = b.handle;
+	ASSERT_EQ(0, ioctl(self->fd, RESPOOL_IOC_FREE_BATCH, &fb));
+	EXPECT_EQ(1, fb.done);
+	EXPECT_EQ(-ENOENT, rp_free(self->fd, a.handle));
+	EXPECT_EQ(0, rp_free(self->fd, b.handle));	/* still held */
+}
+
 TEST_F(dev, close_frees_everything)
 {
 	struct respool_stats st;

@@ -147,6 +147,36 @@ static void op_pair(struct ctx *c)
 		die("RESPOOL_IOC_FREE");
 }
 
+/*
+ * BATCH pairs in two syscalls: RESPOOL_IOC_ALLOC_BATCH, then
+ * RESPOOL_IOC_FREE_BATCH of the same handles. The result is divided by
+ * BATCH, so it compares with op_pair.
+ */
+#define BATCH	16
+
+static void op_pair_batch(struct ctx *c)
+{
+	struct respool_alloc a[BATCH];
+	struct respool_alloc_batch ab = {
+		.allocs = (uintptr_t)a, .count = BATCH,
+	};
+	__u64 handles[BATCH];
+	struct respool_free_batch fb = {
+		.handles = (uintptr_t)handles, .count = BATCH,
+	};
+	unsigned int i;
+
+	memset(a, 0, sizeof(a));
+	for (i = 0; i < BATCH; i++)
+		a[i].size = c->size;
+	if (ioctl(c->fd, RESPOOL_IOC_ALLOC_BATCH, &ab) || ab.done != BATCH)
+		die("RESPOOL_IOC_ALLOC_BATCH");
+	for (i = 0; i < BATCH; i++)
+		handles[i] = a[i].handle;
+	if (ioctl(c->fd, RESPOOL_IOC_FREE_BATCH, &fb) || fb.done != BATCH)
+		die("RESPOOL_IOC_FREE_BATCH");
+}
+
 /* ALLOC, mmap the block, touch every page, munmap, FREE: raw ioctls. */
 static void pair_touch_fd(struct ctx *c, int fd)
 {
@@ -726,6 +756,16 @@ static void run_phase(enum phase ph)
 			    pair.median / (2 * bare.median),
 			    ph == PHASE_PCPU ? PAIR_GOAL : 0);
 		if (ph == PHASE_PCPU) {
+			const op_fn bfns[] = { op_bare, op_pair_batch };
+			struct result bres[2];
+
+			measure_set(bfns, 2, &c, bres);
+			bres[1].median /= BATCH;
+			bres[1].p99 /= BATCH;
+			print_result("pcpu_hit_batch16", c.size, bres[1], NULL);
+			print_ratio("pcpu_hit_batch16/2xbare", c.size,
+				    bres[1].median / (2 * bres[0].median),
+				    PAIR_GOAL);
 			print_result("anon_mmap", c.size, res[3], NULL);
 			print_result("anon_mmap_touch", c.size, res[4], NULL);
 			table[s][COL_MMAP] = res[3].median;

@@ -154,12 +154,54 @@ struct respool_stats {
 	__u64 wait_hist[RESPOOL_WAIT_HIST_BUCKETS];
 };
 
+/* Entries one batch ioctl takes at most. */
+#define RESPOOL_BATCH_MAX	256
+
+/**
+ * struct respool_alloc_batch - argument of RESPOOL_IOC_ALLOC_BATCH
+ * @allocs:	user pointer to an array of @count struct respool_alloc, each
+ *		filled in and answered as by RESPOOL_IOC_ALLOC
+ * @count:	entries, 1..RESPOOL_BATCH_MAX
+ * @done:	out: entries served, from the first; the rest are untouched
+ * @reserved:	must be zero
+ *
+ * Entries are served in order until one fails. If none was served the
+ * ioctl fails with that entry's error; otherwise it succeeds, and @done
+ * says how many were (as with a short write(): retry the rest to learn
+ * the error). One call amortises the syscall over many blocks.
+ */
+struct respool_alloc_batch {
+	__u64 allocs;
+	__u32 count;
+	__u32 done;
+	__u64 reserved[2];
+};
+
+/**
+ * struct respool_free_batch - argument of RESPOOL_IOC_FREE_BATCH
+ * @handles:	user pointer to an array of @count __u64 handles
+ * @count:	entries, 1..RESPOOL_BATCH_MAX
+ * @done:	out: handles freed, from the first
+ * @reserved:	must be zero
+ *
+ * As RESPOOL_IOC_ALLOC_BATCH: in order, stopping at the first handle that
+ * cannot be freed (ENOENT).
+ */
+struct respool_free_batch {
+	__u64 handles;
+	__u32 count;
+	__u32 done;
+	__u64 reserved[2];
+};
+
 #define RESPOOL_IOC_MAGIC	0xB9
 
 #define RESPOOL_IOC_ALLOC	_IOWR(RESPOOL_IOC_MAGIC, 0x0, struct respool_alloc)
 #define RESPOOL_IOC_FREE	_IOW(RESPOOL_IOC_MAGIC, 0x1, struct respool_free)
 #define RESPOOL_IOC_INFO	_IOWR(RESPOOL_IOC_MAGIC, 0x2, struct respool_info)
 #define RESPOOL_IOC_STATS	_IOWR(RESPOOL_IOC_MAGIC, 0x3, struct respool_stats)
+#define RESPOOL_IOC_ALLOC_BATCH	_IOWR(RESPOOL_IOC_MAGIC, 0x4, struct respool_alloc_batch)
+#define RESPOOL_IOC_FREE_BATCH	_IOWR(RESPOOL_IOC_MAGIC, 0x5, struct respool_free_batch)
 
 #include <linux/respool_netlink.h>
 
