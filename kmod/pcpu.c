@@ -124,7 +124,7 @@ bool respool_pcpu_put(struct respool_pool *pool, struct respool_block *b)
 	LIST_HEAD(released);
 	struct respool_cpu *c;
 
-	if (!max || b->size > budget)
+	if (!max || b->size > budget || READ_ONCE(pool->over_capacity))
 		return false;
 
 	c = raw_cpu_ptr(pool->cpu);

@@ -225,6 +225,9 @@ void respool_reserve_trim_locked(struct respool_pool *pool,
 		respool_release_oldest_locked(pool,
 					      pool->total_bytes - pool->cfg.capacity,
 					      released, RESPOOL_RELEASE_CAPACITY);
+	/* Written only on change: the fast paths read this line. */
+	if (pool->over_capacity != (pool->total_bytes > pool->cfg.capacity))
+		WRITE_ONCE(pool->over_capacity, !pool->over_capacity);
 }
 
 /*

@@ -258,6 +258,9 @@ struct respool_waiter {
  * @idle_trimmed:	bytes released by idle trim [L]
  * @reset_base:		per-CPU counter sums at the last reset [L]
  * @last_reset_ns:	when the counters were last reset [L]
+ * @over_capacity:	the pool owns more than its capacity (lowered below
+ *			use): per-CPU caches take nothing, so that every
+ *			free is trimmed [L]; READ_ONCE() in pcpu.c
  * @pcpu_budget:	free bytes one CPU's cache may hold: its share of
  *			min(reserve_max, capacity) [L]; READ_ONCE() in pcpu.c
  * @cpu:		per-CPU caches and counters
@@ -297,6 +300,7 @@ struct respool_pool {
 	u64 idle_trimmed;
 	struct respool_cpu_stats reset_base;
 	u64 last_reset_ns;
+	bool over_capacity;
 	u64 pcpu_budget;
 	struct respool_cpu __percpu *cpu;
 	struct kmem_cache *block_cache;

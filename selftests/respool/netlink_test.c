@@ -572,6 +572,46 @@ TEST_F(nl, config_set_applies_given_values_only)
 	EXPECT_EQ(-EDQUOT, rp_alloc(self->fd, 2 * RP_MiB, 0, 0, NULL));
 }
 
+/*
+ * Lowering capacity below what is in use is allowed: the free blocks go at
+ * once, nothing fresh is allocated, and frees are trimmed until the pool
+ * owns no more than its capacity again.
+ */
+TEST_F(nl, lowering_capacity_below_use_trims_at_once)
+{
+	struct respool_alloc held[6], spare;
+	struct respool_stats st;
+	struct nlreq r;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		ASSERT_EQ(0, rp_alloc(self->fd, RP_MiB, 0, 0, &held[i]));
+	ASSERT_EQ(0, rp_alloc(self->fd, RP_MiB, 0, 0, &spare));
+	ASSERT_EQ(0, rp_free(self->fd, spare.handle));
+	ASSERT_EQ(0, rp_stats(self->fd, &st));
+	ASSERT_EQ(RP_MiB, st.reserve_bytes + st.pcpu_bytes);
+
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_CAPACITY, 4 * RP_MiB);
+	ASSERT_EQ(0, nlreq_run(&r)) TH_LOG("extack: %s", r.extack);
+	ASSERT_EQ(0, rp_stats(self->fd, &st));
+	EXPECT_EQ(0, st.reserve_bytes + st.pcpu_bytes);
+	EXPECT_EQ(6 * RP_MiB, st.in_use_bytes);
+	EXPECT_EQ(-EAGAIN, rp_alloc(self->fd, RP_PAGE, RESPOOL_ALLOC_NONBLOCK,
+				    0, NULL));
+
+	/* Use falls to 3M: the freed blocks go, none is cached. */
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, rp_free(self->fd, held[i].handle));
+	ASSERT_EQ(0, rp_stats(self->fd, &st));
+	EXPECT_EQ(3 * RP_MiB, st.in_use_bytes);
+	EXPECT_GE(st.capacity, st.in_use_bytes + st.reserve_bytes +
+			       st.pcpu_bytes);
+	/* Below capacity again: a fresh 512K fits. */
+	EXPECT_EQ(0, rp_alloc(self->fd, 512 * RP_KiB, RESPOOL_ALLOC_NONBLOCK,
+			      0, NULL));
+}
+
 TEST_F(nl, config_set_rejects_each_invalid_value_and_changes_nothing)
 {
 	static const struct {
