@@ -216,6 +216,7 @@ void respool_reserve_trim_locked(struct respool_pool *pool,
 {
 	u64 limit = min(pool->cfg.reserve_max, pool->cfg.capacity);
 	u64 free = pool->reserve_bytes + respool_pcpu_bytes(pool, NULL);
+	bool over;
 
 	lockdep_assert_held(&pool->lock);
 	if (free > limit)
@@ -225,9 +226,10 @@ void respool_reserve_trim_locked(struct respool_pool *pool,
 		respool_release_oldest_locked(pool,
 					      pool->total_bytes - pool->cfg.capacity,
 					      released, RESPOOL_RELEASE_CAPACITY);
+	over = pool->total_bytes > pool->cfg.capacity;
 	/* Written only on change: the fast paths read this line. */
-	if (pool->over_capacity != (pool->total_bytes > pool->cfg.capacity))
-		WRITE_ONCE(pool->over_capacity, !pool->over_capacity);
+	if (pool->over_capacity != over)
+		WRITE_ONCE(pool->over_capacity, over);
 }
 
 /*
