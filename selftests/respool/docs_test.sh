@@ -44,7 +44,7 @@ if command -v trace-cmd >/dev/null; then
 	if trace-cmd record -q -e respool -o "$tmp/respool.dat" -- \
 		"$tmp/client" >/dev/null 2>"$tmp/tc.log" &&
 	   trace-cmd report -i "$tmp/respool.dat" 2>/dev/null |
-		grep -q 'respool_alloc:.*size=100000 block=102400'; then
+		grep -Eq 'respool_alloc:.*size=100000 block=102400 from=(pcpu|reserve|fresh)'; then
 		ok "tracing.rst: trace-cmd record/report shows respool_alloc"
 	else
 		sed 's/^/# /' "$tmp/tc.log"

@@ -445,7 +445,18 @@ static void act_queue(void)
 	munmap(s, sizeof(*s) * QUEUE);
 }
 
-int main(void)
+/* `demo hold`: hold two blocks until killed, for `respoolctl clients`. */
+static int hold(void)
+{
+	if (!respool_alloc(pool, 256 * 1024, 0, 0) ||
+	    !respool_alloc(pool, 1024 * 1024 - 4096, 0, 0))
+		die("hold: alloc");
+	printf("holding\n");
+	pause();
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct respool_stats st;
 
@@ -454,6 +465,8 @@ int main(void)
 	pool = respool_open();
 	if (!pool)
 		die("open %s (is the module loaded?)", RESPOOL_DEFAULT_PATH);
+	if (argc > 1 && !strcmp(argv[1], "hold"))
+		return hold();
 	st = stats();
 	capacity = st.capacity;
 	printf("respool demo: a %s pool on /dev/respool, through librespool\n",

@@ -20,11 +20,36 @@ if [ "$(id -u)" = 0 ] && [ -n "${RESPOOL_KO:-}" ]; then
 	echo "(module reloaded: $params)"
 fi
 
-"$here/demo"
+# The demo runs under trace-cmd, when there is one, to show the tracepoints.
+if command -v trace-cmd >/dev/null && [ "$(id -u)" = 0 ]; then
+	trace=$(mktemp -d)
+	trace-cmd record -q -e respool -o "$trace/demo.dat" -- "$here/demo"
+else
+	trace=
+	"$here/demo"
+fi
 
-# ---------------------------------------------------------------------------
-# respoolctl and tracing (issue 8) go here: `respoolctl stats` (with the wait
-# histogram), `respoolctl clients`, and a short trace-cmd excerpt. The pool
-# still holds the demo's counters at this point; $top is the repository.
-# ---------------------------------------------------------------------------
-: "$top"
+ctl=$top/tools/respoolctl/respoolctl
+if [ -x "$ctl" ]; then
+	echo
+	echo "\$ respoolctl stats"
+	"$ctl" stats
+	# A client holding two blocks, to list.
+	coproc HOLDER { exec "$here/demo" hold; }
+	read -r _ <&"${HOLDER[0]}"
+	echo
+	echo "\$ respoolctl clients"
+	"$ctl" clients
+	kill "$HOLDER_PID"
+	wait "$HOLDER_PID" 2>/dev/null || true
+fi
+
+if [ -n "$trace" ]; then
+	echo
+	echo "\$ trace-cmd report (first events of each kind)"
+	trace-cmd report -i "$trace/demo.dat" 2>/dev/null |
+		awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^respool_[a-z_]+:$/) {
+			if (seen[$i]++ < 2) { sub(/^ +/, ""); print "  " $0 }
+			break } }'
+	rm -rf "$trace"
+fi
