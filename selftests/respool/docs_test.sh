@@ -17,11 +17,14 @@ nok()  { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
 skip() { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $1 # SKIP $2"; }
 
 echo "TAP version 13"
-echo "1..4"
+# The "$ command" lines of netlink.rst, run from the repository.
+grep -E '^    \$ ' "$docs/netlink.rst" | sed 's/^    \$ //' >"$tmp/nl.cmds"
+plan=$((4 + $(wc -l <"$tmp/nl.cmds")))
+echo "1..$plan"
 
 if [ "$(id -u)" -ne 0 ] || [ ! -e /dev/respool ]; then
-	for t in client trace-cmd bpftrace-src bpftrace-hist; do
-		skip "$t" "needs root and the respool module (tools/vm/run)"
+	for t in $(seq "$plan"); do
+		skip "example $t" "needs root and the respool module (tools/vm/run)"
 	done
 	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:$n error:0"
 	exit 4
@@ -90,6 +93,17 @@ while read -r prog; do
 		nok "tracing.rst: bpftrace example $i"
 	fi
 done <"$tmp/bt.progs"
+
+export KSRC=$repo/.cache/linux-src
+export PATH=$repo/tools/respoolctl:$PATH
+while read -r cmd; do
+	if (cd "$repo" && eval "$cmd") >"$tmp/nl.out" 2>&1; then
+		ok "netlink.rst: $cmd"
+	else
+		sed 's/^/# /' "$tmp/nl.out" | tail -5
+		nok "netlink.rst: $cmd"
+	fi
+done <"$tmp/nl.cmds"
 
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
 [ "$fail" -eq 0 ]
