@@ -3,7 +3,8 @@
 #
 # The quality gates that run before any VM: checkpatch --strict, kernel-doc,
 # sparse (C=2) with W=1 on every test kernel, the uapi header on its own in
-# C and C++, and generated netlink code up to date. Each tool's own message
+# C and C++, the userspace tools under ASan/UBSan on the host, and
+# generated netlink code up to date. Each tool's own message
 # is shown; any finding fails the run.
 #   tools/lint.sh [KERNEL...]
 set -uo pipefail
@@ -80,6 +81,7 @@ for k in $kernels; do
 	gate "sparse C=2 W=1 on $k" sparse_build "$k"
 done
 gate "uapi header alone (gcc, g++ -std=c++17)" uapi_standalone
+gate "respoolctl and librespool under ASan/UBSan (host)" tools/asan-test.sh
 if [ -x tools/ynl-gen.sh ]; then
 	gate "generated netlink code matches the spec" tools/ynl-gen.sh --check
 fi

@@ -416,6 +416,9 @@ static int run_req(struct req *r)
 static int req_init(struct req *r, uint8_t cmd, int flags, const char *what,
 		    int (*parse)(struct nl_msg *, void *), void *arg)
 {
+	/* Connect only now, so that usage errors are found first. */
+	if (!sk && connect_family())
+		return 1;
 	memset(r, 0, sizeof(*r));
 	r->what = what;
 	r->parse = parse;
@@ -1103,6 +1106,8 @@ static int do_monitor(int argc, char **argv)
 	(void)argv;
 	if (argc)
 		return EXIT_USAGE;
+	if (!sk && connect_family())
+		return 1;
 	grp = genl_ctrl_resolve_grp(sk, RESPOOL_FAMILY_NAME,
 				    RESPOOL_MCGRP_MONITOR);
 	if (grp < 0) {
@@ -1376,13 +1381,12 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (connect_family())
-		return 1;
 	ret = c->fn(argc, argv);
 	if (ret == EXIT_USAGE) {
 		fprintf(stderr, "usage:\n");
 		usage_cmd(stderr, c);
 	}
-	nl_socket_free(sk);
+	if (sk)
+		nl_socket_free(sk);
 	return ret;
 }
