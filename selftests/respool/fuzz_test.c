@@ -1,0 +1,1382 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuzz_test - random ioctl/mmap/fork/close/signal sequences against
+ * /dev/respool, from several processes and threads at once, then an exact
+ * accounting check.
+ *
+ * One seed drives everything and is printed first; RESPOOL_FUZZ_SEED=N
+ * replays the same operation streams (the interleaving of the threads is
+ * the scheduler's, so a replay is close, not identical).
+ *
+ *   RESPOOL_FUZZ_OPS      operations in all (default 20000)
+ *   RESPOOL_FUZZ_SEED     the seed (default: from the clock)
+ *   RESPOOL_FUZZ_PROCS    worker processes (default 4)
+ *   RESPOOL_FUZZ_THREADS  threads per worker (default 3)
+ *   RESPOOL_FUZZ_FAULTS   1: faults are being injected (fault_test): ENOMEM
+ *                         and EAGAIN are acceptable from anything, and the
+ *                         module is not reloaded
+ *
+ * Each worker keeps hints of its handles and mappings; ops on them are
+ * checked against the documented errno of each case (a hint may be stale
+ * when another thread or a child freed the handle, which only widens the
+ * set to ENOENT/EINVAL). Data checks: a block handed out "zeroed" reads
+ * zero; a reused one holds only this client's own bytes; bytes written
+ * through a mapping survive MADV_DONTNEED, mremap and a FREE of the handle
+ * until the last unmap. After the run, with every file closed: in-use,
+ * waiters, clients and requested bytes are 0, and the whole capacity can
+ * be allocated again (no byte lost); unloading the module then checks the
+ * pool's own totals (WARN) and kmemleak sees what is left.
+ */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/prctl.h>
+#include <sys/time.h>
+
+#include "kselftest_harness.h"
+#include "respool_util.h"
+
+#define NSLOT		3
+#define MAXH		256
+#define MAXM		256
+#define MAXKIDS		8
+#define MAXPROCS	32
+#define MAXTHR		8
+#define PAGE_ALIGN_UP(x) (((x) + RP_PAGE - 1) & ~(RP_PAGE - 1))
+
+/* Shared between the workers and the test (MAP_SHARED anonymous). */
+struct fz_shared {
+	atomic_long ops;	/* operations done, all workers */
+	atomic_long target;
+	atomic_long fails;
+	atomic_long allocs_ok;
+	atomic_long maps_ok;
+	atomic_long forks;
+	atomic_long kills;
+	atomic_long closes;
+	atomic_long nl_ops;
+	char first_fail[512];
+	atomic_int fail_claimed;
+};
+
+static struct fz_shared *sh;
+static uint64_t g_seed;
+static int g_faults;
+static int g_quota;
+static uint64_t g_cap, g_maxb;
+static const char *g_respoolctl;
+
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t env_u64(const char *name, uint64_t def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtoull(v, NULL, 0) : def;
+}
+
+/* ---- per worker process state ---- */
+
+struct slot {
+	int fd;
+	unsigned int gen;	/* bumped at every close/reopen */
+	uint32_t tag;		/* this open file's mark in the data */
+	bool rdonly;
+};
+
+struct hint {			/* a handle we believe live */
+	int slot;
+	unsigned int gen;
+	uint64_t handle, size, block_size;
+	uint32_t tag, seq;
+};
+
+struct map {			/* a mapping we hold */
+	char *addr;
+	uint64_t len;
+	uint64_t first;		/* page of the block at addr */
+	uint64_t block_size;
+	uint32_t tag, seq;
+	bool filled;		/* we wrote the pattern through it */
+	bool dontfork;
+	int prot;
+};
+
+static struct slot slots[NSLOT];
+/*
+ * Hints are per thread: each thread frees and maps only the handles it
+ * allocated itself, so a hint never names a block that another thread
+ * freed and reallocated under the same (lowest free) handle number.
+ * Guessed and stale handles are only ever passed to INFO, and to FREE
+ * outside the range of live handles.
+ */
+static __thread struct hint hints[MAXH];
+static __thread int nhints;
+static __thread uint64_t stale[8];
+static struct map maps[MAXM];
+static int nmaps;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pid_t kids[MAXKIDS];
+static int nkids;
+static int worker_id;
+static int in_child;		/* a fork()ed child of a worker */
+static atomic_uint seqno;
+static atomic_int stop_threads;
+static pthread_t thr[MAXTHR];
+static int nthr;
+
+static void fz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fz_fail(const char *fmt, ...)
+{
+	char buf[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "FUZZ FAIL (seed %llu, worker %d%s, pid %d): %s\n",
+		(unsigned long long)g_seed, worker_id, in_child ? " child" : "",
+		getpid(), buf);
+	if (!atomic_exchange(&sh->fail_claimed, 1))
+		snprintf(sh->first_fail, sizeof(sh->first_fail), "%s", buf);
+	atomic_fetch_add(&sh->fails, 1);
+}
+
+static int put_str(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, v, strlen(v)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static uint32_t new_tag(void)
+{
+	static atomic_uint n;
+
+	return ((uint32_t)getpid() << 8) ^ (atomic_fetch_add(&n, 1) + 1) ^
+	       0x5a000000;
+}
+
+/* The word at byte @o of block (@tag, @seq). Never 0. */
+static inline uint64_t pat(uint32_t tag, uint32_t seq, uint64_t o)
+{
+	return ((uint64_t)tag << 32) | (((seq * 0x10001u) + (uint32_t)(o >> 3)) | 1);
+}
+
+static bool errno_in(int e, const int *set, int n)
+{
+	int i;
+
+	if (g_faults && (e == ENOMEM || e == EAGAIN))
+		return true;
+	for (i = 0; i < n; i++)
+		if (set[i] == e)
+			return true;
+	return false;
+}
+
+#define EXPECT_ERR(what, err, ...) do {					\
+	const int __set[] = { __VA_ARGS__ };				\
+	if (!errno_in((err), __set, sizeof(__set) / sizeof(int)))	\
+		fz_fail("%s: unexpected result %d (%s)", (what), (err),\
+			strerror(err));					\
+} while (0)
+
+static int open_slot(int i)
+{
+	int fd, flags = O_RDWR;
+
+	slots[i].rdonly = false;
+	if (i == NSLOT - 1 && (getpid() & 1)) {
+		flags = O_RDONLY;
+		slots[i].rdonly = true;
+	}
+	for (int tries = 0; tries < 1000; tries++) {
+		fd = open(RP_DEV, flags | O_CLOEXEC);
+		if (fd >= 0 || !g_faults)
+			break;
+		usleep(1000);
+	}
+	if (fd < 0)
+		fz_fail("open %s: %s", RP_DEV, strerror(errno));
+	slots[i].tag = new_tag();
+	slots[i].gen++;
+	return fd;
+}
+
+static uint64_t pick_size(uint64_t *r)
+{
+	uint64_t pg = RP_PAGE;
+
+	switch (splitmix(r) % 16) {
+	case 0: return 1;
+	case 1: return pg - 1;
+	case 2: return pg;
+	case 3: return pg + 1;
+	case 4: return g_maxb - 1;
+	case 5: return g_maxb;
+	case 6: return 2 * pg;
+	case 7: return (splitmix(r) % (g_maxb / pg) + 1) * pg;
+	default: return splitmix(r) % (8 * pg) + 1;
+	}
+}
+
+/* Sizes that are never valid, with the errno each gets. */
+static uint64_t pick_bad_size(uint64_t *r, int *err)
+{
+	*err = E2BIG;
+	switch (splitmix(r) % 9) {
+	case 0: *err = EINVAL; return 0;
+	case 1: return g_maxb + 1;
+	case 2: return g_cap > g_maxb ? g_cap : g_maxb + RP_PAGE;
+	case 3: return UINT64_MAX;
+	case 4: return UINT64_MAX - RP_PAGE + 2;	/* PAGE_ALIGN wraps */
+	case 5: return 1ULL << 63;
+	case 6: return (uint64_t)INT64_MAX;
+	case 7: return (uint64_t)-(int64_t)RP_PAGE;
+	default: return (1ULL << 32) + 1;
+	}
+}
+
+/* ---- hint/map tables, under mu ---- */
+
+static void hint_add(int slot, unsigned int gen, const struct respool_alloc *a,
+		     uint64_t size, uint32_t seq)
+{
+	struct hint *h;
+
+	if (nhints == MAXH)
+		nhints--;	/* forget one: it stays allocated until close */
+	h = &hints[nhints++];
+	h->slot = slot;
+	h->gen = gen;
+	h->handle = a->handle;
+	h->size = size;
+	h->block_size = a->block_size;
+	h->tag = slots[slot].tag;
+	h->seq = seq;
+}
+
+static void hint_del(int i)
+{
+	hints[i] = hints[--nhints];
+}
+
+static void map_del(int i)
+{
+	maps[i] = maps[--nmaps];
+}
+
+/* Check what the mapping shows: with @exact, our pattern, else zero or
+ * some pattern of this client. */
+static void map_check(struct map *m, const char *why)
+{
+	uint64_t pg = RP_PAGE, o, k, want;
+	uint64_t *w;
+	int j;
+
+	if (!(m->prot & PROT_READ))
+		return;
+	for (k = 0; k < m->len / pg; k++) {
+		for (j = 0; j < 2; j++) {
+			o = k * pg + (j ? pg - 8 : 0);
+			w = (uint64_t *)(m->addr + o);
+			want = pat(m->tag, m->seq, m->first * pg + o);
+			if (m->filled ? *w != want :
+			    (*w && (uint32_t)(*w >> 32) != m->tag)) {
+				fz_fail("%s: block data at page %llu+%llu is %#llx, expected %#llx%s",
+					why, (unsigned long long)m->first,
+					(unsigned long long)k,
+					(unsigned long long)*w,
+					(unsigned long long)want,
+					m->filled ? "" : " or zero or this client's data");
+				return;
+			}
+		}
+	}
+}
+
+static void map_fill(struct map *m)
+{
+	uint64_t pg = RP_PAGE, k;
+
+	if ((m->prot & (PROT_READ | PROT_WRITE)) != (PROT_READ | PROT_WRITE))
+		return;
+	for (k = 0; k < m->len / pg; k++) {
+		*(uint64_t *)(m->addr + k * pg) =
+			pat(m->tag, m->seq, (m->first + k) * pg);
+		*(uint64_t *)(m->addr + k * pg + pg - 8) =
+			pat(m->tag, m->seq, (m->first + k) * pg + pg - 8);
+	}
+	m->filled = true;
+}
+
+/* ---- the operations ---- */
+
+static int do_alloc_raw(int fd, struct respool_alloc *a)
+{
+	return ioctl(fd, RESPOOL_IOC_ALLOC, a) ? errno : 0;
+}
+
+static void op_alloc(uint64_t *r)
+{
+	int s = splitmix(r) % NSLOT, fd, err, bad_err = 0, kind;
+	struct respool_alloc a = { 0 };
+	struct respool_info info;
+	unsigned int gen;
+	uint32_t seq;
+	char *p;
+
+	pthread_mutex_lock(&mu);
+	fd = slots[s].fd;
+	gen = slots[s].gen;
+	pthread_mutex_unlock(&mu);
+
+	kind = splitmix(r) % 20;
+	a.size = pick_size(r);
+	switch (splitmix(r) % 4) {
+	case 0: a.flags = RESPOOL_ALLOC_NONBLOCK; break;
+	case 1: a.flags = RESPOOL_ALLOC_TIMEOUT; a.timeout_ms = splitmix(r) % 20 + 1; break;
+	case 2: a.flags = RESPOOL_ALLOC_TIMEOUT | RESPOOL_ALLOC_NONBLOCK;
+		a.timeout_ms = splitmix(r) % 2 ? UINT32_MAX : 1; break;
+	default:
+		/* Blocking: the signal ticker ends it with EINTR if need be. */
+		a.flags = 0; break;
+	}
+	switch (kind) {
+	case 0: a.size = pick_bad_size(r, &bad_err); break;
+	case 1: a.flags |= 1u << (2 + splitmix(r) % 30); bad_err = EINVAL; break;
+	case 2: a.reserved[splitmix(r) % 2] = splitmix(r) | 1; bad_err = EINVAL; break;
+	case 3: a.flags = RESPOOL_ALLOC_TIMEOUT; a.timeout_ms = 0; bad_err = EINVAL; break;
+	case 4: a.flags &= ~RESPOOL_ALLOC_TIMEOUT; a.timeout_ms = splitmix(r) | 1;
+		bad_err = EINVAL; break;
+	case 5: a.handle = splitmix(r); a.offset = splitmix(r);
+		a.block_size = splitmix(r); break;	/* out fields: ignored */
+	}
+	err = do_alloc_raw(fd, &a);
+	pthread_mutex_lock(&mu);
+	if (gen != slots[s].gen) {
+		/* The file was closed under us. */
+		EXPECT_ERR("ALLOC racing close", err, 0, EBADF, ENOTTY, EINTR,
+			   EAGAIN, ETIMEDOUT, EINVAL, E2BIG);
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	if (bad_err) {
+		if (err != bad_err && !(g_faults && err == ENOMEM))
+			fz_fail("ALLOC size=%#llx flags=%#x timeout=%u reserved=%#llx,%#llx: got %d (%s), expected %s",
+				(unsigned long long)a.size, a.flags, a.timeout_ms,
+				(unsigned long long)a.reserved[0],
+				(unsigned long long)a.reserved[1], err,
+				strerror(err), strerror(bad_err));
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	if (err) {
+		if (a.flags & RESPOOL_ALLOC_NONBLOCK)
+			EXPECT_ERR("ALLOC NONBLOCK", err, EAGAIN, EDQUOT);
+		else if (a.flags & RESPOOL_ALLOC_TIMEOUT)
+			EXPECT_ERR("ALLOC TIMEOUT", err, ETIMEDOUT, EINTR, EDQUOT);
+		else
+			EXPECT_ERR("ALLOC", err, EINTR, EDQUOT);
+		if (err == EDQUOT && !g_quota)
+			fz_fail("ALLOC: EDQUOT without a client_quota");
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	atomic_fetch_add(&sh->allocs_ok, 1);
+	if (a.block_size < PAGE_ALIGN_UP(a.size) || a.block_size % RP_PAGE ||
+	    a.block_size > g_maxb || a.offset != a.handle << 32 ||
+	    !a.handle || a.handle > INT32_MAX)
+		fz_fail("ALLOC size=%llu: bad answer handle=%llu offset=%#llx block_size=%llu",
+			(unsigned long long)a.size, (unsigned long long)a.handle,
+			(unsigned long long)a.offset,
+			(unsigned long long)a.block_size);
+	seq = atomic_fetch_add(&seqno, 1);
+	/* First look: zeroed, or only this client's own bytes. */
+	err = rp_info(fd, a.handle, &info);
+	if (!err) {
+		if (info.block_size != a.block_size || info.size != a.size ||
+		    info.offset != a.offset || info.reserved[0] ||
+		    info.reserved[1] || info.flags & ~RESPOOL_INFO_ZEROED)
+			fz_fail("INFO after ALLOC disagrees: size %llu/%llu block %llu/%llu flags %#x",
+				(unsigned long long)info.size,
+				(unsigned long long)a.size,
+				(unsigned long long)info.block_size,
+				(unsigned long long)a.block_size, info.flags);
+		p = mmap(NULL, a.block_size, PROT_READ, MAP_SHARED, fd, a.offset);
+		if (p != MAP_FAILED) {
+			struct map m = { .addr = p, .len = a.block_size,
+					 .block_size = a.block_size,
+					 .tag = slots[s].tag, .prot = PROT_READ };
+			uint64_t o, *w;
+
+			for (o = 0; o < a.block_size; o += RP_PAGE) {
+				w = (uint64_t *)(p + o + (splitmix(r) % (RP_PAGE / 8)) * 8);
+				if ((info.flags & RESPOOL_INFO_ZEROED) && *w) {
+					fz_fail("ALLOC said zeroed, block reads %#llx at %llu",
+						(unsigned long long)*w,
+						(unsigned long long)o);
+					break;
+				}
+			}
+			map_check(&m, "fresh ALLOC");
+			munmap(p, a.block_size);
+		} else {
+			/* EINVAL: a racing FREE of a guessed handle. */
+			EXPECT_ERR("mmap of a fresh block", errno, EINVAL);
+		}
+	} else if (err != ENOENT) {	/* another thread may have freed it */
+		EXPECT_ERR("INFO after ALLOC", -err, ENOENT);
+	}
+	hint_add(s, gen, &a, a.size, seq);
+	pthread_mutex_unlock(&mu);
+}
+
+static void op_free(uint64_t *r)
+{
+	struct respool_free f = { 0 };
+	int s, fd, err, i = -1, kind = splitmix(r) % 8;
+	unsigned int gen;
+
+	pthread_mutex_lock(&mu);
+	if (nhints && kind < 5) {
+		i = splitmix(r) % nhints;
+		s = hints[i].slot;
+		f.handle = hints[i].handle;
+		if (hints[i].gen != slots[s].gen) {
+			hint_del(i);
+			i = -1;
+			f.handle = 0;
+		}
+	} else {
+		s = splitmix(r) % NSLOT;
+	}
+	fd = slots[s].fd;
+	gen = slots[s].gen;
+	if (i >= 0)
+		hint_del(i);
+	pthread_mutex_unlock(&mu);
+
+	if (i >= 0)
+		stale[splitmix(r) % 8] = f.handle;
+	switch (kind) {
+	case 5: f.handle = 0; break;
+	case 6: f.handle = (uint64_t)INT32_MAX + 1 + splitmix(r) % 4; break;
+	case 7: f.handle = splitmix(r) | (1ULL << 40); break;
+	}
+	if (splitmix(r) % 16 == 0) {
+		f.reserved = splitmix(r) | 1;
+		err = ioctl(fd, RESPOOL_IOC_FREE, &f) ? errno : 0;
+		if (gen == slots[s].gen)
+			EXPECT_ERR("FREE with reserved set", err, EINVAL);
+		return;
+	}
+	err = ioctl(fd, RESPOOL_IOC_FREE, &f) ? errno : 0;
+	if (gen != slots[s].gen)
+		EXPECT_ERR("FREE racing close", err, 0, ENOENT, ENOTTY, EBADF);
+	else if (kind == 6 || (kind == 7 && f.handle > INT32_MAX) || !f.handle)
+		EXPECT_ERR("FREE of a handle out of range", err, ENOENT);
+	else
+		EXPECT_ERR("FREE", err, 0, ENOENT);
+}
+
+static void op_info(uint64_t *r)
+{
+	struct respool_info info;
+	struct hint h = { 0 };
+	int s, fd, err, have = 0;
+	unsigned int gen;
+
+	pthread_mutex_lock(&mu);
+	if (nhints && splitmix(r) % 4) {
+		h = hints[splitmix(r) % nhints];
+		have = 1;
+		s = h.slot;
+	} else {
+		s = splitmix(r) % NSLOT;
+		h.handle = splitmix(r) % 3 ? splitmix(r) % 100 : splitmix(r);
+		if (splitmix(r) % 2)
+			h.handle = stale[splitmix(r) % 8];	/* freed by us */
+	}
+	fd = slots[s].fd;
+	gen = slots[s].gen;
+	pthread_mutex_unlock(&mu);
+
+	memset(&info, 0, sizeof(info));
+	info.handle = h.handle;
+	if (splitmix(r) % 16 == 0) {
+		info.reserved[splitmix(r) % 2] = 1;
+		err = ioctl(fd, RESPOOL_IOC_INFO, &info) ? errno : 0;
+		if (gen == slots[s].gen)
+			EXPECT_ERR("INFO with reserved set", err, EINVAL);
+		return;
+	}
+	err = ioctl(fd, RESPOOL_IOC_INFO, &info) ? errno : 0;
+	if (gen != slots[s].gen || (have && h.gen != gen)) {
+		EXPECT_ERR("INFO racing close", err, 0, ENOENT, ENOTTY, EBADF);
+		return;
+	}
+	EXPECT_ERR("INFO", err, 0, ENOENT);
+	if (err)
+		return;
+	if (info.offset != info.handle << 32 || info.reserved[0] ||
+	    info.reserved[1] || info.block_size % RP_PAGE ||
+	    info.block_size < PAGE_ALIGN_UP(info.size) ||
+	    info.block_size > g_maxb || info.flags & ~RESPOOL_INFO_ZEROED)
+		fz_fail("INFO of handle %llu: inconsistent size=%llu block=%llu offset=%#llx flags=%#x",
+			(unsigned long long)info.handle,
+			(unsigned long long)info.size,
+			(unsigned long long)info.block_size,
+			(unsigned long long)info.offset, info.flags);
+	if (have && (info.block_size != h.block_size || info.size != h.size))
+		fz_fail("INFO of handle %llu: size %llu block %llu, ALLOC said %llu/%llu",
+			(unsigned long long)h.handle,
+			(unsigned long long)info.size,
+			(unsigned long long)info.block_size,
+			(unsigned long long)h.size,
+			(unsigned long long)h.block_size);
+}
+
+static void op_stats(uint64_t *r)
+{
+	struct respool_stats st;
+	int fd = slots[splitmix(r) % NSLOT].fd, err;
+	unsigned int sizes[] = { sizeof(st), 8, 12, 16, 24, 100, 0, 4,
+				 sizeof(st) - 4 };
+	unsigned int n = sizes[splitmix(r) % 9];
+
+	memset(&st, 0xa5, sizeof(st));
+	st.size = n;
+	st.__pad = 0;
+	if (splitmix(r) % 32 == 0)
+		st.__pad = 1;
+	err = ioctl(fd, RESPOOL_IOC_STATS, &st) ? errno : 0;
+	if (st.__pad == 1 && !(err == ENOTTY || err == EBADF)) {
+		EXPECT_ERR("STATS with __pad set", err, EINVAL);
+		return;
+	}
+	if (n < 8) {
+		if (err != ENOTTY && err != EBADF)
+			EXPECT_ERR("STATS with size < 8", err, EINVAL);
+		return;
+	}
+	if (err) {
+		EXPECT_ERR("STATS", err, ENOTTY, EBADF);	/* racing close */
+		return;
+	}
+	if (st.size != n)
+		fz_fail("STATS size=%u answered size %u", n, st.size);
+	if (n < sizeof(st)) {
+		unsigned char *b = (unsigned char *)&st;
+		unsigned int i;
+
+		for (i = n; i < sizeof(st); i++)
+			if (b[i] != 0xa5) {
+				fz_fail("STATS size=%u wrote byte %u", n, i);
+				break;
+			}
+		return;
+	}
+	if (st.capacity != g_cap ||
+	    st.in_use_bytes + st.reserve_bytes + st.pcpu_bytes > g_cap ||
+	    st.in_use_bytes % RP_PAGE || st.reserve_bytes % RP_PAGE ||
+	    st.pcpu_bytes % RP_PAGE || st.peak_in_use_bytes > g_cap ||
+	    st.waiters > MAXPROCS * (MAXTHR + MAXKIDS))
+		fz_fail("STATS inconsistent: capacity %llu in_use %llu (%llu blocks) reserve %llu pcpu %llu (%llu free blocks) waiters %llu",
+			(unsigned long long)st.capacity,
+			(unsigned long long)st.in_use_bytes,
+			(unsigned long long)st.blocks_in_use,
+			(unsigned long long)st.reserve_bytes,
+			(unsigned long long)st.pcpu_bytes,
+			(unsigned long long)st.blocks_free,
+			(unsigned long long)st.waiters);
+}
+
+/* Raw ioctl shapes: unknown numbers, wrong sizes and directions, bad
+ * pointers, an ALLOC whose answer cannot be written back. */
+static void op_raw_ioctl(uint64_t *r)
+{
+	int fd = slots[splitmix(r) % NSLOT].fd, err;
+	unsigned char buf[256];
+	static char *ro_page;
+	struct respool_alloc *a;
+
+	memset(buf, 0, sizeof(buf));
+	switch (splitmix(r) % 8) {
+	case 0:
+		err = ioctl(fd, _IOWR(RESPOOL_IOC_MAGIC, 0x20 + splitmix(r) % 0xe0,
+				      struct respool_alloc), buf) ? errno : 0;
+		EXPECT_ERR("unknown ioctl nr", err, ENOTTY, EBADF);
+		break;
+	case 1:
+		err = ioctl(fd, _IOWR(0x42, 0, struct respool_alloc), buf) ? errno : 0;
+		EXPECT_ERR("foreign ioctl magic", err, ENOTTY, EBADF);
+		break;
+	case 2:
+		err = ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE, RESPOOL_IOC_MAGIC, 0,
+				     sizeof(struct respool_alloc) - 8), buf) ? errno : 0;
+		EXPECT_ERR("ALLOC with a short struct", err, ENOTTY, EBADF);
+		break;
+	case 3:
+		err = ioctl(fd, _IOR(RESPOOL_IOC_MAGIC, 1, struct respool_free),
+			    buf) ? errno : 0;
+		EXPECT_ERR("FREE with the wrong direction", err, ENOTTY, EBADF);
+		break;
+	case 4: /* a longer struct: zero tail is fine, a non-zero one is not */
+		((struct respool_free *)buf)->handle = 1u << 30;
+		buf[sizeof(struct respool_free) + splitmix(r) % 16] = 1;
+		err = ioctl(fd, _IOC(_IOC_WRITE, RESPOOL_IOC_MAGIC, 1,
+				     sizeof(struct respool_free) + 16), buf) ? errno : 0;
+		EXPECT_ERR("FREE with unknown non-zero tail", err, EINVAL, EBADF, ENOTTY);
+		break;
+	case 5:
+		err = ioctl(fd, RESPOOL_IOC_INFO, (void *)(uintptr_t)(splitmix(r) % 2 ? 8 :
+				-4096ULL)) ? errno : 0;
+		EXPECT_ERR("INFO with a bad pointer", err, EFAULT, EBADF, ENOTTY);
+		break;
+	case 6:
+		err = ioctl(fd, RESPOOL_IOC_STATS, NULL) ? errno : 0;
+		EXPECT_ERR("STATS with NULL", err, EFAULT, EBADF, ENOTTY);
+		break;
+	case 7:
+		/* The answer cannot be copied out: the block must come back. */
+		pthread_mutex_lock(&mu);
+		if (!ro_page) {
+			ro_page = mmap(NULL, RP_PAGE, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (ro_page == MAP_FAILED) {
+				ro_page = NULL;
+				pthread_mutex_unlock(&mu);
+				break;
+			}
+			a = (void *)ro_page;
+			a->size = RP_PAGE;
+			a->flags = RESPOOL_ALLOC_NONBLOCK;
+			mprotect(ro_page, RP_PAGE, PROT_READ);
+		}
+		pthread_mutex_unlock(&mu);
+		err = ioctl(fd, RESPOOL_IOC_ALLOC, ro_page) ? errno : 0;
+		EXPECT_ERR("ALLOC into a read-only struct", err, EFAULT, EAGAIN,
+			   EBADF, ENOTTY);
+		break;
+	}
+}
+
+static void op_mmap(uint64_t *r)
+{
+	uint64_t pg = RP_PAGE, first, len, off, bpages;
+	int s, fd, prot, flags = MAP_SHARED, err, valid = 1, i;
+	struct hint h;
+	unsigned int gen;
+	char *p;
+
+	pthread_mutex_lock(&mu);
+	if (!nhints || nmaps >= MAXM - 4) {
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	h = hints[splitmix(r) % nhints];
+	s = h.slot;
+	fd = slots[s].fd;
+	gen = slots[s].gen;
+	if (h.gen != gen) {
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	bpages = h.block_size / pg;
+	first = splitmix(r) % bpages;
+	len = (splitmix(r) % (bpages - first) + 1) * pg;
+	if (splitmix(r) % 4 == 0)
+		len = bpages * pg, first = 0;
+	prot = (int[]){ PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE, PROT_READ,
+			PROT_NONE, PROT_WRITE }[splitmix(r) % 5];
+	off = h.handle << 32 | first * pg;
+	switch (splitmix(r) % 12) {
+	case 0: len += pg; valid = 0; break;			/* leaves the block */
+	case 1: off = (h.handle << 32) + h.block_size; valid = 0; break;
+	case 2: flags = MAP_PRIVATE; valid = 0; break;
+	case 3: off = splitmix(r) & ~(pg - 1); valid = 0; break;	/* random */
+	case 4: off = -pg * (splitmix(r) % 4 + 1); valid = 0; break;	/* near 2^64 */
+	case 5: off = (h.handle << 32) + 1; valid = 0; break;	/* unaligned */
+	case 6: len = 0; valid = 0; break;
+	}
+	if (!valid) {
+		p = mmap(NULL, len, prot, flags, fd, off);
+		err = p == MAP_FAILED ? errno : 0;
+		if (!err) {
+			/* A random offset may name a live handle of ours. */
+			if (!(flags & MAP_SHARED) || len > h.block_size)
+				fz_fail("mmap off=%#llx len=%llu flags=%#x of a %llu-byte block succeeded",
+					(unsigned long long)off,
+					(unsigned long long)len, flags,
+					(unsigned long long)h.block_size);
+			munmap(p, len);
+		} else {
+			EXPECT_ERR("invalid mmap", err, EINVAL, EOVERFLOW, ENOMEM,
+				   EACCES);
+		}
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	p = mmap(NULL, len, prot, flags, fd, off);
+	err = p == MAP_FAILED ? errno : 0;
+	if (err) {
+		/* The handle may have been freed by another thread or a child. */
+		if (slots[s].rdonly && (prot & PROT_WRITE))
+			EXPECT_ERR("PROT_WRITE mmap of a read-only file", err, EACCES);
+		else
+			EXPECT_ERR("mmap", err, EINVAL);
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	if (slots[s].rdonly && (prot & PROT_WRITE))
+		fz_fail("PROT_WRITE mmap of an O_RDONLY file succeeded");
+	atomic_fetch_add(&sh->maps_ok, 1);
+	i = nmaps++;
+	maps[i] = (struct map){ .addr = p, .len = len, .first = first,
+				.block_size = h.block_size, .tag = h.tag,
+				.seq = h.seq, .prot = prot };
+	map_check(&maps[i], "new mapping");
+	if (splitmix(r) % 2)
+		map_fill(&maps[i]);
+	pthread_mutex_unlock(&mu);
+}
+
+static void op_mapops(uint64_t *r)
+{
+	uint64_t pg = RP_PAGE, npg, k;
+	struct map *m;
+	int i, err;
+	char *q;
+
+	pthread_mutex_lock(&mu);
+	if (!nmaps) {
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	i = splitmix(r) % nmaps;
+	m = &maps[i];
+	npg = m->len / pg;
+	switch (splitmix(r) % 11) {
+	case 0: /* whole munmap */
+	case 1:
+		map_check(m, "before munmap");
+		munmap(m->addr, m->len);
+		map_del(i);
+		break;
+	case 2: /* head or tail */
+		if (npg < 2)
+			break;
+		k = splitmix(r) % (npg - 1) + 1;
+		if (splitmix(r) % 2) {
+			munmap(m->addr, k * pg);
+			m->addr += k * pg;
+			m->first += k;
+			m->len -= k * pg;
+		} else {
+			munmap(m->addr + k * pg, m->len - k * pg);
+			m->len = k * pg;
+		}
+		map_check(m, "after a partial munmap");
+		break;
+	case 3: /* punch a hole: two mappings */
+		if (npg < 3 || nmaps >= MAXM)
+			break;
+		k = splitmix(r) % (npg - 2) + 1;
+		munmap(m->addr + k * pg, pg);
+		maps[nmaps] = *m;
+		maps[nmaps].addr = m->addr + (k + 1) * pg;
+		maps[nmaps].first = m->first + k + 1;
+		maps[nmaps].len = m->len - (k + 1) * pg;
+		m->len = k * pg;
+		nmaps++;
+		map_check(m, "after a hole punch");
+		break;
+	case 4: /* shrink in place */
+		if (npg < 2)
+			break;
+		k = splitmix(r) % (npg - 1) + 1;
+		q = mremap(m->addr, m->len, k * pg, 0);
+		if (q == MAP_FAILED) {
+			EXPECT_ERR("mremap shrink", errno, 0);
+			break;
+		}
+		m->len = k * pg;
+		map_check(m, "after mremap shrink");
+		break;
+	case 5: /* grow: VM_DONTEXPAND says no */
+		q = mremap(m->addr, m->len, m->len + pg, MREMAP_MAYMOVE);
+		err = q == MAP_FAILED ? errno : 0;
+		if (!err) {
+			fz_fail("mremap grew a %llu-byte mapping of a block",
+				(unsigned long long)m->len);
+			m->addr = q;	/* keep the table right */
+			m->len += pg;
+			munmap(m->addr, m->len);
+			map_del(i);
+		} else {
+			EXPECT_ERR("mremap grow", err, EFAULT);
+		}
+		break;
+	case 6: /* move */
+		q = mmap(NULL, m->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (q == MAP_FAILED)
+			break;
+		if (mremap(m->addr, m->len, m->len, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   q) == MAP_FAILED) {
+			EXPECT_ERR("mremap move", errno, 0);
+			munmap(q, m->len);
+			break;
+		}
+		m->addr = q;
+		map_check(m, "after mremap move");
+		break;
+	case 7: /* DONTUNMAP: refused for VM_DONTEXPAND */
+		q = mremap(m->addr, m->len, m->len,
+			   MREMAP_MAYMOVE | 4 /* MREMAP_DONTUNMAP */);
+		if (q != MAP_FAILED) {
+			fz_fail("mremap(MREMAP_DONTUNMAP) of a block mapping succeeded");
+			munmap(q, m->len);
+		} else {
+			EXPECT_ERR("mremap DONTUNMAP", errno, EINVAL);
+		}
+		break;
+	case 8: /* DONTNEED: the data is the block's, it comes back */
+		if (madvise(m->addr, m->len, MADV_DONTNEED))
+			EXPECT_ERR("MADV_DONTNEED", errno, 0);
+		map_check(m, "after MADV_DONTNEED");
+		break;
+	case 9:
+		m->dontfork = !m->dontfork;
+		if (madvise(m->addr, m->len, m->dontfork ? MADV_DONTFORK : MADV_DOFORK))
+			EXPECT_ERR("MADV_DONTFORK", errno, 0);
+		break;
+	case 10: {
+		int prot = (int[]){ PROT_READ, PROT_READ | PROT_WRITE, PROT_NONE }[splitmix(r) % 3];
+
+		if (mprotect(m->addr, m->len, prot)) {
+			EXPECT_ERR("mprotect", errno, EACCES);
+			break;
+		}
+		m->prot = prot;
+		map_check(m, "after mprotect");
+		if (splitmix(r) % 2)
+			map_fill(m);
+		break;
+	}
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+static void op_close(uint64_t *r)
+{
+	int s = splitmix(r) % NSLOT, nfd, nul, i;
+
+	pthread_mutex_lock(&mu);
+	switch (splitmix(r) % 3) {
+	case 0: /* dup, and close the dup: the file lives on */
+		nfd = dup(slots[s].fd);
+		if (nfd >= 0)
+			close(nfd);
+		break;
+	default:
+		/*
+		 * Replace the file under the fd number atomically (dup2), so
+		 * racing threads see /dev/null, never an unrelated file; ALLOCs
+		 * waiting on it end with EBADF.
+		 */
+		nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (nul < 0)
+			break;
+		dup2(nul, slots[s].fd);
+		close(nul);
+		nfd = open_slot(s);
+		if (nfd >= 0) {
+			dup3(nfd, slots[s].fd, O_CLOEXEC);
+			close(nfd);
+		}
+		for (i = 0; i < nhints; i++)
+			if (hints[i].slot == s)
+				hint_del(i--);
+		atomic_fetch_add(&sh->closes, 1);
+		break;
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+static void run_ops(uint64_t seed, long n, bool may_fork);
+
+static void op_fork(uint64_t *r)
+{
+	uint64_t cseed = splitmix(r);
+	int i, st;
+	pid_t pid;
+
+	if (in_child)
+		return;
+	pid_t parent = getpid();
+
+	pthread_mutex_lock(&mu);
+	/* Reap what is done. */
+	for (i = 0; i < nkids; i++) {
+		if (waitpid(kids[i], &st, WNOHANG) == kids[i]) {
+			kids[i] = kids[--nkids];
+			i--;
+		}
+	}
+	if (nkids >= MAXKIDS) {
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		in_child = 1;
+		nthr = 0;
+		nhints = 0;	/* the parent's: not ours to free */
+		prctl(PR_SET_NAME, "fz-child");
+		nkids = 0;
+		/* Mappings marked MADV_DONTFORK are not ours here. */
+		for (i = 0; i < nmaps; i++)
+			if (maps[i].dontfork)
+				map_del(i--);
+		pthread_mutex_unlock(&mu);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(0);	/* the worker is gone already */
+		/* Nobody may signal us: end our own waits now and then. */
+		setitimer(ITIMER_REAL, &(struct itimerval){ { 0, 20000 }, { 0, 20000 } }, NULL);
+		run_ops(cseed, 20 + cseed % 100, false);
+		_exit(0);
+	}
+	if (pid < 0) {
+		pthread_mutex_unlock(&mu);
+		EXPECT_ERR("fork", errno, EAGAIN);
+		return;
+	}
+	kids[nkids++] = pid;
+	pthread_mutex_unlock(&mu);
+	atomic_fetch_add(&sh->forks, 1);
+	if (splitmix(r) % 3 == 0) {
+		usleep(splitmix(r) % 2000);
+		kill(pid, SIGKILL);
+		atomic_fetch_add(&sh->kills, 1);
+	}
+}
+
+/* Check every mapping's data; a few at most, to stay cheap. */
+static void op_touch(uint64_t *r)
+{
+	int i;
+
+	pthread_mutex_lock(&mu);
+	if (nmaps) {
+		i = splitmix(r) % nmaps;
+		map_check(&maps[i], "touch");
+		if (splitmix(r) % 2)
+			map_fill(&maps[i]);
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+static void run_ops(uint64_t seed, long n, bool may_fork)
+{
+	uint64_t r = seed;
+	long i;
+
+	for (i = 0; i < n; i++) {
+		unsigned int w = splitmix(&r) % 100;
+
+		if (!in_child) {
+			if (atomic_fetch_add(&sh->ops, 1) >= atomic_load(&sh->target))
+				return;
+		}
+		if (w < 24)
+			op_alloc(&r);
+		else if (w < 40)
+			op_free(&r);
+		else if (w < 47)
+			op_info(&r);
+		else if (w < 52)
+			op_stats(&r);
+		else if (w < 57)
+			op_raw_ioctl(&r);
+		else if (w < 70)
+			op_mmap(&r);
+		else if (w < 86)
+			op_mapops(&r);
+		else if (w < 92)
+			op_touch(&r);
+		else if (w < 97)
+			op_close(&r);
+		else if (may_fork)
+			op_fork(&r);
+		if (atomic_load(&stop_threads))
+			return;
+	}
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+struct thr_arg {
+	uint64_t seed;
+};
+
+static void *thread_main(void *p)
+{
+	struct thr_arg *a = p;
+
+	run_ops(a->seed, LONG_MAX, true);
+	return NULL;
+}
+
+/* One worker process: NSLOT files, @nthreads threads, a signal ticker. */
+static void worker(int id, uint64_t seed, int nthreads)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	struct thr_arg args[MAXTHR];
+	uint64_t r = seed;
+	int i;
+
+	worker_id = id;
+	prctl(PR_SET_NAME, "fz-worker");
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	setpgid(0, 0);	/* the test kills the whole group at the end */
+	/* fault_test: failures for the workers (and their threads and
+	 * children), not for the harness around them. */
+	if (g_faults && put_str("/proc/self/make-it-fail", "1"))
+		fz_fail("cannot set make-it-fail");
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	for (i = 0; i < NSLOT; i++)
+		slots[i].fd = open_slot(i);
+	nthr = nthreads;
+	for (i = 0; i < nthreads; i++) {
+		args[i].seed = splitmix(&r);
+		if (pthread_create(&thr[i], NULL, thread_main, &args[i])) {
+			nthr = i;
+			break;
+		}
+	}
+	/* Signals end blocking waits (EINTR), so nobody waits forever. */
+	while (atomic_load(&sh->ops) < atomic_load(&sh->target)) {
+		usleep(2000 + splitmix(&r) % 20000);
+		if (nthr)
+			pthread_kill(thr[splitmix(&r) % nthr], SIGUSR1);
+		pthread_mutex_lock(&mu);
+		for (i = 0; i < nkids; i++)
+			kill(kids[i], SIGUSR1);
+		pthread_mutex_unlock(&mu);
+	}
+	atomic_store(&stop_threads, 1);
+	for (;;) {
+		static bool joined[MAXTHR];
+		int alive = 0;
+
+		for (i = 0; i < nthr; i++) {
+			if (joined[i])
+				continue;
+			if (pthread_tryjoin_np(thr[i], NULL) == EBUSY) {
+				pthread_kill(thr[i], SIGUSR1);
+				alive = 1;
+			} else {
+				joined[i] = true;
+			}
+		}
+		if (!alive)
+			break;
+		usleep(5000);
+	}
+	/* Children run a few ops only; whatever is left goes now. */
+	for (i = 0; i < nkids; i++) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+	}
+	for (i = 0; i < nmaps; i++)
+		map_check(&maps[i], "at the end");
+	_exit(0);
+}
+
+/* Netlink through respoolctl, when it is built: reads and admin commands
+ * that change no setting (the invariants above assume a fixed capacity). */
+static void nl_worker(uint64_t seed)
+{
+	static const char *const cmds[][4] = {
+		{ "stats" }, { "-j", "stats" }, { "cpus" }, { "clients" },
+		{ "config", "show" }, { "drain" }, { "reset" },
+		{ "prefill", "4K", "4" }, { "prefill", "64K", "2" },
+	};
+	uint64_t r = seed;
+
+	prctl(PR_SET_NAME, "fz-netlink");
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	while (atomic_load(&sh->ops) < atomic_load(&sh->target)) {
+		const char *const *c = cmds[splitmix(&r) % 9];
+		pid_t pid = fork();
+		int st;
+
+		if (pid == 0) {
+			int nul = open("/dev/null", O_WRONLY);
+
+			dup2(nul, 1);
+			dup2(nul, 2);
+			execl(g_respoolctl, "respoolctl", c[0], c[1], c[2], c[3],
+			      (char *)NULL);
+			_exit(127);
+		}
+		if (pid < 0)
+			break;
+		waitpid(pid, &st, 0);
+		if (!g_faults && (!WIFEXITED(st) || WEXITSTATUS(st)))
+			fz_fail("respoolctl %s %s: status %#x", c[0],
+				c[1] ? c[1] : "", st);
+		atomic_fetch_add(&sh->nl_ops, 1);
+		usleep(splitmix(&r) % 50000);
+	}
+	_exit(0);
+}
+
+FIXTURE(fuzz) {
+	bool reloaded;
+};
+
+static const char *const configs[] = {
+	"capacity=4M max_block_size=256K pcpu_cache_blocks=4 idle_trim_ms=20 threshold=50",
+	"capacity=2M max_block_size=1M pcpu_cache_blocks=0 idle_trim_ms=0 threshold=100",
+	"capacity=8M max_block_size=512K pcpu_cache_blocks=64 threshold=0 reserve_max=1M",
+	"capacity=1M max_block_size=64K client_quota=256K threshold=75 idle_trim_ms=5",
+};
+static const uint64_t cfg_cap[] = { 4 << 20, 2 << 20, 8 << 20, 1 << 20 };
+static const uint64_t cfg_maxb[] = { 256 << 10, 1 << 20, 512 << 10, 64 << 10 };
+
+FIXTURE_SETUP(fuzz)
+{
+	const char *why = rp_skip_reason();
+
+	self->reloaded = false;
+	if (why)
+		SKIP(return, "%s", why);
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+	if (self->reloaded)
+		rp_reload(NULL);
+}
+
+static int find_respoolctl(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 64);
+	char *slash;
+
+	if (getenv("RESPOOL_FUZZ_NO_NETLINK"))
+		return 0;
+	if (n <= 0)
+		return 0;
+	path[n] = 0;
+	slash = strrchr(path, '/');
+	if (!slash)
+		return 0;
+	strcpy(slash, "/../../tools/respoolctl/respoolctl");
+	if (access(path, X_OK))
+		return 0;
+	g_respoolctl = path;
+	return 1;
+}
+
+/* Everything closed: nothing in use, nobody waiting, every byte there. */
+static void check_accounting(struct __test_metadata *_metadata)
+{
+	struct respool_stats st;
+	struct respool_alloc a;
+	uint64_t got = 0, n = 0;
+	int fd, i, err = 0;
+
+	/* Exited processes' files are released as they exit; be patient. */
+	for (i = 0; i < 500; i++) {
+		ASSERT_EQ(0, rp_stats(-1, &st));
+		if (!st.clients && !st.in_use_bytes && !st.waiters)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(0, st.clients) TH_LOG("open files left after every process exited");
+	EXPECT_EQ(0, st.in_use_bytes) TH_LOG("bytes still in use with every file closed");
+	EXPECT_EQ(0, st.blocks_in_use) TH_LOG("blocks still in use with every file closed");
+	EXPECT_EQ(0, st.requested_bytes) TH_LOG("requested bytes left");
+	EXPECT_EQ(0, st.waiters) TH_LOG("waiters left");
+	EXPECT_GE(g_cap, st.reserve_bytes + st.pcpu_bytes);
+	EXPECT_EQ(st.blocks_free == 0, st.reserve_bytes + st.pcpu_bytes == 0);
+	/* (allocs == frees only without a netlink "reset" in between.) */
+	if (!g_respoolctl)
+		EXPECT_EQ(st.allocs, st.frees) TH_LOG("allocs %llu != frees %llu",
+			(unsigned long long)st.allocs, (unsigned long long)st.frees);
+
+	/* The whole capacity again, in max-size blocks: no byte lost (a
+	 * file per block, for client_quota). */
+	int fds[1024];
+
+	while (got + g_maxb <= g_cap && n < 1024) {
+		fd = fds[n] = rp_open();
+		ASSERT_LE(0, fd);
+		err = rp_alloc(fd, g_maxb, RESPOOL_ALLOC_NONBLOCK, 0, &a);
+		if (err) {
+			close(fd);
+			break;
+		}
+		got += a.block_size;
+		n++;
+	}
+	EXPECT_EQ(0, err) TH_LOG("ALLOC of block %llu (%llu of %llu bytes held): %s",
+		(unsigned long long)n + 1, (unsigned long long)got,
+		(unsigned long long)g_cap, strerror(-err));
+	ASSERT_EQ(0, rp_stats(-1, &st));
+	EXPECT_EQ(got, st.in_use_bytes);
+	EXPECT_EQ(0, st.reserve_bytes + st.pcpu_bytes);
+	EXPECT_EQ(0, st.blocks_free);
+	EXPECT_EQ(n, st.blocks_in_use);
+	for (i = 0; i < (int)n; i++)
+		close(fds[i]);
+}
+
+TEST_F_TIMEOUT(fuzz, random_ops, 6 * 3600)
+{
+	long ops = env_u64("RESPOOL_FUZZ_OPS", 20000);
+	int nprocs = env_u64("RESPOOL_FUZZ_PROCS", 4);
+	int nthreads = env_u64("RESPOOL_FUZZ_THREADS", 3);
+	pid_t pids[MAXPROCS], nlpid = -1;
+	uint64_t r, t0 = rp_now_ns(), lastkill = 0, lastprog = t0;
+	int i, st, cfg, alive, respawns = 0, nallpids = 0;
+	static pid_t allpids[4096];
+
+	g_faults = env_u64("RESPOOL_FUZZ_FAULTS", 0) != 0;
+	g_seed = env_u64("RESPOOL_FUZZ_SEED", t0 ^ ((uint64_t)getpid() << 32));
+	if (nprocs < 1 || nprocs > MAXPROCS)
+		nprocs = 4;
+	if (nthreads < 1 || nthreads > MAXTHR)
+		nthreads = 3;
+	r = g_seed;
+	cfg = splitmix(&r) % 4;
+	ksft_print_msg("seed %llu (replay: RESPOOL_FUZZ_SEED=%llu), %ld ops, %d processes x %d threads, config: %s\n",
+		       (unsigned long long)g_seed, (unsigned long long)g_seed,
+		       ops, nprocs, nthreads,
+		       g_faults ? "as loaded (fault injection)" : configs[cfg]);
+	if (g_faults) {
+		struct respool_stats s0;
+		int tries = 0;
+
+		/* Opening a file allocates from a failing cache: retry. */
+		while (rp_stats(-1, &s0) && tries++ < 1000)
+			usleep(1000);
+		ASSERT_GT(1000, tries);
+		g_cap = s0.capacity;
+		g_maxb = env_u64("RESPOOL_FUZZ_MAXB", 256 << 10);
+		g_quota = 1;
+	} else {
+		ASSERT_EQ(0, rp_reload(configs[cfg])) TH_LOG("reload with %s", configs[cfg]);
+		self->reloaded = true;
+		g_cap = cfg_cap[cfg];
+		g_maxb = cfg_maxb[cfg];
+		g_quota = cfg == 3;
+	}
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset(sh, 0, sizeof(*sh));
+	atomic_store(&sh->target, ops);
+
+	for (i = 0; i < nprocs; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (!pids[i])
+			worker(i, splitmix(&r), nthreads);
+		allpids[nallpids++] = pids[i];
+	}
+	if (find_respoolctl()) {
+		nlpid = fork();
+		if (!nlpid)
+			nl_worker(splitmix(&r));
+	} else {
+		ksft_print_msg("respoolctl not built: no netlink commands\n");
+	}
+
+	/* SIGKILL a worker now and then, and start a new one in its place. */
+	do {
+		usleep(20000);
+		if (rp_now_ns() - lastprog > 15000000000ULL) {
+			lastprog = rp_now_ns();
+			ksft_print_msg("progress: %ld of %ld ops, %.0f s\n",
+				       atomic_load(&sh->ops), ops,
+				       (lastprog - t0) / 1e9);
+		}
+		alive = 0;
+		for (i = 0; i < nprocs; i++) {
+			if (pids[i] > 0 && waitpid(pids[i], &st, WNOHANG) == pids[i]) {
+				if (!WIFEXITED(st) || WEXITSTATUS(st))
+					if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL))
+						fz_fail("worker %d ended with status %#x", i, st);
+				pids[i] = 0;
+			}
+			alive += pids[i] > 0;
+		}
+		if (atomic_load(&sh->ops) < ops && rp_now_ns() - lastkill > 300000000ULL &&
+		    splitmix(&r) % 4 == 0) {
+			i = splitmix(&r) % nprocs;
+			if (pids[i] > 0) {
+				kill(pids[i], SIGKILL);
+				waitpid(pids[i], NULL, 0);
+				atomic_fetch_add(&sh->kills, 1);
+			}
+			pids[i] = fork();
+			ASSERT_LE(0, pids[i]);
+			if (!pids[i])
+				worker(i, splitmix(&r), nthreads);
+			if (nallpids < 4096)
+				allpids[nallpids++] = pids[i];
+			respawns++;
+			lastkill = rp_now_ns();
+			alive = 1;
+		}
+	} while (alive);
+	if (nlpid > 0)
+		waitpid(nlpid, NULL, 0);
+	/* Whatever a SIGKILLed worker left behind (fork children). */
+	for (i = 0; i < nallpids; i++)
+		kill(-allpids[i], SIGKILL);
+
+	ksft_print_msg("%ld ops in %.1f s: %ld ALLOCs served, %ld mappings, %ld forks, %ld SIGKILLs, %ld closes, %ld netlink commands, %d workers restarted\n",
+		       atomic_load(&sh->ops) < ops ? atomic_load(&sh->ops) : ops,
+		       (rp_now_ns() - t0) / 1e9, atomic_load(&sh->allocs_ok),
+		       atomic_load(&sh->maps_ok), atomic_load(&sh->forks),
+		       atomic_load(&sh->kills), atomic_load(&sh->closes),
+		       atomic_load(&sh->nl_ops), respawns);
+	EXPECT_EQ(0, atomic_load(&sh->fails))
+		TH_LOG("seed %llu: first failure: %s", (unsigned long long)g_seed,
+		       sh->first_fail);
+	if (!g_faults)
+		check_accounting(_metadata);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tools/check-debug.sh: the selftest suite, the fuzzer (1,000,000 ops), the
+# fault injection and the stress on the debug kernel (KASAN, lockdep,
+# kmemleak, UBSAN, KFENCE, fault injection), then a kmemleak scan after
+# unloading the module. Any kernel report fails the run and is printed.
+#
+#   tools/check-debug.sh           (what `make check-debug` runs)
+#
+#   RESPOOL_FUZZ_OPS        fuzz operations (default 1000000)
+#   RESPOOL_STRESS_SECONDS  stress duration (default 60)
+#   RESPOOL_DEBUG_TIMEOUT   bound of the whole VM run, s (default 7200)
+#
+# Steps: build the debug kernel once (tools/debug-kernel.sh, cached),
+# build respool.ko against it with W=1 into .cache/build/debug, boot it
+# with tools/vm/run --kernel debug --kmemleak. Counts come from the
+# kselftest "# Totals:" lines as in tools/check.sh; the last line is
+#   N passed, N failed[, N skipped]
+set -u
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${RESPOOL_CACHE:-$REPO/.cache}
+cd "$REPO" || exit 1
+logdir=$CACHE/results
+mkdir -p "$logdir"
+log=$logdir/check-debug.log
+ops=${RESPOOL_FUZZ_OPS:-1000000}
+stress=${RESPOOL_STRESS_SECONDS:-60}
+vm_timeout=${RESPOOL_DEBUG_TIMEOUT:-7200}
+
+t0=$(date +%s)
+tools/deps.sh build vm src || exit 1
+
+echo "=== debug kernel ==="
+kdir=$(tools/debug-kernel.sh build) || { echo "check-debug: the debug kernel did not build"; echo "0 passed, 1 failed"; exit 1; }
+stamp=$kdir/../stamp
+echo "debug kernel $(sed -n 's/^release=//p' "$stamp"): built in $(sed -n 's/^build_seconds=//p' "$stamp") s (cached in ${kdir%/src})"
+t1=$(date +%s)
+
+echo "=== respool.ko against the debug kernel (W=1) ==="
+out=$CACHE/build/debug
+mkdir -p "$out/kmod"
+ln -sfn "$REPO/uapi" "$out/uapi"
+find "$out/kmod" -maxdepth 1 -type l ! -exec test -e {} \; -delete
+for f in "$REPO"/kmod/*.[ch] "$REPO"/kmod/Kbuild; do
+	ln -sfn "$f" "$out/kmod/$(basename "$f")"
+done
+if ! make -s -C "$kdir" M="$out/kmod" W=1 modules; then
+	echo "check-debug: the module does not build against the debug kernel"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+t2=$(date +%s)
+
+# The guest's script: the suite as run_tests.sh runs it, then the long
+# runs with their own (long) timeouts, in the same KTAP shape.
+mkdir -p "$CACHE/vm"
+guest=$(mktemp "$CACHE/vm/check-debug.XXXXXX.sh")
+trap 'rm -f "$guest"' EXIT
+cat >"$guest" <<EOF
+#!/bin/bash
+cd selftests/respool || exit 1
+env -u RESPOOL_FUZZ_OPS -u RESPOOL_STRESS_SECONDS ./run_tests.sh
+rc=\$?
+long() { # name timeout cmd...
+	local name=\$1 tmo=\$2 r
+	shift 2
+	echo "# selftests: respool: \$name"
+	start=\$(date +%s)
+	timeout --foreground -k 10 "\$tmo" "\$@" 2>&1 | sed -u 's/^/# /'
+	r=\${PIPESTATUS[0]}
+	echo "# \$name took \$((\$(date +%s) - start)) s"
+	case \$r in
+	0) echo "ok 1 selftests: respool: \$name" ;;
+	4) echo "ok 1 selftests: respool: \$name # SKIP" ;;
+	124) echo "not ok 1 selftests: respool: \$name # TIMEOUT \${tmo}s"; rc=1 ;;
+	*) echo "not ok 1 selftests: respool: \$name # exit=\$r"; rc=1 ;;
+	esac
+}
+long "fuzz_test ($ops ops)" 5400 env RESPOOL_FUZZ_OPS=$ops ./fuzz_test
+long "stress_test (${stress} s)" $((stress * 4 + 600)) env RESPOOL_STRESS_SECONDS=$stress ./stress_test
+long "fault_test (100 load cycles)" 3600 env RESPOOL_FAULT_CYCLES=100 ./fault_test
+exit \$rc
+EOF
+chmod +x "$guest"
+
+echo "=== suite, fuzzer, stress and fault injection on the debug kernel ==="
+RESPOOL_VM_LOG=$logdir/dmesg-debug.log \
+	tools/vm/run --kernel debug --kmemleak --timeout "$vm_timeout" -- "$guest" 2>&1 | tee "$log"
+vm_rc=${PIPESTATUS[0]}
+t3=$(date +%s)
+
+read -r pass fail skip < <(awk '
+	/Totals: pass:/ {
+		for (i = 1; i <= NF; i++) {
+			split($i, kv, ":")
+			if (kv[1] == "pass") p += kv[2]
+			if (kv[1] == "fail" || kv[1] == "error") f += kv[2]
+			if (kv[1] == "skip") s += kv[2]
+		}
+	}
+	END { print p + 0, f + 0, s + 0 }' "$log")
+crashed=$(awk '
+	/^# selftests: respool:/ { seen = 0 }
+	/Totals: pass:/ { seen = 1 }
+	/^not ok [0-9]+ selftests: respool:/ && !seen { n++ }
+	END { print n + 0 }' "$log")
+fail=$((fail + crashed))
+if [ "$vm_rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+	case $vm_rc in
+	125) echo "check-debug: kernel report (KASAN/lockdep/UBSAN/KFENCE/kmemleak/WARN/BUG): see above and $logdir/dmesg-debug.log" ;;
+	124) echo "check-debug: the VM run timed out (${vm_timeout}s)" ;;
+	*) echo "check-debug: the VM run failed (exit $vm_rc)" ;;
+	esac
+	fail=$((fail + 1))
+fi
+
+echo
+echo "=== summary ==="
+echo "debug kernel build: $(sed -n 's/^build_seconds=//p' "$stamp") s when built; this run: kernel step $((t1 - t0)) s, module $((t2 - t1)) s, VM $((t3 - t2)) s, total $((t3 - t0)) s"
+grep -E '^# # (seed|[0-9]+ ops in)' "$log" | sed 's/^# # /fuzz: /'
+line="debug: $pass passed, $fail failed"
+[ "$skip" -gt 0 ] && line="$line, $skip skipped"
+echo "$line"
+line="$pass passed, $fail failed"
+[ "$skip" -gt 0 ] && line="$line, $skip skipped"
+echo "$line"
+[ "$fail" -eq 0 ]
