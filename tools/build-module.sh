@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build kmod/ against one of the test kernels, out of tree:
-#   tools/build-module.sh TAG [make args...]     (TAG: 6.1 or 6.12)
+#   tools/build-module.sh TAG [make args...]   (TAG: 6.1, 6.12 or debug)
 #
 # Kbuild writes its objects next to the sources, so each kernel gets its
 # own shadow directory of symlinks, .cache/build/TAG/kmod, and the two
@@ -15,8 +15,13 @@ CACHE=${RESPOOL_CACHE:-$REPO/.cache}
 tag=${1:?usage: build-module.sh TAG [make args]}
 shift
 
-"$REPO/tools/kernels.sh" fetch "$tag" >&2
-kdir=$("$REPO/tools/kernels.sh" kdir "$tag")
+if [ "$tag" = debug ]; then
+	# The KASAN/lockdep kernel of make check-debug, built from source.
+	kdir=$("$REPO/tools/debug-kernel.sh" build)
+else
+	"$REPO/tools/kernels.sh" fetch "$tag" >&2
+	kdir=$("$REPO/tools/kernels.sh" kdir "$tag")
+fi
 out=$CACHE/build/$tag
 
 mkdir -p "$out/kmod"

@@ -38,14 +38,7 @@ echo "debug kernel $(sed -n 's/^release=//p' "$stamp"): built in $(sed -n 's/^bu
 t1=$(date +%s)
 
 echo "=== respool.ko against the debug kernel (W=1) ==="
-out=$CACHE/build/debug
-mkdir -p "$out/kmod"
-ln -sfn "$REPO/uapi" "$out/uapi"
-find "$out/kmod" -maxdepth 1 -type l ! -exec test -e {} \; -delete
-for f in "$REPO"/kmod/*.[ch] "$REPO"/kmod/Kbuild; do
-	ln -sfn "$f" "$out/kmod/$(basename "$f")"
-done
-if ! make -s -C "$kdir" M="$out/kmod" W=1 modules; then
+if ! tools/build-module.sh debug -s W=1; then
 	echo "check-debug: the module does not build against the debug kernel"
 	echo "0 passed, 1 failed"
 	exit 1
@@ -90,22 +83,7 @@ RESPOOL_VM_LOG=$logdir/dmesg-debug.log \
 vm_rc=${PIPESTATUS[0]}
 t3=$(date +%s)
 
-read -r pass fail skip < <(awk '
-	/Totals: pass:/ {
-		for (i = 1; i <= NF; i++) {
-			split($i, kv, ":")
-			if (kv[1] == "pass") p += kv[2]
-			if (kv[1] == "fail" || kv[1] == "error") f += kv[2]
-			if (kv[1] == "skip") s += kv[2]
-		}
-	}
-	END { print p + 0, f + 0, s + 0 }' "$log")
-crashed=$(awk '
-	/^# selftests: respool:/ { seen = 0 }
-	/Totals: pass:/ { seen = 1 }
-	/^not ok [0-9]+ selftests: respool:/ && !seen { n++ }
-	END { print n + 0 }' "$log")
-fail=$((fail + crashed))
+read -r pass fail skip < <(tools/ktap-count.sh "$log")
 if [ "$vm_rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
 	case $vm_rc in
 	125) echo "check-debug: kernel report (KASAN/lockdep/UBSAN/KFENCE/kmemleak/WARN/BUG): see above and $logdir/dmesg-debug.log" ;;

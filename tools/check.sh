@@ -4,9 +4,10 @@
 # Run the selftest suite in the test VM on each kernel and add up the
 # results:  tools/check.sh [KERNEL...]   (default: 6.1 6.12)
 #
-# Counts come from the kselftest harness's "# Totals:" lines; a test
-# program that dies before printing them, or a VM that fails (oops, WARN,
-# timeout), counts as one failure. The last line is
+# Counts come from the kselftest harness's "# Totals:" lines
+# (tools/ktap-count.sh); a test program that dies before printing them,
+# or a VM that fails (oops, WARN, timeout), counts as one failure. The
+# last line is
 #   N passed, N failed[, N skipped]
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,27 +48,7 @@ for k in $kernels; do
 	vm_rc=${PIPESTATUS[0]}
 	secs=$(( $(date +%s) - start ))
 
-	# "# # Totals: pass:3 fail:0 xfail:0 xpass:0 skip:1 error:0"
-	read -r pass fail skip < <(awk '
-		/Totals: pass:/ {
-			for (i = 1; i <= NF; i++) {
-				split($i, kv, ":")
-				if (kv[1] == "pass") p += kv[2]
-				if (kv[1] == "fail" || kv[1] == "error") f += kv[2]
-				if (kv[1] == "skip") s += kv[2]
-			}
-			totals++
-		}
-		/^not ok [0-9]+ selftests: respool:/ { prog_fail++ }
-		END { print p + 0, f + 0, s + 0 }' "$log")
-	# A program that failed without its own failing totals (crash,
-	# timeout) still counts once.
-	crashed=$(awk '
-		/^# selftests: respool:/ { name = $NF; seen = 0 }
-		/Totals: pass:/ { seen = 1 }
-		/^not ok [0-9]+ selftests: respool:/ && !seen { n++ }
-		END { print n + 0 }' "$log")
-	fail=$((fail + crashed))
+	read -r pass fail skip < <(tools/ktap-count.sh "$log")
 	if [ "$vm_rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
 		echo "check: the VM run on $k failed (exit $vm_rc)"
 		fail=$((fail + 1))
