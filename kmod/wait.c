@@ -27,24 +27,23 @@
 #include "respool.h"
 #include "trace.h"
 
+/* Off the queue; an emptied queue owes a "recovered" notification. */
 static void respool_wait_dequeue_locked(struct respool_pool *pool,
-					struct respool_waiter *w,
-					bool *recovered)
+					struct respool_waiter *w)
 {
 	list_del_init(&w->node);
 	/* The fast paths read it under their CPU lock; see pcpu.c. */
 	WRITE_ONCE(pool->nr_waiters, pool->nr_waiters - 1);
-	if (!pool->nr_waiters && recovered)
-		*recovered = true;
+	if (!pool->nr_waiters)
+		pool->recovered_pending = true;
 }
 
 static void respool_wait_serve_locked(struct respool_pool *pool,
 				      struct respool_waiter *w,
 				      struct respool_block *b,
-				      enum respool_source src,
-				      bool *recovered)
+				      enum respool_source src)
 {
-	respool_wait_dequeue_locked(pool, w, recovered);
+	respool_wait_dequeue_locked(pool, w);
 	w->block = b;
 	w->src = src;
 	w->served = true;
@@ -64,8 +63,6 @@ static void respool_wait_serve_locked(struct respool_pool *pool,
 void respool_wait_kick_locked(struct respool_pool *pool,
 			      struct list_head *released)
 {
-	bool recovered = false;
-
 	lockdep_assert_held(&pool->lock);
 	while (!list_empty(&pool->waiters)) {
 		struct respool_waiter *w = list_first_entry(&pool->waiters,
@@ -78,10 +75,8 @@ void respool_wait_kick_locked(struct respool_pool *pool,
 		if (!b && !fresh)
 			break;
 		respool_wait_serve_locked(pool, w, b, b ? RESPOOL_SRC_RESERVE :
-					  RESPOOL_SRC_FRESH, &recovered);
+					  RESPOOL_SRC_FRESH);
 	}
-	if (recovered)
-		pool->recovered_pending = true;
 }
 
 /**
@@ -101,7 +96,6 @@ bool respool_wait_handoff_locked(struct respool_pool *pool,
 				 struct list_head *released)
 {
 	struct respool_waiter *w;
-	bool recovered = false;
 
 	lockdep_assert_held(&pool->lock);
 	if (list_empty(&pool->waiters))
@@ -109,10 +103,7 @@ bool respool_wait_handoff_locked(struct respool_pool *pool,
 	w = list_first_entry(&pool->waiters, struct respool_waiter, node);
 	if (respool_block_fits(b, w->need, pool->cfg.threshold)) {
 		pool->handoffs++;
-		respool_wait_serve_locked(pool, w, b, RESPOOL_SRC_HANDOFF,
-					  &recovered);
-		if (recovered)
-			pool->recovered_pending = true;
+		respool_wait_serve_locked(pool, w, b, RESPOOL_SRC_HANDOFF);
 	} else {
 		respool_uncharge_locked(pool, b->size);
 		this_cpu_inc(pool->cpu->stats.evictions);
@@ -235,9 +226,7 @@ struct respool_block *respool_wait_for_room(struct respool_pool *pool,
 	respool_wait_account_locked(pool, ns);
 	if (!w->served && !w->aborted) {
 		/* Gave up while queued: the next one may fit now. */
-		respool_wait_dequeue_locked(pool, w, NULL);
-		if (!pool->nr_waiters)
-			pool->recovered_pending = true;
+		respool_wait_dequeue_locked(pool, w);
 		respool_wait_kick_locked(pool, &released);
 	}
 	if (w->aborted) {
@@ -301,9 +290,7 @@ void respool_wait_abort_client(struct respool_pool *pool,
 	list_for_each_entry_safe(w, tmp, &pool->waiters, node) {
 		if (w->client != client || w->files != files)
 			continue;
-		respool_wait_dequeue_locked(pool, w, NULL);
-		if (!pool->nr_waiters)
-			pool->recovered_pending = true;
+		respool_wait_dequeue_locked(pool, w);
 		w->aborted = true;
 		complete(&w->done);
 	}
