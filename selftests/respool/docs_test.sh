@@ -17,8 +17,11 @@ nok()  { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
 skip() { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $1 # SKIP $2"; }
 
 echo "TAP version 13"
-# The "$ command" lines of netlink.rst, run from the repository.
-grep -E '^    \$ ' "$docs/netlink.rst" | sed 's/^    \$ //' >"$tmp/nl.cmds"
+# The "$ command" lines of netlink.rst and respoolctl.rst, run from the
+# repository, as "file: command".
+for f in netlink.rst respoolctl.rst; do
+	grep -E '^    \$ ' "$docs/$f" | sed "s/^    \\$ /$f: /"
+done >"$tmp/nl.cmds"
 plan=$((4 + $(wc -l <"$tmp/nl.cmds")))
 echo "1..$plan"
 
@@ -96,12 +99,12 @@ done <"$tmp/bt.progs"
 
 export KSRC=$repo/.cache/linux-src
 export PATH=$repo/tools/respoolctl:$PATH
-while read -r cmd; do
-	if (cd "$repo" && eval "$cmd") >"$tmp/nl.out" 2>&1; then
-		ok "netlink.rst: $cmd"
+while read -r line; do
+	if (cd "$repo" && eval "${line#*: }") >"$tmp/nl.out" 2>&1; then
+		ok "$line"
 	else
 		sed 's/^/# /' "$tmp/nl.out" | tail -5
-		nok "netlink.rst: $cmd"
+		nok "$line"
 	fi
 done <"$tmp/nl.cmds"
 
