@@ -88,6 +88,11 @@ while read -r prog; do
 		skip "tracing.rst: bpftrace example $i" "bpftrace is not installed"
 		continue
 	fi
+	# Tracepoint arguments are typed through the kernel's BTF.
+	if [ ! -e /sys/kernel/btf/vmlinux ]; then
+		skip "tracing.rst: bpftrace example $i" "the kernel has no BTF"
+		continue
+	fi
 	if timeout 120 bpftrace -e "$prog" -c "$tmp/waiter" >"$tmp/bt.out" 2>&1 &&
 	   grep -q '^@' "$tmp/bt.out"; then
 		ok "tracing.rst: bpftrace example $i"
