@@ -118,6 +118,19 @@ extract_vmlinux() {
 	return 1
 }
 
+# apt's lists may be old (a fresh machine, or the mirror dropped the
+# superseded kernel ABI they name): refresh them once, as root.
+refresh_lists() {
+	[ "$(id -u)" -eq 0 ] && [ -z "${lists_refreshed:-}" ] || return 1
+	lists_refreshed=1
+	note "refreshing the package lists (apt-get update)"
+	apt-get update -q >&2
+}
+
+download() {
+	(cd "$1" && apt-get download -q -o APT::Sandbox::User=root $PKGS >/dev/null)
+}
+
 fetch() {
 	local tag=$1 dir stamp kdir root d p f lists
 	check_tag "$tag"
@@ -129,6 +142,7 @@ fetch() {
 	if [ -f "$stamp" ] && grep -qxF "lists=$lists" "$stamp" && [ -f "$dir/vmlinux" ]; then
 		return 0
 	fi
+	[ -n "$(pkg_version "$(meta_image "$tag")")" ] || refresh_lists || true
 	resolve "$tag"
 	if [ -f "$stamp" ] && grep -qxF "version=$VERSION" "$stamp" &&
 		grep -qxF "release=$REL" "$stamp" && [ -f "$dir/vmlinux" ]; then
@@ -142,8 +156,11 @@ fetch() {
 	mkdir -p "$dir.new/debs" "$dir.new/root"
 	# apt-get download saves into the current directory; run it as _apt's
 	# sandbox allows (root may need the directory to be accessible).
-	(cd "$dir.new/debs" && apt-get download -q -o APT::Sandbox::User=root $PKGS >/dev/null) ||
-		die "apt-get download $PKGS failed"
+	if ! download "$dir.new/debs"; then
+		refresh_lists || die "apt-get download $PKGS failed"
+		resolve "$tag"
+		download "$dir.new/debs" || die "apt-get download $PKGS failed"
+	fi
 	root=$dir.new/root
 	for p in "$dir.new"/debs/*.deb; do
 		dpkg -x "$p" "$root"
