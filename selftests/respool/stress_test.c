@@ -296,6 +296,12 @@ TEST_F_TIMEOUT(stress, many_processes_every_byte_accounted, 4 * 3600)
 	ASSERT_EQ(0, rp_stats(-1, &st0));
 	ksft_print_msg("%d processes for %u s (seed %llu)\n", nprocs, secs,
 		       (unsigned long long)r);
+	/*
+	 * Workers get SIGUSR1 (to end a wait with EINTR) right after they are
+	 * forked: they inherit the handler, so none dies of the default
+	 * action before installing its own.
+	 */
+	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = on_sig }, NULL);
 
 	for (i = 0; i < nprocs; i++) {
 		uint64_t s = mix(&r);
