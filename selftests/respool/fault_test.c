@@ -116,14 +116,9 @@ static void check_exact(struct __test_metadata *_metadata, uint64_t cap,
 	struct respool_stats st;
 	struct respool_alloc a;
 	uint64_t got = 0;
-	int fd, i, err = 0;
+	int fd, err = 0;
 
-	for (i = 0; i < 500; i++) {
-		ASSERT_EQ(0, rp_stats(-1, &st));
-		if (!st.clients && !st.in_use_bytes)
-			break;
-		usleep(10000);
-	}
+	ASSERT_EQ(0, rp_wait_idle(&st));
 	EXPECT_EQ(0, st.clients);
 	EXPECT_EQ(0, st.in_use_bytes);
 	EXPECT_EQ(0, st.blocks_in_use);

@@ -1214,13 +1214,7 @@ static void check_accounting(struct __test_metadata *_metadata)
 	uint64_t got = 0, n = 0;
 	int fd, i, err = 0;
 
-	/* Exited processes' files are released as they exit; be patient. */
-	for (i = 0; i < 500; i++) {
-		ASSERT_EQ(0, rp_stats(-1, &st));
-		if (!st.clients && !st.in_use_bytes && !st.waiters)
-			break;
-		usleep(10000);
-	}
+	ASSERT_EQ(0, rp_wait_idle(&st));
 	EXPECT_EQ(0, st.clients) TH_LOG("open files left after every process exited");
 	EXPECT_EQ(0, st.in_use_bytes) TH_LOG("bytes still in use with every file closed");
 	EXPECT_EQ(0, st.blocks_in_use) TH_LOG("blocks still in use with every file closed");

@@ -175,6 +175,24 @@ static inline uint64_t rp_wait_for_waiters(uint64_t n)
 	return rp_stats(-1, &st) ? 0 : st.waiters;
 }
 
+/*
+ * Wait (at most ~5 s) until no file is open, nothing is in use and nobody
+ * waits: exited processes' files are released as they exit. Leaves the
+ * last snapshot in *st; returns 0 or -errno of the stats ioctl.
+ */
+static inline int rp_wait_idle(struct respool_stats *st)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < 500; i++) {
+		ret = rp_stats(-1, st);
+		if (ret || (!st->clients && !st->in_use_bytes && !st->waiters))
+			break;
+		usleep(10000);
+	}
+	return ret;
+}
+
 /* Fill a mapping with a pattern derived from @seed / check it. */
 static inline void rp_fill(void *p, uint64_t len, uint64_t seed)
 {

@@ -346,12 +346,7 @@ TEST_F_TIMEOUT(stress, many_processes_every_byte_accounted, 4 * 3600)
 	}
 	waitpid(pp, NULL, 0);
 
-	for (i = 0; i < 500; i++) {
-		ASSERT_EQ(0, rp_stats(-1, &st));
-		if (!st.clients && !st.in_use_bytes)
-			break;
-		usleep(10000);
-	}
+	ASSERT_EQ(0, rp_wait_idle(&st));
 	ksft_print_msg("%ld allocs, %ld frees, %ld forks, %ld SIGKILLs, %ld waits ended; pool: %llu waits, %llu handoffs, %llu evictions, shrinker released %llu, idle trim %llu bytes\n",
 		       atomic_load(&sh->allocs), atomic_load(&sh->frees),
 		       atomic_load(&sh->forks), kills, atomic_load(&sh->waits_ended),
