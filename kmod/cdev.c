@@ -78,11 +78,9 @@ static long respool_ioc_alloc(struct respool_client *c, void *data)
 	    (a->flags & ~RESPOOL_ALLOC_VALID_FLAGS) ||
 	    !(a->flags & RESPOOL_ALLOC_TIMEOUT) != !a->timeout_ms)
 		return -EINVAL;
-	/* Never servable: fail at once, without waiting. */
-	if (a->size > READ_ONCE(pool->cfg.max_block_size))
-		return -E2BIG;
-	need = PAGE_ALIGN(a->size);
-	if (need > READ_ONCE(pool->cfg.capacity))
+	/* Never servable: fail at once, before the quota, without waiting. */
+	need = respool_pool_need(pool, a->size);
+	if (!need)
 		return -E2BIG;
 
 	/* Charge the quota first, so that racing ALLOCs cannot overrun it. */

@@ -85,17 +85,13 @@ static void respool_reserve_remove(struct respool_pool *pool,
 	pool->reserve_blocks--;
 }
 
-/**
- * respool_reserve_take() - take the best fitting block from the reserve
- * @pool:	the pool, pool->lock held
- * @need:	page-aligned bytes
- * @rejected:	set when the smallest large-enough block failed the
- *		threshold (then every larger one fails too)
- *
- * Return: the smallest block that fits, the oldest of its size; or NULL.
+/*
+ * The smallest reserve block of at least @need bytes, the oldest of its
+ * size; the only one the threshold rule can accept, since a larger block
+ * fits no better. One descent of by_size.
  */
-struct respool_block *respool_reserve_take(struct respool_pool *pool,
-					   u64 need, bool *rejected)
+static struct respool_block *respool_reserve_smallest(struct respool_pool *pool,
+						      u64 need)
 {
 	struct rb_node *n = pool->by_size.rb_root.rb_node;
 	struct respool_block *best = NULL;
@@ -112,6 +108,23 @@ struct respool_block *respool_reserve_take(struct respool_pool *pool,
 			n = n->rb_right;
 		}
 	}
+	return best;
+}
+
+/**
+ * respool_reserve_take() - take the best fitting block from the reserve
+ * @pool:	the pool, pool->lock held
+ * @need:	page-aligned bytes
+ * @rejected:	set when the smallest large-enough block failed the
+ *		threshold (then every larger one fails too)
+ *
+ * Return: the smallest block that fits, the oldest of its size; or NULL.
+ */
+struct respool_block *respool_reserve_take(struct respool_pool *pool,
+					   u64 need, bool *rejected)
+{
+	struct respool_block *best = respool_reserve_smallest(pool, need);
+
 	if (!best)
 		return NULL;
 	if (!respool_block_fits(best, need, pool->cfg.threshold)) {
@@ -357,6 +370,26 @@ void respool_pool_notify(struct respool_pool *pool, int event, u64 value)
 }
 
 /**
+ * respool_pool_need() - the bytes a request needs, if it can be served
+ * @pool:	the pool
+ * @size:	bytes asked for
+ *
+ * Return: @size rounded up to whole pages; or 0 if no amount of waiting
+ * could serve it (0 bytes, more than max_block_size or than capacity),
+ * which callers fail at once with E2BIG.
+ */
+u64 respool_pool_need(struct respool_pool *pool, u64 size)
+{
+	u64 need;
+
+	/* max_block_size is at most RESPOOL_BLOCK_MAX: no overflow below. */
+	if (!size || size > READ_ONCE(pool->cfg.max_block_size))
+		return 0;
+	need = PAGE_ALIGN(size);
+	return need > READ_ONCE(pool->cfg.capacity) ? 0 : need;
+}
+
+/**
  * respool_pool_alloc() - take a block for a client
  * @pool:	the pool
  * @client:	the client asking
@@ -382,11 +415,8 @@ struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 	LIST_HEAD(released);
 	u64 need;
 
-	if (size > RESPOOL_BLOCK_MAX)
-		return ERR_PTR(-E2BIG);
-	need = PAGE_ALIGN(size);
-	if (need > READ_ONCE(pool->cfg.max_block_size) ||
-	    need > READ_ONCE(pool->cfg.capacity))
+	need = respool_pool_need(pool, size);
+	if (!need)
 		return ERR_PTR(-E2BIG);
 
 	b = respool_pcpu_get(pool, need, &rejected);
@@ -503,7 +533,7 @@ void respool_pool_free(struct respool_pool *pool, struct respool_block *b)
 bool respool_pool_would_wait(struct respool_pool *pool, u64 size)
 {
 	u64 need = PAGE_ALIGN(min_t(u64, size, RESPOOL_BLOCK_MAX));
-	struct rb_node *n;
+	struct respool_block *b;
 	u64 pcpu;
 	bool wait;
 
@@ -514,12 +544,9 @@ bool respool_pool_would_wait(struct respool_pool *pool, u64 size)
 		   pool->cfg.capacity) {
 		wait = false;
 	} else {
-		wait = !respool_pcpu_find_fit_locked(pool, need);
-		for (n = rb_first_cached(&pool->by_size); n && wait;
-		     n = rb_next(n))
-			wait = !respool_block_fits(rb_entry(n,
-					struct respool_block, size_node),
-					need, pool->cfg.threshold);
+		b = respool_reserve_smallest(pool, need);
+		wait = !(b && respool_block_fits(b, need, pool->cfg.threshold)) &&
+		       !respool_pcpu_find_fit_locked(pool, need);
 	}
 	spin_unlock(&pool->lock);
 	return wait;
@@ -598,13 +625,12 @@ void respool_pool_get_config(struct respool_pool *pool,
  */
 int respool_pool_prefill(struct respool_pool *pool, u64 size, u32 count)
 {
-	u64 need = PAGE_ALIGN(min_t(u64, size, RESPOOL_BLOCK_MAX));
+	u64 need = respool_pool_need(pool, size);
 	LIST_HEAD(released);
 	u32 added = 0;
 	int ret = 0;
 
-	if (!size || size > READ_ONCE(pool->cfg.max_block_size) ||
-	    need > READ_ONCE(pool->cfg.capacity))
+	if (!need)
 		return -E2BIG;
 
 	mutex_lock(&pool->config_lock);

@@ -358,6 +358,7 @@ struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 					 struct respool_client *client,
 					 u64 size, u32 flags, u32 timeout_ms);
 void respool_pool_free(struct respool_pool *pool, struct respool_block *b);
+u64 respool_pool_need(struct respool_pool *pool, u64 size);
 void respool_pool_stats(struct respool_pool *pool, struct respool_stats *st);
 void respool_pool_reset_stats(struct respool_pool *pool);
 int respool_pool_prefill(struct respool_pool *pool, u64 size, u32 count);
