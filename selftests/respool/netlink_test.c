@@ -923,6 +923,530 @@ TEST_F(nl, monitor_gets_exhausted_recovered_and_config)
 	nl_socket_free(mon);
 }
 
+/* ---- malformed and out-of-range attributes -------------------------------- */
+
+/*
+ * Requests built by hand, around respoolctl: each carries one bad
+ * attribute, last, after valid ones (so that a handler applying values
+ * one by one would show it). The generated per-op policies refuse the
+ * malformed ones (wrong length, unknown type, NLA_F_NESTED on a scalar,
+ * a broken header) before any handler runs; the handlers refuse the
+ * values out of range. Either way the ack carries the errno and an
+ * extack message, with the offset of the culprit where the kernel has
+ * one, and the pool is exactly as before.
+ */
+struct bad_req {
+	const char *what;
+	int cmd;
+	int type;		/* on the wire, NLA_F_* flags in; -1: none */
+	int len;		/* payload: @val little-endian, zero-extended */
+	uint64_t val;
+	int nla_len;		/* a forged nla_len, or 0 */
+	int err;		/* -errno of the ack */
+	const char *msg;	/* its extack message */
+	int attr;		/* what its offset points at, -1: none */
+	int nlflags;		/* extra nlmsg_flags */
+	int reserved;		/* genlmsghdr.reserved */
+};
+
+/* The valid attributes of @cmd that go along a bad one of type @skip. */
+static void put_companions(struct nl_msg *msg, int cmd, int skip)
+{
+	if (cmd == RESPOOL_CMD_CONFIG_SET) {
+		if (skip != RESPOOL_A_POOL_THRESHOLD)
+			nla_put_u32(msg, RESPOOL_A_POOL_THRESHOLD, 60);
+		if (skip != RESPOOL_A_POOL_CLIENT_QUOTA)
+			nla_put_u64(msg, RESPOOL_A_POOL_CLIENT_QUOTA, 3 * RP_MiB);
+	} else if (cmd == RESPOOL_CMD_PREFILL) {
+		if (skip != RESPOOL_A_POOL_SIZE)
+			nla_put_u64(msg, RESPOOL_A_POOL_SIZE, 2 * RP_PAGE);
+		if (skip != RESPOOL_A_POOL_COUNT)
+			nla_put_u32(msg, RESPOOL_A_POOL_COUNT, 2);
+	}
+}
+
+static void expect_same_pool(struct __test_metadata *_metadata,
+			     const struct pool_info *a,
+			     const struct pool_info *b, const char *what)
+{
+	size_t i;
+	int k;
+
+	EXPECT_EQ(a->capacity, b->capacity) TH_LOG("%s", what);
+	EXPECT_EQ(a->max_block_size, b->max_block_size) TH_LOG("%s", what);
+	EXPECT_EQ(a->reserve_max, b->reserve_max) TH_LOG("%s", what);
+	EXPECT_EQ(a->client_quota, b->client_quota) TH_LOG("%s", what);
+	EXPECT_EQ(a->threshold, b->threshold) TH_LOG("%s", what);
+	EXPECT_EQ(a->pcpu_cache_blocks, b->pcpu_cache_blocks) TH_LOG("%s", what);
+	EXPECT_EQ(a->idle_trim_ms, b->idle_trim_ms) TH_LOG("%s", what);
+	/* Gauges and counters alike: nothing ran, so nothing moved. */
+	for (i = 0; i < NSTATS; i++) {
+		size_t off = stats_map[i].off;
+		__u64 x = *(const __u64 *)((const char *)&a->st + off);
+		__u64 y = *(const __u64 *)((const char *)&b->st + off);
+
+		EXPECT_EQ(x, y) TH_LOG("%s: stat attr %d was %llu, now %llu",
+				       what, stats_map[i].attr,
+				       (unsigned long long)x,
+				       (unsigned long long)y);
+	}
+	for (k = 0; k < RESPOOL_WAIT_HIST_BUCKETS; k++)
+		EXPECT_EQ(a->st.wait_hist[k], b->st.wait_hist[k]);
+}
+
+/* Send @b, check its ack, then that the pool still equals @before. */
+static void send_bad(struct __test_metadata *_metadata, struct nl_sock *sk,
+		     int family, const struct bad_req *b,
+		     const struct pool_info *before)
+{
+	uint8_t data[16] = { 0 };
+	struct pool_info after;
+	struct nlattr *a;
+	struct nlreq r;
+
+	memcpy(data, &b->val, sizeof(b->val));
+	nlreq_init(&r, sk, family, b->cmd, b->nlflags);
+	((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(r.msg)))->reserved =
+		b->reserved;
+	put_companions(r.msg, b->cmd, b->type & NLA_TYPE_MASK);
+	if (b->type >= 0) {
+		a = nla_reserve(r.msg, b->type, b->len);
+		ASSERT_NE(NULL, a);
+		memcpy(nla_data(a), data, b->len);
+		if (b->nla_len)
+			a->nla_len = b->nla_len;
+	}
+	EXPECT_EQ(b->err, nlreq_run(&r)) TH_LOG("%s: extack '%s'", b->what,
+						r.extack);
+	EXPECT_STREQ(b->msg, r.extack) TH_LOG("%s", b->what);
+	EXPECT_EQ(b->attr, r.bad_attr) TH_LOG("%s", b->what);
+	ASSERT_EQ(0, pool_get(sk, family, &after));
+	expect_same_pool(_metadata, before, &after, b->what);
+}
+
+static struct nl_sock *monitor_open(void)
+{
+	struct nl_sock *mon;
+	int fam, grp;
+
+	mon = nl_open(&fam);
+	if (!mon)
+		return NULL;
+	grp = genl_ctrl_resolve_grp(mon, RESPOOL_FAMILY_NAME,
+				    RESPOOL_MCGRP_MONITOR);
+	if (grp < 0 || nl_socket_add_membership(mon, grp)) {
+		nl_socket_free(mon);
+		return NULL;
+	}
+	return mon;
+}
+
+/*
+ * The state the bad requests must leave alone: a block held, free
+ * blocks in the reserve and the caches, counters that are not zero; no
+ * idle trim to move them meanwhile.
+ */
+static int make_state(struct nl_sock *sk, int family, int fd,
+		      struct pool_info *before)
+{
+	struct respool_alloc a;
+	struct nlreq r;
+	int err;
+
+	nlreq_init(&r, sk, family, RESPOOL_CMD_CONFIG_SET, 0);
+	nla_put_u32(r.msg, RESPOOL_A_POOL_IDLE_TRIM_MS, 0);
+	err = nlreq_run(&r);
+	if (!err)
+		err = rp_alloc(fd, 64 * RP_KiB, 0, 0, NULL);
+	if (!err)
+		err = rp_alloc(fd, 3 * RP_PAGE, 0, 0, &a);
+	if (!err)
+		err = rp_free(fd, a.handle);
+	if (!err) {
+		nlreq_init(&r, sk, family, RESPOOL_CMD_PREFILL, 0);
+		nla_put_u64(r.msg, RESPOOL_A_POOL_SIZE, 2 * RP_PAGE);
+		nla_put_u32(r.msg, RESPOOL_A_POOL_COUNT, 3);
+		err = nlreq_run(&r);
+	}
+	return err ?: pool_get(sk, family, before);
+}
+
+/* One attribute, positionally; the header fields stay 0. */
+#define BAD(w, c, t, l, v, n, e, m, a)					\
+	{ .what = (w), .cmd = (c), .type = (t), .len = (l), .val = (v),	\
+	  .nla_len = (n), .err = (e), .msg = (m), .attr = (a) }
+
+#define LEN_MSG		"invalid attribute length"
+#define UNKNOWN_MSG	"Unknown attribute type"
+#define UNSUPP_MSG	"Unsupported attribute"
+#define NESTED_MSG	"NLA_F_NESTED not expected"
+#define LEFTOVER_MSG	"bytes leftover after parsing attributes"
+#define FLAGS_MSG	"ambiguous or reserved bits set in nlmsg_flags"
+
+TEST_F(nl, policy_refuses_malformed_attributes_changes_nothing)
+{
+	/* Every request attribute of every command, and its width. */
+	static const struct {
+		const char *name;
+		int cmd, type;
+		bool u64;
+		uint64_t good;	/* valid, if a lenient parser read it */
+	} attrs[] = {
+		{ "config-set capacity", RESPOOL_CMD_CONFIG_SET,
+		  RESPOOL_A_POOL_CAPACITY, true, 2 * RP_MiB },
+		{ "config-set max-block-size", RESPOOL_CMD_CONFIG_SET,
+		  RESPOOL_A_POOL_MAX_BLOCK_SIZE, true, 2 * RP_MiB },
+		{ "config-set reserve-max", RESPOOL_CMD_CONFIG_SET,
+		  RESPOOL_A_POOL_RESERVE_MAX, true, 2 * RP_MiB },
+		{ "config-set client-quota", RESPOOL_CMD_CONFIG_SET,
+		  RESPOOL_A_POOL_CLIENT_QUOTA, true, 2 * RP_MiB },
+		{ "config-set threshold", RESPOOL_CMD_CONFIG_SET,
+		  RESPOOL_A_POOL_THRESHOLD, false, 50 },
+		{ "config-set pcpu-cache-blocks", RESPOOL_CMD_CONFIG_SET,
+		  RESPOOL_A_POOL_PCPU_CACHE_BLOCKS, false, 8 },
+		{ "config-set idle-trim-ms", RESPOOL_CMD_CONFIG_SET,
+		  RESPOOL_A_POOL_IDLE_TRIM_MS, false, 1234 },
+		{ "prefill size", RESPOOL_CMD_PREFILL, RESPOOL_A_POOL_SIZE, true,
+		  8192 },
+		{ "prefill count", RESPOOL_CMD_PREFILL, RESPOOL_A_POOL_COUNT,
+		  false, 2 },
+		{ "cpu-get id", RESPOOL_CMD_CPU_GET, RESPOOL_A_CPU_ID, false, 0 },
+		{ "client-get id", RESPOOL_CMD_CLIENT_GET, RESPOOL_A_CLIENT_ID,
+		  true, 1 },
+	};
+	/* Wrong widths: empty, one byte, the other integer width, too long. */
+	static const int u64_lens[] = { 0, 1, 4, 12 };
+	static const int u32_lens[] = { 0, 1, 2, 8 };
+	/* Types outside the op's request, flags misused, broken headers. */
+	static const struct bad_req other[] = {
+		BAD("config-set type 0", RESPOOL_CMD_CONFIG_SET, 0, 4, 1, 0,
+		    -EINVAL, UNKNOWN_MSG, 0),
+		BAD("config-set pad", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_PAD, 0, 0, 0, -EINVAL, UNSUPP_MSG,
+		    RESPOOL_A_POOL_PAD),
+		BAD("config-set stats (first past maxattr)",
+		    RESPOOL_CMD_CONFIG_SET, RESPOOL_A_POOL_STATS, 4, 1, 0,
+		    -EINVAL, UNKNOWN_MSG, RESPOOL_A_POOL_STATS),
+		BAD("config-set size", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_SIZE, 8, 4096, 0, -EINVAL, UNKNOWN_MSG,
+		    RESPOOL_A_POOL_SIZE),
+		BAD("config-set type max+1", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_MAX + 1, 4, 1, 0, -EINVAL, UNKNOWN_MSG,
+		    RESPOOL_A_POOL_MAX + 1),
+		BAD("config-set type 0x3fff", RESPOOL_CMD_CONFIG_SET, 0x3fff, 4,
+		    1, 0, -EINVAL, UNKNOWN_MSG, 0x3fff),
+		BAD("prefill pad", RESPOOL_CMD_PREFILL, RESPOOL_A_POOL_PAD, 0,
+		    0, 0, -EINVAL, UNSUPP_MSG, RESPOOL_A_POOL_PAD),
+		BAD("prefill capacity", RESPOOL_CMD_PREFILL,
+		    RESPOOL_A_POOL_CAPACITY, 8, RP_MiB, 0, -EINVAL, UNSUPP_MSG,
+		    RESPOOL_A_POOL_CAPACITY),
+		BAD("prefill threshold", RESPOOL_CMD_PREFILL,
+		    RESPOOL_A_POOL_THRESHOLD, 4, 50, 0, -EINVAL, UNSUPP_MSG,
+		    RESPOOL_A_POOL_THRESHOLD),
+		BAD("prefill released-bytes (first past maxattr)",
+		    RESPOOL_CMD_PREFILL, RESPOOL_A_POOL_RELEASED_BYTES, 8, 1, 0,
+		    -EINVAL, UNKNOWN_MSG, RESPOOL_A_POOL_RELEASED_BYTES),
+		BAD("stats-reset pad", RESPOOL_CMD_STATS_RESET,
+		    RESPOOL_A_POOL_PAD, 0, 0, 0, -EINVAL, UNSUPP_MSG,
+		    RESPOOL_A_POOL_PAD),
+		BAD("stats-reset capacity", RESPOOL_CMD_STATS_RESET,
+		    RESPOOL_A_POOL_CAPACITY, 8, RP_MiB, 0, -EINVAL, UNKNOWN_MSG,
+		    RESPOOL_A_POOL_CAPACITY),
+		BAD("drain pad", RESPOOL_CMD_DRAIN, RESPOOL_A_POOL_PAD, 0, 0, 0,
+		    -EINVAL, UNSUPP_MSG, RESPOOL_A_POOL_PAD),
+		BAD("drain count", RESPOOL_CMD_DRAIN, RESPOOL_A_POOL_COUNT, 4,
+		    1, 0, -EINVAL, UNKNOWN_MSG, RESPOOL_A_POOL_COUNT),
+		BAD("cpu-get type past maxattr", RESPOOL_CMD_CPU_GET,
+		    RESPOOL_A_CPU_ID + 1, 8, 1, 0, -EINVAL, UNKNOWN_MSG,
+		    RESPOOL_A_CPU_ID + 1),
+		/* A scalar marked nested, and the reply's nest sent back. */
+		BAD("config-set threshold with NLA_F_NESTED",
+		    RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_THRESHOLD | NLA_F_NESTED, 4, 50, 0, -EINVAL,
+		    NESTED_MSG, RESPOOL_A_POOL_THRESHOLD),
+		/*
+		 * A nest of one u32 is 8 bytes: a parser that ignored the
+		 * flag would take it for a u64 capacity of ~200 GiB.
+		 */
+		BAD("config-set capacity as a nest of threshold=50",
+		    RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_CAPACITY | NLA_F_NESTED, 8,
+		    0x0000003200060008ULL, 0, -EINVAL, NESTED_MSG,
+		    RESPOOL_A_POOL_CAPACITY),
+		BAD("config-set stats nest", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_STATS | NLA_F_NESTED, 8,
+		    0x0020000000020008ULL, 0, -EINVAL, UNKNOWN_MSG,
+		    RESPOOL_A_POOL_STATS),
+		BAD("prefill size with NLA_F_NESTED", RESPOOL_CMD_PREFILL,
+		    RESPOOL_A_POOL_SIZE | NLA_F_NESTED, 8, 8192, 0, -EINVAL,
+		    NESTED_MSG, RESPOOL_A_POOL_SIZE),
+		BAD("prefill count with NLA_F_NESTED", RESPOOL_CMD_PREFILL,
+		    RESPOOL_A_POOL_COUNT | NLA_F_NESTED, 4, 2, 0, -EINVAL,
+		    NESTED_MSG, RESPOOL_A_POOL_COUNT),
+		BAD("prefill stats nest", RESPOOL_CMD_PREFILL,
+		    RESPOOL_A_POOL_STATS | NLA_F_NESTED, 8,
+		    0x0020000000020008ULL, 0, -EINVAL, UNSUPP_MSG,
+		    RESPOOL_A_POOL_STATS),
+		/* nla_len below the header, and past the end of the message. */
+		BAD("config-set threshold nla_len 3", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_THRESHOLD, 4, 50, 3, -EINVAL, LEFTOVER_MSG,
+		    -1),
+		BAD("config-set threshold nla_len 12 of 8",
+		    RESPOOL_CMD_CONFIG_SET, RESPOOL_A_POOL_THRESHOLD, 4, 50, 12,
+		    -EINVAL, LEFTOVER_MSG, -1),
+		/* Not a required one: the message must be refused for it. */
+		BAD("prefill trailing pad with nla_len 12 of 8",
+		    RESPOOL_CMD_PREFILL, RESPOOL_A_POOL_PAD, 4, 0, 12, -EINVAL,
+		    LEFTOVER_MSG, -1),
+		/*
+		 * The family sets no resv_start_op: every command gets the
+		 * header checks of new families (and strict parsing).
+		 */
+		{ .what = "config-set genlmsghdr.reserved 1",
+		  .cmd = RESPOOL_CMD_CONFIG_SET, .type = -1, .reserved = 1,
+		  .err = -EINVAL, .msg = "genlmsghdr.reserved field is not 0",
+		  .attr = -1 },
+		{ .what = "config-set NLM_F_EXCL", .cmd = RESPOOL_CMD_CONFIG_SET,
+		  .type = -1, .nlflags = NLM_F_EXCL, .err = -EINVAL,
+		  .msg = FLAGS_MSG, .attr = -1 },
+		{ .what = "drain NLM_F_REPLACE", .cmd = RESPOOL_CMD_DRAIN,
+		  .type = -1, .nlflags = NLM_F_REPLACE, .err = -EINVAL,
+		  .msg = FLAGS_MSG, .attr = -1 },
+	};
+	struct pool_info before;
+	struct events e = { 0 };
+	struct nl_sock *mon;
+	char what[96];
+	size_t i, k;
+
+	ASSERT_EQ(0, make_state(self->sk, self->family, self->fd, &before));
+	ASSERT_EQ(4, before.st.blocks_free);
+	ASSERT_EQ(1, before.st.blocks_in_use);
+	mon = monitor_open();
+	ASSERT_NE(NULL, mon);
+
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		const int *lens = attrs[i].u64 ? u64_lens : u32_lens;
+
+		for (k = 0; k < 4; k++) {
+			struct bad_req b = {
+				.what = what, .cmd = attrs[i].cmd,
+				.type = attrs[i].type, .len = lens[k],
+				.val = attrs[i].good, .err = -EINVAL,
+				.msg = LEN_MSG, .attr = attrs[i].type,
+			};
+
+			snprintf(what, sizeof(what), "%s, %d bytes",
+				 attrs[i].name, lens[k]);
+			send_bad(_metadata, self->sk, self->family, &b, &before);
+		}
+	}
+	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		send_bad(_metadata, self->sk, self->family, &other[i], &before);
+
+	/* No config notification went out; a real change sends one. */
+	recv_events(mon, &e, 200, NULL);
+	EXPECT_EQ(0, e.config);
+	{
+		struct nlreq r;
+
+		nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
+		nla_put_u32(r.msg, RESPOOL_A_POOL_THRESHOLD, 60);
+		ASSERT_EQ(0, nlreq_run(&r));
+	}
+	recv_events(mon, &e, 3000, &e.config);
+	EXPECT_EQ(1, e.config);
+	EXPECT_EQ(60, e.config_threshold);
+	nl_socket_free(mon);
+}
+
+TEST_F(nl, out_of_range_values_refused_change_nothing)
+{
+	const uint64_t pg = RP_PAGE, bmax = 4 * RP_MiB;
+	const char *cap = "capacity: must be at least one page";
+	const char *mbs = "max-block-size: must be a multiple of the page size, from one page to 4M";
+	const char *thr = "threshold: must be 0..100";
+	const char *pcpu = "pcpu-cache-blocks: must be 0..64";
+	const char *size_small = "size: must be at least 1";
+	const char *size_big = "size: larger than max-block-size or capacity";
+	const struct bad_req bad[] = {
+		/* Prefill first: a config change let through would hide them. */
+		BAD("prefill size min-1", RESPOOL_CMD_PREFILL,
+		    RESPOOL_A_POOL_SIZE, 8, 0, 0, -EINVAL, size_small,
+		    RESPOOL_A_POOL_SIZE),
+		/* The fixture's max-block-size is 1M. */
+		BAD("prefill size max+1", RESPOOL_CMD_PREFILL,
+		    RESPOOL_A_POOL_SIZE, 8, RP_MiB + 1, 0, -E2BIG, size_big,
+		    RESPOOL_A_POOL_SIZE),
+		/* Would round up to 0 pages if rounded before the check. */
+		BAD("prefill size U64_MAX", RESPOOL_CMD_PREFILL,
+		    RESPOOL_A_POOL_SIZE, 8, UINT64_MAX, 0, -E2BIG, size_big,
+		    RESPOOL_A_POOL_SIZE),
+		BAD("capacity min-1", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_CAPACITY, 8, pg - 1, 0, -EINVAL, cap,
+		    RESPOOL_A_POOL_CAPACITY),
+		BAD("max-block-size min-1", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_MAX_BLOCK_SIZE, 8, pg - 1, 0, -EINVAL, mbs,
+		    RESPOOL_A_POOL_MAX_BLOCK_SIZE),
+		BAD("max-block-size max+1", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_MAX_BLOCK_SIZE, 8, bmax + 1, 0, -EINVAL, mbs,
+		    RESPOOL_A_POOL_MAX_BLOCK_SIZE),
+		BAD("max-block-size max+page", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_MAX_BLOCK_SIZE, 8, bmax + pg, 0, -EINVAL,
+		    mbs, RESPOOL_A_POOL_MAX_BLOCK_SIZE),
+		BAD("max-block-size page+1 (unaligned)", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_MAX_BLOCK_SIZE, 8, pg + 1, 0, -EINVAL, mbs,
+		    RESPOOL_A_POOL_MAX_BLOCK_SIZE),
+		BAD("max-block-size U64_MAX", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_MAX_BLOCK_SIZE, 8, UINT64_MAX, 0, -EINVAL,
+		    mbs, RESPOOL_A_POOL_MAX_BLOCK_SIZE),
+		BAD("threshold max+1", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_THRESHOLD, 4, 101, 0, -EINVAL, thr,
+		    RESPOOL_A_POOL_THRESHOLD),
+		BAD("threshold U32_MAX", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_THRESHOLD, 4, UINT32_MAX, 0, -EINVAL, thr,
+		    RESPOOL_A_POOL_THRESHOLD),
+		BAD("pcpu-cache-blocks max+1", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_PCPU_CACHE_BLOCKS, 4, 65, 0, -EINVAL, pcpu,
+		    RESPOOL_A_POOL_PCPU_CACHE_BLOCKS),
+		BAD("pcpu-cache-blocks U32_MAX", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_PCPU_CACHE_BLOCKS, 4, UINT32_MAX, 0, -EINVAL,
+		    pcpu, RESPOOL_A_POOL_PCPU_CACHE_BLOCKS),
+	};
+	struct pool_info before;
+	struct events e = { 0 };
+	struct nl_sock *mon;
+	size_t i;
+
+	ASSERT_EQ(0, make_state(self->sk, self->family, self->fd, &before));
+	mon = monitor_open();
+	ASSERT_NE(NULL, mon);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		send_bad(_metadata, self->sk, self->family, &bad[i], &before);
+	recv_events(mon, &e, 200, NULL);
+	EXPECT_EQ(0, e.config);
+	nl_socket_free(mon);
+}
+
+static uint64_t config_field(const struct pool_info *p, int attr)
+{
+	switch (attr) {
+	case RESPOOL_A_POOL_CAPACITY:		return p->capacity;
+	case RESPOOL_A_POOL_MAX_BLOCK_SIZE:	return p->max_block_size;
+	case RESPOOL_A_POOL_RESERVE_MAX:	return p->reserve_max;
+	case RESPOOL_A_POOL_CLIENT_QUOTA:	return p->client_quota;
+	case RESPOOL_A_POOL_THRESHOLD:		return p->threshold;
+	case RESPOOL_A_POOL_PCPU_CACHE_BLOCKS:	return p->pcpu_cache_blocks;
+	case RESPOOL_A_POOL_IDLE_TRIM_MS:	return p->idle_trim_ms;
+	}
+	return UINT64_MAX - 1;
+}
+
+/* The bounds themselves are valid, and read back at full width. */
+TEST_F(nl, config_set_accepts_each_bound_then_restores)
+{
+	const struct {
+		int attr;
+		bool u64;
+		uint64_t val;
+	} ok[] = {
+		{ RESPOOL_A_POOL_CAPACITY, true, RP_PAGE },
+		{ RESPOOL_A_POOL_MAX_BLOCK_SIZE, true, RP_PAGE },
+		{ RESPOOL_A_POOL_MAX_BLOCK_SIZE, true, 4 * RP_MiB },
+		{ RESPOOL_A_POOL_RESERVE_MAX, true, 0 },
+		{ RESPOOL_A_POOL_RESERVE_MAX, true, UINT64_MAX },
+		{ RESPOOL_A_POOL_CLIENT_QUOTA, true, UINT64_MAX },
+		{ RESPOOL_A_POOL_THRESHOLD, false, 0 },
+		{ RESPOOL_A_POOL_THRESHOLD, false, 100 },
+		{ RESPOOL_A_POOL_PCPU_CACHE_BLOCKS, false, 0 },
+		{ RESPOOL_A_POOL_PCPU_CACHE_BLOCKS, false, 64 },
+		{ RESPOOL_A_POOL_IDLE_TRIM_MS, false, UINT32_MAX },
+	};
+	struct pool_info orig, p;
+	struct nlreq r;
+	size_t i;
+
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &orig));
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
+		if (ok[i].u64)
+			nla_put_u64(r.msg, ok[i].attr, ok[i].val);
+		else
+			nla_put_u32(r.msg, ok[i].attr, ok[i].val);
+		EXPECT_EQ(0, nlreq_run(&r))
+			TH_LOG("attr %d = %llu: '%s'", ok[i].attr,
+			       (unsigned long long)ok[i].val, r.extack);
+		ASSERT_EQ(0, pool_get(self->sk, self->family, &p));
+		EXPECT_EQ(ok[i].val, config_field(&p, ok[i].attr))
+			TH_LOG("attr %d", ok[i].attr);
+	}
+
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_CAPACITY, orig.capacity);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_MAX_BLOCK_SIZE, orig.max_block_size);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_RESERVE_MAX, orig.reserve_max);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_CLIENT_QUOTA, orig.client_quota);
+	nla_put_u32(r.msg, RESPOOL_A_POOL_THRESHOLD, orig.threshold);
+	nla_put_u32(r.msg, RESPOOL_A_POOL_PCPU_CACHE_BLOCKS,
+		    orig.pcpu_cache_blocks);
+	nla_put_u32(r.msg, RESPOOL_A_POOL_IDLE_TRIM_MS, orig.idle_trim_ms);
+	ASSERT_EQ(0, nlreq_run(&r)) TH_LOG("restore: '%s'", r.extack);
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &p));
+	EXPECT_EQ(orig.capacity, p.capacity);
+	EXPECT_EQ(orig.max_block_size, p.max_block_size);
+	EXPECT_EQ(orig.reserve_max, p.reserve_max);
+	EXPECT_EQ(orig.client_quota, p.client_quota);
+	EXPECT_EQ(orig.threshold, p.threshold);
+	EXPECT_EQ(orig.pcpu_cache_blocks, p.pcpu_cache_blocks);
+	EXPECT_EQ(orig.idle_trim_ms, p.idle_trim_ms);
+	EXPECT_EQ(orig.capacity, p.st.capacity);
+}
+
+/* Prefill at its bounds: one byte, max-block-size, no blocks, U32_MAX. */
+TEST_F(nl, prefill_accepts_size_and_count_bounds)
+{
+	const struct {
+		uint64_t size;
+		uint32_t count, added;
+	} ok[] = {
+		{ 1, 1, 1 },			/* one page */
+		{ RP_MiB, 1, 1 },		/* the fixture's max-block-size */
+		{ RP_PAGE, 0, 0 },
+		/* 8M capacity, 1M + 1 page already free: 6 more fit. */
+		{ RP_MiB, UINT32_MAX, 6 },
+	};
+	uint64_t v[2] = { UINT64_MAX, UINT64_MAX };
+	struct pool_info p;
+	struct nlreq r;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		v[0] = UINT64_MAX;
+		nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_PREFILL, 0);
+		nla_put_u64(r.msg, RESPOOL_A_POOL_SIZE, ok[i].size);
+		nla_put_u32(r.msg, RESPOOL_A_POOL_COUNT, ok[i].count);
+		r.parse = parse_one;
+		r.maxattr = RESPOOL_A_POOL_MAX;
+		r.arg = v;
+		EXPECT_EQ(0, nlreq_run(&r)) TH_LOG("case %zu: '%s'", i, r.extack);
+		EXPECT_EQ(ok[i].added, v[0]) TH_LOG("case %zu", i);
+	}
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &p));
+	EXPECT_EQ(8, p.st.blocks_free);
+	EXPECT_EQ(7 * RP_MiB + RP_PAGE, p.st.reserve_bytes + p.st.pcpu_bytes);
+
+	/* Drain restores the empty pool. */
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_DRAIN, 0);
+	r.parse = parse_one;
+	r.maxattr = RESPOOL_A_POOL_MAX;
+	r.arg = v;
+	ASSERT_EQ(0, nlreq_run(&r));
+	EXPECT_EQ(7 * RP_MiB + RP_PAGE, v[1]);
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &p));
+	EXPECT_EQ(0, p.st.blocks_free);
+	EXPECT_EQ(0, p.st.reserve_bytes + p.st.pcpu_bytes);
+}
+
 /* ---- a dump racing with clients opening and closing ---------------------- */
 
 /*
