@@ -907,6 +907,11 @@ static void op_close(uint64_t *r)
 		nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (nul < 0)
 			break;
+		/*
+		 * Before the swap: a thread whose ioctl meets /dev/null must
+		 * find the generation changed when it checks after the call.
+		 */
+		slots[s].gen++;
 		dup2(nul, slots[s].fd);
 		close(nul);
 		nfd = open_slot(s);
