@@ -62,6 +62,10 @@ for k in "$@"; do
 	check "$k: python3, writable /tmp and overlay root, modprobe" 0 '^py-ok$' -- "${K[@]}" --no-module -- \
 		sh -c 'touch /tmp/x /etc/x && modprobe dummy && grep -q "^dummy " /proc/modules &&
 			python3 -c "import yaml; print(\"py-ok\")"'
+	# Not chrooted in the kernel's eyes (current_chrooted()): a chrooted
+	# process gets EPERM from unshare(CLONE_NEWUSER).
+	check "$k: not chrooted: a user namespace can be created" 0 '^userns-ok 0$' -- "${K[@]}" --no-module -- \
+		sh -c 'id=$(unshare -U -r id -u) && echo "userns-ok $id"'
 	check "$k: module loaded, RESPOOL_KO/RESPOOL_KERNEL exported" 0 '^mod-ok$' -- "${K[@]}" \
 		--module "$mods/hello.ko" -- sh -c "grep -q '^hello ' /proc/modules &&
 			[ \"\$RESPOOL_KO\" = '$mods/hello.ko' ] && [ \"\$RESPOOL_KERNEL\" = '$k' ] &&
