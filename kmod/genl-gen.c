@@ -30,8 +30,8 @@ const struct nla_policy respool_config_set_nl_policy[RESPOOL_A_POOL_IDLE_TRIM_MS
 	[RESPOOL_A_POOL_MAX_BLOCK_SIZE] = { .type = NLA_U64, },
 	[RESPOOL_A_POOL_RESERVE_MAX] = { .type = NLA_U64, },
 	[RESPOOL_A_POOL_CLIENT_QUOTA] = { .type = NLA_U64, },
-	[RESPOOL_A_POOL_THRESHOLD] = { .type = NLA_U32, },
-	[RESPOOL_A_POOL_PCPU_CACHE_BLOCKS] = { .type = NLA_U32, },
+	[RESPOOL_A_POOL_THRESHOLD] = NLA_POLICY_MAX(NLA_U32, 100),
+	[RESPOOL_A_POOL_PCPU_CACHE_BLOCKS] = NLA_POLICY_MAX(NLA_U32, 64),
 	[RESPOOL_A_POOL_IDLE_TRIM_MS] = { .type = NLA_U32, },
 };
 
@@ -41,7 +41,7 @@ const struct nla_policy respool_stats_reset_nl_policy[RESPOOL_A_POOL_PAD + 1] = 
 
 /* RESPOOL_CMD_PREFILL - do */
 const struct nla_policy respool_prefill_nl_policy[RESPOOL_A_POOL_COUNT + 1] = {
-	[RESPOOL_A_POOL_SIZE] = { .type = NLA_U64, },
+	[RESPOOL_A_POOL_SIZE] = NLA_POLICY_MIN(NLA_U64, 1),
 	[RESPOOL_A_POOL_COUNT] = { .type = NLA_U32, },
 };
 

@@ -32,6 +32,10 @@ struct nlreq {
 	int err;		/* 0 or -errno of the ack */
 	char extack[256];	/* extack message, "" if none */
 	int bad_attr;		/* type of the attribute the extack points at */
+	/* NLMSGERR_ATTR_POLICY: the policy of the refused attribute. */
+	bool pol;		/* the ack carried one */
+	uint32_t pol_type;	/* NL_ATTR_TYPE_*, 0 if absent */
+	uint64_t pol_min, pol_max;	/* NL_POLICY_TYPE_ATTR_M*_VALUE_U */
 	bool done;
 	int nreplies;
 	int (*parse)(struct nlattr **tb, struct nlmsghdr *nlh, void *arg);
@@ -54,6 +58,24 @@ static struct nl_sock *nl_open(int *family)
 	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one,
 		   sizeof(one));
 	return sk;
+}
+
+/* The unsigned bounds and the type in a policy dump of one attribute. */
+static void nlreq_policy(struct nlreq *r, struct nlattr *pol)
+{
+	struct nlattr *pb[NL_POLICY_TYPE_ATTR_MAX + 1] = { NULL };
+
+	r->pol = true;
+	r->pol_min = UINT64_MAX - 1;	/* "absent" */
+	r->pol_max = UINT64_MAX - 1;
+	if (nla_parse_nested(pb, NL_POLICY_TYPE_ATTR_MAX, pol, NULL))
+		return;
+	if (pb[NL_POLICY_TYPE_ATTR_TYPE])
+		r->pol_type = nla_get_u32(pb[NL_POLICY_TYPE_ATTR_TYPE]);
+	if (pb[NL_POLICY_TYPE_ATTR_MIN_VALUE_U])
+		r->pol_min = nla_get_u64(pb[NL_POLICY_TYPE_ATTR_MIN_VALUE_U]);
+	if (pb[NL_POLICY_TYPE_ATTR_MAX_VALUE_U])
+		r->pol_max = nla_get_u64(pb[NL_POLICY_TYPE_ATTR_MAX_VALUE_U]);
 }
 
 static int nlreq_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
@@ -82,6 +104,8 @@ static int nlreq_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 				if (off + sizeof(struct nlattr) <= req->nlmsg_len)
 					r->bad_attr = nla_type((void *)((char *)req + off));
 			}
+			if (tb[NLMSGERR_ATTR_POLICY])
+				nlreq_policy(r, tb[NLMSGERR_ATTR_POLICY]);
 		}
 	}
 	return NL_STOP;
@@ -151,6 +175,23 @@ static uint64_t nl_uint(struct nlattr *a)
 	if (!a)
 		return UINT64_MAX;
 	return nla_len(a) >= 8 ? nla_get_u64(a) : nla_get_u32(a);
+}
+
+/*
+ * What the policy of an integer attribute with "checks:" answers a value
+ * out of its bounds with, in 6.1 as in 6.12 (lib/nlattr.c): ERANGE, the
+ * attribute's offset, and the policy itself, bounds included.
+ */
+#define RANGE_MSG	"integer out of range"
+
+static void expect_policy(struct __test_metadata *_metadata,
+			  const struct nlreq *r, const char *what,
+			  uint32_t type, uint64_t min, uint64_t max)
+{
+	EXPECT_TRUE(r->pol) TH_LOG("%s: no NLMSGERR_ATTR_POLICY", what);
+	EXPECT_EQ(type, r->pol_type) TH_LOG("%s", what);
+	EXPECT_EQ(min, r->pol_min) TH_LOG("%s", what);
+	EXPECT_EQ(max, r->pol_max) TH_LOG("%s", what);
 }
 
 /* ---- pool-get into the ioctl's struct ----------------------------------- */
@@ -614,26 +655,36 @@ TEST_F(nl, lowering_capacity_below_use_trims_at_once)
 
 TEST_F(nl, config_set_rejects_each_invalid_value_and_changes_nothing)
 {
+	/*
+	 * The page-size bounds are the handler's (EINVAL, its own message);
+	 * the static ones the policy's (ERANGE, the kernel's message and the
+	 * policy's bounds, 0..max for both).
+	 */
 	static const struct {
 		int attr;
 		bool u32;
 		uint64_t val;
+		int err;
 		const char *msg;
+		uint64_t pol_max;	/* with ERANGE */
 	} bad[] = {
-		{ RESPOOL_A_POOL_CAPACITY, false, 100,
-		  "capacity: must be at least one page" },
-		{ RESPOOL_A_POOL_CAPACITY, false, 0,
-		  "capacity: must be at least one page" },
-		{ RESPOOL_A_POOL_MAX_BLOCK_SIZE, false, 5000,
-		  "max-block-size: must be a multiple of the page size, from one page to 4M" },
-		{ RESPOOL_A_POOL_MAX_BLOCK_SIZE, false, 8 * RP_MiB,
-		  "max-block-size: must be a multiple of the page size, from one page to 4M" },
-		{ RESPOOL_A_POOL_MAX_BLOCK_SIZE, false, 0,
-		  "max-block-size: must be a multiple of the page size, from one page to 4M" },
-		{ RESPOOL_A_POOL_THRESHOLD, true, 120, "threshold: must be 0..100" },
-		{ RESPOOL_A_POOL_THRESHOLD, true, 101, "threshold: must be 0..100" },
-		{ RESPOOL_A_POOL_PCPU_CACHE_BLOCKS, true, 65,
-		  "pcpu-cache-blocks: must be 0..64" },
+		{ RESPOOL_A_POOL_CAPACITY, false, 100, -EINVAL,
+		  "capacity: must be at least one page", 0 },
+		{ RESPOOL_A_POOL_CAPACITY, false, 0, -EINVAL,
+		  "capacity: must be at least one page", 0 },
+		{ RESPOOL_A_POOL_MAX_BLOCK_SIZE, false, 5000, -EINVAL,
+		  "max-block-size: must be a multiple of the page size, from one page to 4M",
+		  0 },
+		{ RESPOOL_A_POOL_MAX_BLOCK_SIZE, false, 8 * RP_MiB, -EINVAL,
+		  "max-block-size: must be a multiple of the page size, from one page to 4M",
+		  0 },
+		{ RESPOOL_A_POOL_MAX_BLOCK_SIZE, false, 0, -EINVAL,
+		  "max-block-size: must be a multiple of the page size, from one page to 4M",
+		  0 },
+		{ RESPOOL_A_POOL_THRESHOLD, true, 120, -ERANGE, RANGE_MSG, 100 },
+		{ RESPOOL_A_POOL_THRESHOLD, true, 101, -ERANGE, RANGE_MSG, 100 },
+		{ RESPOOL_A_POOL_PCPU_CACHE_BLOCKS, true, 65, -ERANGE,
+		  RANGE_MSG, 64 },
 	};
 	struct pool_info before, after;
 	struct nlreq r;
@@ -649,9 +700,15 @@ TEST_F(nl, config_set_rejects_each_invalid_value_and_changes_nothing)
 			nla_put_u32(r.msg, bad[i].attr, bad[i].val);
 		else
 			nla_put_u64(r.msg, bad[i].attr, bad[i].val);
-		EXPECT_EQ(-EINVAL, nlreq_run(&r)) TH_LOG("case %zu", i);
+		EXPECT_EQ(bad[i].err, nlreq_run(&r)) TH_LOG("case %zu", i);
 		EXPECT_STREQ(bad[i].msg, r.extack);
 		EXPECT_EQ(bad[i].attr, r.bad_attr) TH_LOG("case %zu", i);
+		if (bad[i].err == -ERANGE)
+			expect_policy(_metadata, &r, "config-set",
+				      NL_ATTR_TYPE_U32, 0, bad[i].pol_max);
+		else
+			EXPECT_FALSE(r.pol) TH_LOG("case %zu: a policy in the ack",
+						   i);
 	}
 	/* A u64 where a u32 belongs is refused by the policy. */
 	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
@@ -930,10 +987,12 @@ TEST_F(nl, monitor_gets_exhausted_recovered_and_config)
  * attribute, last, after valid ones (so that a handler applying values
  * one by one would show it). The generated per-op policies refuse the
  * malformed ones (wrong length, unknown type, NLA_F_NESTED on a scalar,
- * a broken header) before any handler runs; the handlers refuse the
- * values out of range. Either way the ack carries the errno and an
- * extack message, with the offset of the culprit where the kernel has
- * one, and the pool is exactly as before.
+ * a broken header) before any handler runs, and so they do the values out
+ * of the static bounds of the spec's "checks:" (ERANGE, with the policy's
+ * bounds in the ack); the handlers refuse the values out of the bounds
+ * that depend on the page size or the settings. Either way the ack
+ * carries the errno and an extack message, with the offset of the culprit
+ * where the kernel has one, and the pool is exactly as before.
  */
 struct bad_req {
 	const char *what;
@@ -947,6 +1006,9 @@ struct bad_req {
 	int attr;		/* what its offset points at, -1: none */
 	int nlflags;		/* extra nlmsg_flags */
 	int reserved;		/* genlmsghdr.reserved */
+	/* NL_ATTR_TYPE_* of the policy the ack must carry, 0: not checked */
+	uint32_t pol_type;
+	uint64_t pol_min, pol_max;	/* and its bounds */
 };
 
 /* The valid attributes of @cmd that go along a bad one of type @skip. */
@@ -1020,6 +1082,9 @@ static void send_bad(struct __test_metadata *_metadata, struct nl_sock *sk,
 						r.extack);
 	EXPECT_STREQ(b->msg, r.extack) TH_LOG("%s", b->what);
 	EXPECT_EQ(b->attr, r.bad_attr) TH_LOG("%s", b->what);
+	if (b->pol_type)
+		expect_policy(_metadata, &r, b->what, b->pol_type, b->pol_min,
+			      b->pol_max);
 	ASSERT_EQ(0, pool_get(sk, family, &after));
 	expect_same_pool(_metadata, before, &after, b->what);
 }
@@ -1075,6 +1140,13 @@ static int make_state(struct nl_sock *sk, int family, int fd,
 #define BAD(w, c, t, l, v, n, e, m, a)					\
 	{ .what = (w), .cmd = (c), .type = (t), .len = (l), .val = (v),	\
 	  .nla_len = (n), .err = (e), .msg = (m), .attr = (a) }
+
+/* A well-formed integer out of its policy's bounds [@min, @max]. */
+#define BAD_RANGE(w, c, t, v, pt, min, max)				\
+	{ .what = (w), .cmd = (c), .type = (t),				\
+	  .len = (pt) == NL_ATTR_TYPE_U64 ? 8 : 4, .val = (v),		\
+	  .err = -ERANGE, .msg = RANGE_MSG, .attr = (t),		\
+	  .pol_type = (pt), .pol_min = (min), .pol_max = (max) }
 
 #define LEN_MSG		"invalid attribute length"
 #define UNKNOWN_MSG	"Unknown attribute type"
@@ -1265,15 +1337,12 @@ TEST_F(nl, out_of_range_values_refused_change_nothing)
 	const uint64_t pg = RP_PAGE, bmax = 4 * RP_MiB;
 	const char *cap = "capacity: must be at least one page";
 	const char *mbs = "max-block-size: must be a multiple of the page size, from one page to 4M";
-	const char *thr = "threshold: must be 0..100";
-	const char *pcpu = "pcpu-cache-blocks: must be 0..64";
-	const char *size_small = "size: must be at least 1";
 	const char *size_big = "size: larger than max-block-size or capacity";
 	const struct bad_req bad[] = {
 		/* Prefill first: a config change let through would hide them. */
-		BAD("prefill size min-1", RESPOOL_CMD_PREFILL,
-		    RESPOOL_A_POOL_SIZE, 8, 0, 0, -EINVAL, size_small,
-		    RESPOOL_A_POOL_SIZE),
+		BAD_RANGE("prefill size min-1", RESPOOL_CMD_PREFILL,
+			  RESPOOL_A_POOL_SIZE, 0, NL_ATTR_TYPE_U64, 1,
+			  UINT64_MAX),
 		/* The fixture's max-block-size is 1M. */
 		BAD("prefill size max+1", RESPOOL_CMD_PREFILL,
 		    RESPOOL_A_POOL_SIZE, 8, RP_MiB + 1, 0, -E2BIG, size_big,
@@ -1300,18 +1369,18 @@ TEST_F(nl, out_of_range_values_refused_change_nothing)
 		BAD("max-block-size U64_MAX", RESPOOL_CMD_CONFIG_SET,
 		    RESPOOL_A_POOL_MAX_BLOCK_SIZE, 8, UINT64_MAX, 0, -EINVAL,
 		    mbs, RESPOOL_A_POOL_MAX_BLOCK_SIZE),
-		BAD("threshold max+1", RESPOOL_CMD_CONFIG_SET,
-		    RESPOOL_A_POOL_THRESHOLD, 4, 101, 0, -EINVAL, thr,
-		    RESPOOL_A_POOL_THRESHOLD),
-		BAD("threshold U32_MAX", RESPOOL_CMD_CONFIG_SET,
-		    RESPOOL_A_POOL_THRESHOLD, 4, UINT32_MAX, 0, -EINVAL, thr,
-		    RESPOOL_A_POOL_THRESHOLD),
-		BAD("pcpu-cache-blocks max+1", RESPOOL_CMD_CONFIG_SET,
-		    RESPOOL_A_POOL_PCPU_CACHE_BLOCKS, 4, 65, 0, -EINVAL, pcpu,
-		    RESPOOL_A_POOL_PCPU_CACHE_BLOCKS),
-		BAD("pcpu-cache-blocks U32_MAX", RESPOOL_CMD_CONFIG_SET,
-		    RESPOOL_A_POOL_PCPU_CACHE_BLOCKS, 4, UINT32_MAX, 0, -EINVAL,
-		    pcpu, RESPOOL_A_POOL_PCPU_CACHE_BLOCKS),
+		BAD_RANGE("threshold max+1", RESPOOL_CMD_CONFIG_SET,
+			  RESPOOL_A_POOL_THRESHOLD, 101, NL_ATTR_TYPE_U32, 0,
+			  100),
+		BAD_RANGE("threshold U32_MAX", RESPOOL_CMD_CONFIG_SET,
+			  RESPOOL_A_POOL_THRESHOLD, UINT32_MAX,
+			  NL_ATTR_TYPE_U32, 0, 100),
+		BAD_RANGE("pcpu-cache-blocks max+1", RESPOOL_CMD_CONFIG_SET,
+			  RESPOOL_A_POOL_PCPU_CACHE_BLOCKS, 65,
+			  NL_ATTR_TYPE_U32, 0, 64),
+		BAD_RANGE("pcpu-cache-blocks U32_MAX", RESPOOL_CMD_CONFIG_SET,
+			  RESPOOL_A_POOL_PCPU_CACHE_BLOCKS, UINT32_MAX,
+			  NL_ATTR_TYPE_U32, 0, 64),
 	};
 	struct pool_info before;
 	struct events e = { 0 };

@@ -287,12 +287,53 @@ static const char *pool_attr_name(int type)
 	return NULL;
 }
 
+/*
+ * NLMSGERR_ATTR_POLICY: the policy of the attribute the kernel refused.
+ * The generated policies carry the spec's "checks:", and a value out of
+ * them comes back as ERANGE with the generic "integer out of range" and
+ * the bounds here: say them instead, as "must be 0..100".
+ */
+static bool policy_bounds(struct nlattr *pol, char *buf, size_t len)
+{
+	struct nlattr *pb[NL_POLICY_TYPE_ATTR_MAX + 1];
+	uint64_t min, max, type_max;
+
+	if (!pol || nla_parse_nested(pb, NL_POLICY_TYPE_ATTR_MAX, pol, NULL) ||
+	    !pb[NL_POLICY_TYPE_ATTR_TYPE] ||
+	    !pb[NL_POLICY_TYPE_ATTR_MIN_VALUE_U] ||
+	    !pb[NL_POLICY_TYPE_ATTR_MAX_VALUE_U])
+		return false;
+	switch (nla_get_u32(pb[NL_POLICY_TYPE_ATTR_TYPE])) {
+	case NL_ATTR_TYPE_U8:
+		type_max = UINT8_MAX;
+		break;
+	case NL_ATTR_TYPE_U16:
+		type_max = UINT16_MAX;
+		break;
+	case NL_ATTR_TYPE_U32:
+		type_max = UINT32_MAX;
+		break;
+	case NL_ATTR_TYPE_U64:
+		type_max = UINT64_MAX;
+		break;
+	default:
+		return false;
+	}
+	min = nla_get_u64(pb[NL_POLICY_TYPE_ATTR_MIN_VALUE_U]);
+	max = nla_get_u64(pb[NL_POLICY_TYPE_ATTR_MAX_VALUE_U]);
+	if (max >= type_max)
+		snprintf(buf, len, "must be at least %" PRIu64, min);
+	else
+		snprintf(buf, len, "must be %" PRIu64 "..%" PRIu64, min, max);
+	return true;
+}
+
 /* Print the kernel's refusal the way a user wants to read it. */
 static void report_error(struct req *r, int error, const char *msg,
-			 int offs)
+			 int offs, struct nlattr *pol)
 {
 	const char *name = NULL, *val = NULL;
-	char num[32];
+	char num[32], bounds[64];
 
 	if (error == -EPERM) {
 		fprintf(stderr, "%s: permission denied: %s needs CAP_SYS_ADMIN\n",
@@ -315,6 +356,8 @@ static void report_error(struct req *r, int error, const char *msg,
 			}
 		}
 	}
+	if (error == -ERANGE && policy_bounds(pol, bounds, sizeof(bounds)))
+		msg = bounds;
 	if (name && msg) {
 		size_t n = strlen(name);
 
@@ -358,7 +401,7 @@ static int cb_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	r->err = e->error;
 	r->done = true;
 	if (e->error)
-		report_error(r, e->error, msg, offs);
+		report_error(r, e->error, msg, offs, tb[NLMSGERR_ATTR_POLICY]);
 	return NL_STOP;
 }
 
