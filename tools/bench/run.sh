@@ -5,7 +5,8 @@
 # keep the results, tables and plots on the host.
 #
 #   tools/bench/run.sh [--kernel 6.1|6.12]... [--out DIR] [--quick]
-#                      [--no-kmod] [--reuse] [-- BENCH-ARGS...]
+#                      [--no-kmod] [--handoff-only] [--reuse]
+#                      [-- BENCH-ARGS...]
 #
 # Default: the 6.12 kernel, results in .cache/bench/<date-time>/:
 #   bench-K.txt, kbench-K.txt  whole output of the userspace and in-kernel runs
@@ -17,7 +18,15 @@
 # The "bench:" lines of the summary are printed at the end. Absolute
 # nanoseconds of an emulated guest are only comparable within one run: read
 # the ratios. --quick shortens every phase (a smoke test, not a result);
-# --reuse --out DIR redoes the tables, plots and targets from DIR's outputs.
+# --handoff-only runs only the handoff curves, userspace and in-kernel (a
+# minute or so); --reuse --out DIR redoes the tables, plots and targets
+# from DIR's outputs.
+#
+# The handoff target (growth_handoff) reads the in-kernel "khandoff" curve:
+# the pool's own work per handoff with N waiters queued. The userspace
+# curves (FREE to the head waiter's ALLOC returning, under SCHED_OTHER and
+# SCHED_FIFO, the giver's FREE alone, and the eventfd baton control) are
+# in the same plot as context: they are mostly the scheduler's.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,15 +36,17 @@ out=
 quick=0
 kmod=1
 reuse=0
+handoff_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernels+=("$2"); shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--quick) quick=1; shift ;;
 	--no-kmod) kmod=0; shift ;;
+	--handoff-only) handoff_only=1; shift ;;
 	--reuse) reuse=1; shift ;;
 	--) shift; break ;;
-	-h|--help) sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '4,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -52,7 +63,11 @@ bench_args=("$@")
 kmod_args=()
 if [ $quick = 1 ]; then
 	bench_args=(--budget-ms 60 --handoff-max 100 --fair-ms 1000 "${bench_args[@]}")
-	kmod_args=(pairs=2000 max_live=10000 max_sizes=100)
+	kmod_args=(pairs=2000 max_live=10000 max_sizes=100 wake_samples=20)
+fi
+if [ $handoff_only = 1 ]; then
+	bench_args=(--phases handoff "${bench_args[@]}")
+	kmod_args+=(compare=0 growth=0)
 fi
 
 # gnuplot-nox for the plots: install it if missing (root only).
@@ -102,6 +117,8 @@ for k in "${kernels[@]}"; do
 	[ -f "$f" ] || continue
 	sed -n '/^== table ==$/,/^== end table ==$/p' "$f" >"$out/table-$k.txt"
 	sed -n 's/^bench-csv: //p' "$f" >"$out/table-$k.csv"
+	# No table when only the handoff or fairness phases ran.
+	[ -s "$out/table-$k.txt" ] || rm -f "$out/table-$k.txt" "$out/table-$k.csv"
 done
 
 # key=value fields of the "bench:" lines, as CSV.
@@ -148,18 +165,28 @@ cp "$out/results.csv" "$out/summary.csv"
 
 # ---- curves ----------------------------------------------------------------
 # One .dat per curve: x, median ns, p99 ns. Prints "bench: ratio growth_..."
-# (last point / first point, goal 1.5) for each.
-curve() { # kernel file op key name [noratio]
-	local k=$1 f=$2 op=$3 key=$4 dat=$out/$5-$1.dat
+# (last point / first point) for each: with goal 1.5 by default, without a
+# goal (context, no target) with "info", not at all with "noratio" (the
+# bench module prints its own).
+curve() { # kernel file op key name [noratio|info]
+	local k=$1 f=$2 op=$3 key=$4 dat=$out/$5-$1.dat mode=${6:-}
 	[ -f "$f" ] || return 0
 	awk -v op="$op" -v key="$key" "$tocsv"'
-	$1 == "bench:" && $2 == op { print get(key), get("median_ns"), get("p99_ns") }' \
+	$1 == "bench:" && $2 == op && get("median_ns") > 0 {
+		print get(key), get("median_ns"), get("p99_ns") }' \
 		"$f" >"$dat"
 	[ -s "$dat" ] || { rm -f "$dat"; return 0; }
-	[ -z "${6:-}" ] || return 0
-	awk -v name="$5" -v k="$k" 'NR == 1 { first = $2; x0 = $1 } { last = $2; x1 = $1 }
-	END { if (first > 0) printf "bench: ratio growth_%s kernel=%s from=%s to=%s value=%.2f goal=1.50 met=%s\n",
-		name, k, x0, x1, last / first, last / first <= 1.5 ? "yes" : "no" }' "$dat"
+	[ "$mode" != noratio ] || return 0
+	awk -v name="$5" -v k="$k" -v info="$mode" 'NR == 1 { first = $2; x0 = $1 } { last = $2; x1 = $1 }
+	END {
+		if (first <= 0)
+			exit
+		printf "bench: ratio growth_%s kernel=%s from=%s to=%s value=%.2f", name, k, x0, x1, last / first
+		if (info == "info")
+			printf "\n"
+		else
+			printf " goal=1.50 met=%s\n", last / first <= 1.5 ? "yes" : "no"
+	}' "$dat"
 }
 growth=$out/growth.txt
 : >"$growth"
@@ -169,8 +196,19 @@ for k in "${kernels[@]}"; do
 		curve "$k" "$out/kbench-$k.txt" kgrow_live_reserve live live_reserve
 		curve "$k" "$out/kbench-$k.txt" kgrow_free_reserve free free_reserve
 		curve "$k" "$out/kbench-$k.txt" kgrow_sizes_reserve sizes sizes_reserve
-		curve "$k" "$out/bench-$k.txt" handoff queue handoff
-		curve "$k" "$out/bench-$k.txt" baton queue baton noratio
+		# The handoff target: the module prints "ratio growth_handoff".
+		curve "$k" "$out/kbench-$k.txt" khandoff queue handoff noratio
+		curve "$k" "$out/kbench-$k.txt" khandoff_wake queue handoff_wake noratio
+		curve "$k" "$out/kbench-$k.txt" kwake queue kwake noratio
+		# Context: end to end in userspace, and its controls. No growth
+		# ratio under SCHED_OTHER: at Q = 1 its few handoffs are the
+		# ones where wakeup preemption drained the queue (bench.c).
+		curve "$k" "$out/bench-$k.txt" handoff queue handoff_e2e noratio
+		curve "$k" "$out/bench-$k.txt" handoff_fifo queue handoff_e2e_fifo info
+		curve "$k" "$out/bench-$k.txt" handoff_free queue handoff_free noratio
+		curve "$k" "$out/bench-$k.txt" handoff_fifo_free queue handoff_free_fifo info
+		curve "$k" "$out/bench-$k.txt" baton queue baton info
+		curve "$k" "$out/bench-$k.txt" baton_fifo queue baton_fifo info
 	} >>"$growth"
 	f=$out/bench-$k.txt
 	[ -f "$f" ] && awk "$tocsv"'$1 == "bench:" && $2 == "fairness_proc" {
@@ -201,6 +239,36 @@ if command -v gnuplot >/dev/null; then
 		     "$1" using 1:3 with lines dt 2 title "p99"$extra
 		EOF
 	}
+	# The in-kernel handoff curves (solid) and the userspace ones (dashed).
+	handoff_plot() { # kernel
+		local k=$1 series=() spec d
+		for spec in \
+			"handoff|lw 3 pt 7|in-kernel: the pool's handoff (khandoff, the target)" \
+			"handoff_wake|lw 2 pt 5|in-kernel: the same free waking a real waiter" \
+			"kwake|lw 1 pt 4|in-kernel control: one wakeup, no pool" \
+			"handoff_e2e|dt 2 lw 2 pt 9|userspace: FREE to the head's ALLOC return" \
+			"handoff_e2e_fifo|dt 2 lw 2 pt 11|userspace, SCHED_FIFO: the same" \
+			"handoff_free_fifo|dt 2 lw 1 pt 13|userspace, SCHED_FIFO: the giver's FREE ioctl" \
+			"baton|dt 3 lw 1 pt 6|userspace control: eventfd baton"; do
+			d=$out/${spec%%|*}-$k.dat
+			[ -f "$d" ] || continue
+			spec=${spec#*|}
+			series+=("\"$d\" using 1:2 with linespoints ${spec%%|*} title \"${spec#*|}\"")
+		done
+		[ ${#series[@]} -gt 0 ] || return 0
+		gnuplot <<-EOF || echo "run.sh: gnuplot failed for handoff-queue-$k.png" >&2
+		set terminal $term
+		set output "$out/handoff-queue-$k.png"
+		set title "respool ($k): one handoff vs waiters queued (medians)"
+		set xlabel "waiters queued"
+		set ylabel "ns (log scale)"
+		set termoption noenhanced
+		set logscale xy
+		set grid
+		set key outside bottom center vertical maxrows 4 font ',8'
+		plot $(IFS=,; echo "${series[*]}")
+		EOF
+	}
 	for k in "${kernels[@]}"; do
 		plot "$out/live_pcpu-$k.dat" "$out/growth-live-pcpu-$k.png" \
 			"respool ($k): per-CPU hit alloc+free vs blocks in use" "blocks in use"
@@ -210,9 +278,7 @@ if command -v gnuplot >/dev/null; then
 			"respool ($k): reserve hit alloc+free vs free blocks in the reserve" "free 4K blocks in the reserve"
 		plot "$out/sizes_reserve-$k.dat" "$out/growth-sizes-$k.png" \
 			"respool ($k): reserve hit alloc+free vs distinct free sizes" "distinct free sizes in the reserve"
-		plot "$out/handoff-$k.dat" "$out/handoff-queue-$k.png" \
-			"respool ($k): FREE to the head waiter's return vs waiters queued" "waiters queued" \
-			"$out/baton-$k.dat" "control: eventfd baton round Q+1 threads"
+		handoff_plot "$k"
 		if [ -f "$out/fairness-$k.dat" ]; then
 			gnuplot <<-EOF || true
 			set terminal $term
@@ -255,6 +321,7 @@ target() { # name regexp (on the ratio name) [kernel-file filter]
 	target kernel_pcpu_le_kmem_cache 'kpcpu/kmem_cache'
 	target kernel_pcpu_5x_faster_than_alloc_pages 'kpcpu/alloc_pages'
 	target growth_le_1.5x 'growth_[a-z_]*'
+	target growth_handoff_le_1.5x 'growth_handoff'
 	target two_vcpus_ge_1.8x 'pcpu_hit_2thread_scaling\|kpcpu_2cpu_scaling'
 	target fairness_jain_ge_0.95 'fairness_jain'
 	target fairness_max_wait_le_4x_median 'fairness_max_wait/median_max_wait'

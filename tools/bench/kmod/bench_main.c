@@ -19,6 +19,12 @@
  *   kgrow_live     per-CPU and reserve hit pair vs blocks in use
  *   kgrow_free     reserve hit pair vs free blocks of that size in reserve
  *   kgrow_sizes    reserve hit pair vs distinct free sizes in the reserve
+ *   khandoff       a free handing the one block to the head of N queued
+ *                  waiters, N = 1..1000 (ns per handoff; "ratio
+ *                  growth_handoff" is the issue 7 target)
+ *   khandoff_wake  the same free with N real sleeping waiters, wakeup
+ *                  included (one free timed at a time)
+ * Module parameters compare, growth and handoff pick the parts.
  */
 #define pr_fmt(fmt) fmt
 
@@ -26,6 +32,7 @@
 #include <linux/kthread.h>
 #include <linux/mempool.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/version.h>
@@ -50,9 +57,21 @@ MODULE_PARM_DESC(max_live, "largest point of the live/free block curves");
 static unsigned int max_sizes = 1000;
 module_param(max_sizes, uint, 0444);
 MODULE_PARM_DESC(max_sizes, "largest point of the distinct-sizes curve");
+static bool compare = true;
+module_param(compare, bool, 0444);
+MODULE_PARM_DESC(compare, "run the per-size comparisons and the kcost pieces");
 static bool growth = true;
 module_param(growth, bool, 0444);
 MODULE_PARM_DESC(growth, "run the growth curves");
+static bool handoff = true;
+module_param(handoff, bool, 0444);
+MODULE_PARM_DESC(handoff, "run the handoff curves (khandoff, khandoff_wake)");
+static unsigned int max_queue = 1000;
+module_param(max_queue, uint, 0444);
+MODULE_PARM_DESC(max_queue, "largest point of the handoff curves (waiters)");
+static unsigned int wake_samples = 100;
+module_param(wake_samples, uint, 0444);
+MODULE_PARM_DESC(wake_samples, "samples per khandoff_wake point (0 = skip it)");
 
 /* The pool code refers to the driver's global; nothing here uses it. */
 struct respool_pool *respool_pool;
@@ -454,6 +473,32 @@ static void bench_size(u64 size)
 	kc = NULL;
 }
 
+/* The two sizes against the alternatives, and the pieces of the hit path. */
+static void bench_compare(void)
+{
+	bench_size(PAGE_SIZE);
+	bench_size(16 * PAGE_SIZE);
+	need = PAGE_SIZE;
+	bprint("kcost_xa_alloc_erase", 1, run(pair_xa, NULL, 1), NULL);
+	if (!xa_reserve(&xa_pinned, XA_CHUNK_SIZE - 1, GFP_KERNEL)) {
+		bprint("kcost_xa_alloc_erase_pinned", 1,
+		       run(pair_xa_pinned, NULL, 1), NULL);
+		xa_release(&xa_pinned, XA_CHUNK_SIZE - 1);
+	}
+	bprint("kcost_spin_lock_unlock", 1, run(pair_lock, NULL, 1), NULL);
+	bprint("kcost_ktime_get_ns", 1, run(pair_ktime, NULL, 1), NULL);
+	bprint("kcost_smp_mb", 1, run(pair_mb, NULL, 1), NULL);
+	if (num_online_cpus() >= 2) {
+		struct result s1 = run(pair_spin, NULL, 1);
+		struct result s2 = run(pair_spin, NULL, 2);
+
+		bprint("kspin", 1, s1, NULL);
+		bprint("kspin", 2, s2, NULL);
+		ratio("kspin_2cpu_scaling", 2, s2.pairs_per_s, s1.pairs_per_s,
+		      0, true);
+	}
+}
+
 /* --- growth ------------------------------------------------------------- */
 
 static const unsigned long live_points[] = {
@@ -615,13 +660,515 @@ out:
 	respool_pool_drain(pool);
 }
 
+/* --- handoff vs waiters queued ------------------------------------------ */
+
+static const unsigned int queue_points[] = { 1, 2, 3, 10, 30, 100, 300,
+					     1000, 3000 };
+
+static struct respool_pool *make_pool_one_block(void)
+{
+	struct respool_config cfg = {
+		.capacity = PAGE_SIZE,
+		.max_block_size = PAGE_SIZE,
+		.reserve_max = PAGE_SIZE,
+		.threshold = 75,
+		.pcpu_cache_blocks = 16,
+		.idle_trim_ms = 0,
+	};
+
+	return respool_pool_create(&cfg);
+}
+
+/* The one block of the handoff pool, held by the measuring thread. */
+static struct respool_block *hand_block;
+static struct respool_client hand_client = { .id = 9 };
+
+/*
+ * khandoff: the pool's own cost of a handoff with N waiters queued, from
+ * module init on CPU 0, no other task involved. The waiters are struct
+ * respool_waiter entries from pool->waiter_cache, queued at the tail of
+ * pool->waiters under pool->lock with nr_waiters counted, as
+ * respool_wait_for_room() queues them; nobody sleeps on their completions.
+ * One operation is
+ *   respool_pool_free() of the held block, which (capacity = 1 block, as
+ *   in bench.c's handoff phase, so the pool is full, the per-CPU cache
+ *   declines the block and the queue is nonempty) hands it to the head
+ *   waiter: dequeue, serve, trace, complete(), then the kick loop, which
+ *   finds no room for the next head and stops;
+ *   then the served waiter queuing again at the tail (list_add_tail under
+ *   pool->lock), its block going back to the measuring thread.
+ * With N = 1 the queue is empty after the dequeue and the kick loop ends
+ * at once; from N = 2 on it tries the new head (kcost_take_full): a step
+ * between 1 and 2, flat from 2 to 1,000. growth_handoff (1,000 over 1)
+ * is that step.
+ * What it leaves out is O(1) in N and belongs to the scheduler or to the
+ * waiter's own return: waking a sleeping task (complete() here finds no
+ * sleeper), the context switches, the waiter's wait accounting and the
+ * zeroing of a block that changes clients. khandoff_wake and the userspace
+ * "handoff" curve of bench.c put those back. The data it touches stays
+ * warm between operations; khandoff_wake shows the cold case.
+ */
+static int pair_handoff(struct bthread *t)
+{
+	struct respool_pool *pool = t->pool;
+	/* Only this thread touches the queue: the pool is private. */
+	struct respool_waiter *w = list_first_entry(&pool->waiters,
+						    struct respool_waiter,
+						    node);
+
+	respool_pool_free(pool, hand_block);
+	if (!w->served || !w->block)
+		return -EIO;
+	hand_block = w->block;
+	w->block = NULL;
+	w->served = false;
+	reinit_completion(&w->done);
+	spin_lock(&pool->lock);
+	list_add_tail(&w->node, &pool->waiters);
+	WRITE_ONCE(pool->nr_waiters, pool->nr_waiters + 1);
+	spin_unlock(&pool->lock);
+	return 0;
+}
+
+/*
+ * What a handoff with a second waiter adds: respool_wait_kick_locked()
+ * tries the new head, and respool_take_locked() on the full pool fails
+ * (reserve lookup, a pass over the CPU caches, reserve lookup again).
+ */
+static int pair_take_full(struct bthread *t)
+{
+	bool fresh = false, rej = false;
+	struct respool_block *b;
+	LIST_HEAD(released);
+
+	spin_lock(&t->pool->lock);
+	b = respool_take_locked(t->pool, PAGE_SIZE, &fresh, &rej, &released);
+	spin_unlock(&t->pool->lock);
+	return b || fresh ? -EIO : 0;
+}
+
+static void handoff_fake(struct respool_pool *pool)
+{
+	unsigned int p, n = 0, k, max = 0;
+	struct respool_waiter **ws, *w, *tmp;
+	struct result r, first = { 0 }, last = { 0 };
+	struct respool_stats st0, st1;
+	char v[96];
+
+	for (p = 0; p < ARRAY_SIZE(queue_points) &&
+	     queue_points[p] <= max_queue; p++)
+		max = queue_points[p];
+	ws = kvcalloc(max, sizeof(*ws), GFP_KERNEL);
+	if (!ws)
+		return;
+	for (p = 0; p < ARRAY_SIZE(queue_points) &&
+	     queue_points[p] <= max_queue; p++) {
+		for (; n < queue_points[p]; n++) {
+			w = kmem_cache_zalloc(pool->waiter_cache, GFP_KERNEL);
+			if (!w)
+				goto out;
+			INIT_LIST_HEAD(&w->node);
+			init_completion(&w->done);
+			w->client = &hand_client;
+			w->need = PAGE_SIZE;
+			w->since = ktime_get_ns();
+			ws[n] = w;
+			spin_lock(&pool->lock);
+			list_add_tail(&w->node, &pool->waiters);
+			WRITE_ONCE(pool->nr_waiters, pool->nr_waiters + 1);
+			pool->waits++;
+			spin_unlock(&pool->lock);
+		}
+		respool_pool_stats(pool, &st0);
+		r = run(pair_handoff, pool, 1);
+		respool_pool_stats(pool, &st1);
+		/* Every operation a handoff, the queue as long as before. */
+		snprintf(v, sizeof(v), "queue=%u verified=handoffs:%llu/%u%s",
+			 n, st1.handoffs - st0.handoffs,
+			 (max(pairs / batch, 1U) + 1) * batch,
+			 READ_ONCE(pool->nr_waiters) == n ? "" : "(MISMATCH)");
+		bprint("khandoff", 1, r, v);
+		if (r.err)
+			break;
+		if (!first.median)
+			first = r;
+		last = r;
+	}
+	/* The growth target of issue 7: largest point over smallest. */
+	ratio("growth_handoff", 1, last.median, first.median, 150, false);
+out:
+	spin_lock(&pool->lock);
+	list_for_each_entry_safe(w, tmp, &pool->waiters, node) {
+		list_del_init(&w->node);
+		WRITE_ONCE(pool->nr_waiters, pool->nr_waiters - 1);
+	}
+	spin_unlock(&pool->lock);
+	for (k = 0; k < n; k++)
+		kmem_cache_free(pool->waiter_cache, ws[k]);
+	kvfree(ws);
+}
+
+/*
+ * khandoff_wake: the same free, with N real waiters: kthreads on CPU 0
+ * that loop on respool_pool_alloc() (sleeping in respool_wait_for_room())
+ * and respool_pool_free(). The measuring thread is SCHED_FIFO, so the
+ * waiter it wakes cannot preempt it: a sample is its respool_pool_free()
+ * alone, wakeup of the head waiter included, one call timed at a time.
+ * Before each sample it ALLOCs (queues at the tail and sleeps while the
+ * block goes round all N), then sleeps until all N are queued again. So
+ * every sample comes after N other threads ran, each with its own stack
+ * and waiter: it is the cold-cache free, and it grows with N where the
+ * warm one (khandoff) does not, and varies with the host's load (in a TCG
+ * guest: 2-4x from 1 to 1,000 on a quiet host, 10x on a busy one). kwake
+ * is the same wakeup without the pool.
+ */
+struct hwaiter {
+	struct respool_pool *pool;
+	struct respool_client client;
+	struct completion done;
+	int err;
+};
+
+static bool hand_stop;
+
+static int hand_waiter(void *arg)
+{
+	struct hwaiter *hw = arg;
+
+	for (;;) {
+		struct respool_block *b = respool_pool_alloc(hw->pool,
+							     &hw->client,
+							     PAGE_SIZE, 0, 0);
+
+		if (IS_ERR(b)) {
+			hw->err = PTR_ERR(b);
+			break;
+		}
+		respool_pool_free(hw->pool, b);
+		if (READ_ONCE(hand_stop))
+			break;
+	}
+	complete(&hw->done);
+	return 0;
+}
+
+struct hmeasure {
+	struct respool_pool *pool;
+	unsigned int n;
+	u64 *samples;
+	unsigned int nsamples;
+	struct completion done;
+	int err;
+};
+
+static int hand_measure(void *arg)
+{
+	struct hmeasure *m = arg;
+	struct respool_pool *pool = m->pool;
+	struct respool_block *b = hand_block;
+	unsigned int i, polls;
+
+	sched_set_fifo_low(current);
+	for (i = 0; i < wake_samples + 10; i++) {
+		u64 t0, t1;
+
+		/* All N queued again: they need the CPU to get there. */
+		for (polls = 0; READ_ONCE(pool->nr_waiters) < m->n; polls++) {
+			if (polls > 200000) {
+				m->err = -ETIMEDOUT;
+				goto out;
+			}
+			usleep_range(20, 40);
+		}
+		t0 = ktime_get_ns();
+		respool_pool_free(pool, b);
+		t1 = ktime_get_ns();
+		if (i >= 10)	/* the first laps warm up */
+			m->samples[m->nsamples++] = t1 - t0;
+		b = respool_pool_alloc(pool, &hand_client, PAGE_SIZE, 0, 0);
+		if (IS_ERR(b)) {
+			m->err = PTR_ERR(b);
+			b = NULL;
+			break;
+		}
+	}
+out:
+	WRITE_ONCE(hand_stop, true);
+	/* The last lap: each waiter frees and leaves. */
+	if (b)
+		respool_pool_free(pool, b);
+	hand_block = NULL;
+	complete(&m->done);
+	return 0;
+}
+
+/* Median and p99 of single-operation samples, sorted in place. */
+static void samples_result(struct result *r, u64 *x, unsigned int n)
+{
+	u64 sum = 0;
+	unsigned int k;
+
+	if (!n)
+		return;
+	sort(x, n, sizeof(u64), cmp_u64, NULL);
+	r->median = x[n / 2] * 10;
+	r->p99 = x[min(n - 1, (n * 99 + 99) / 100 - 1)] * 10;
+	for (k = 0; k < n; k++)
+		sum += x[k];
+	/* As if the operations ran back to back. */
+	r->pairs_per_s = sum ? div64_u64((u64)n * NSEC_PER_SEC, sum) : 0;
+}
+
+/*
+ * kwake: the control for khandoff_wake, without the pool: a SCHED_FIFO
+ * thread complete()s, in turn, each of N kthreads on CPU 0 sleeping on
+ * their own completion (each slept through the N - 1 others' turns, as a
+ * queued waiter does), one complete() timed at a time; the woken one
+ * answers and sleeps again. What one wakeup costs as N grows.
+ */
+struct ksleeper {
+	struct task_struct *task;
+	struct completion go;
+	struct completion *back;
+	struct completion exited;
+};
+
+static bool kwake_stop;
+
+static int kwake_sleeper(void *arg)
+{
+	struct ksleeper *s = arg;
+
+	for (;;) {
+		if (wait_for_completion_interruptible(&s->go))
+			continue;
+		if (READ_ONCE(kwake_stop))
+			break;
+		complete(s->back);
+	}
+	complete(&s->exited);
+	return 0;
+}
+
+struct kwaker {
+	struct ksleeper *s;
+	unsigned int n;
+	struct completion back;
+	u64 *samples;
+	unsigned int nsamples;
+	struct completion done;
+};
+
+static int kwake_waker(void *arg)
+{
+	struct kwaker *m = arg;
+	unsigned int i, warm = m->n;
+
+	sched_set_fifo_low(current);
+	for (i = 0; i < warm + wake_samples; i++) {
+		struct ksleeper *s = &m->s[i % m->n];
+		u64 t0, t1;
+
+		/* Asleep again? Not yet when it is the one that answered. */
+		while (READ_ONCE(s->task->on_rq))
+			usleep_range(10, 20);
+		t0 = ktime_get_ns();
+		complete(&s->go);
+		t1 = ktime_get_ns();
+		if (i >= warm)	/* the first lap warms up */
+			m->samples[m->nsamples++] = t1 - t0;
+		wait_for_completion(&m->back);
+	}
+	complete(&m->done);
+	return 0;
+}
+
+static struct result kwake_point(unsigned int n)
+{
+	struct kwaker m = { .n = n };
+	struct result r = { 0 };
+	struct task_struct *tk;
+	unsigned int k, started = 0;
+
+	m.s = kvcalloc(n, sizeof(*m.s), GFP_KERNEL);
+	m.samples = kcalloc(wake_samples, sizeof(u64), GFP_KERNEL);
+	if (!m.s || !m.samples) {
+		r.err = -ENOMEM;
+		goto out;
+	}
+	init_completion(&m.back);
+	init_completion(&m.done);
+	kwake_stop = false;
+	for (k = 0; k < n; k++) {
+		init_completion(&m.s[k].go);
+		init_completion(&m.s[k].exited);
+		m.s[k].back = &m.back;
+		tk = kthread_create(kwake_sleeper, &m.s[k], "respool_kw/%u", k);
+		if (IS_ERR(tk)) {
+			r.err = PTR_ERR(tk);
+			break;
+		}
+		m.s[k].task = tk;
+		kthread_bind(tk, 0);
+		wake_up_process(tk);
+		started++;
+	}
+	if (!r.err) {
+		tk = kthread_create(kwake_waker, &m, "respool_kwm");
+		if (IS_ERR(tk)) {
+			r.err = PTR_ERR(tk);
+		} else {
+			kthread_bind(tk, 0);
+			wake_up_process(tk);
+			wait_for_completion(&m.done);
+		}
+	}
+	WRITE_ONCE(kwake_stop, true);
+	for (k = 0; k < started; k++) {
+		complete(&m.s[k].go);
+		wait_for_completion(&m.s[k].exited);
+	}
+	if (!r.err)
+		samples_result(&r, m.samples, m.nsamples);
+out:
+	kvfree(m.s);
+	kfree(m.samples);
+	return r;
+}
+
+static void handoff_wake(struct respool_pool *pool)
+{
+	struct result first = { 0 }, last = { 0 }, wfirst = { 0 }, wlast = { 0 };
+	struct result wk;
+	unsigned int p, k;
+	char v[64];
+
+	for (p = 0; p < ARRAY_SIZE(queue_points) &&
+	     queue_points[p] <= max_queue && wake_samples; p++) {
+		unsigned int n = queue_points[p], started = 0, nr = 0;
+		struct hmeasure m = { .pool = pool, .n = n };
+		struct hwaiter *hw = kvcalloc(n, sizeof(*hw), GFP_KERNEL);
+		struct task_struct *tk;
+		struct result r = { 0 };
+
+		m.samples = kcalloc(wake_samples, sizeof(u64), GFP_KERNEL);
+		if (!hw || !m.samples) {
+			kvfree(hw);
+			kfree(m.samples);
+			break;
+		}
+		init_completion(&m.done);
+		hand_stop = false;
+		/* We hold the one block: every waiter queues. */
+		hand_block = respool_pool_alloc(pool, &hand_client, PAGE_SIZE,
+						0, 0);
+		if (IS_ERR(hand_block)) {
+			r.err = PTR_ERR(hand_block);
+			hand_block = NULL;
+			goto done;
+		}
+		for (k = 0; k < n; k++) {
+			hw[k].pool = pool;
+			/* One id for all: no zeroing as the block goes round. */
+			hw[k].client.id = hand_client.id + 1;
+			hw[k].client.pool = pool;
+			init_completion(&hw[k].done);
+			tk = kthread_create(hand_waiter, &hw[k], "respool_hw/%u",
+					    k);
+			if (IS_ERR(tk)) {
+				r.err = PTR_ERR(tk);
+				break;
+			}
+			kthread_bind(tk, 0);
+			wake_up_process(tk);
+			started++;
+		}
+		if (!r.err) {
+			tk = kthread_create(hand_measure, &m, "respool_hm");
+			if (IS_ERR(tk))
+				r.err = PTR_ERR(tk);
+		}
+		if (!r.err) {
+			kthread_bind(tk, 0);
+			wake_up_process(tk);
+			wait_for_completion(&m.done);
+			r.err = m.err;
+		} else {
+			/* Let those started go round once and leave. */
+			WRITE_ONCE(hand_stop, true);
+			while (READ_ONCE(pool->nr_waiters) < started)
+				usleep_range(1000, 2000);
+			respool_pool_free(pool, hand_block);
+			hand_block = NULL;
+		}
+		for (k = 0; k < started; k++) {
+			wait_for_completion(&hw[k].done);
+			if (hw[k].err && !r.err)
+				r.err = hw[k].err;
+		}
+		nr = m.nsamples;
+		if (!r.err)
+			samples_result(&r, m.samples, nr);
+done:
+		respool_pool_drain(pool);
+		snprintf(v, sizeof(v), "queue=%u samples=%u", n, nr);
+		bprint("khandoff_wake", 1, r, v);
+		kvfree(hw);
+		kfree(m.samples);
+		if (r.err)
+			break;
+		wk = kwake_point(n);
+		snprintf(v, sizeof(v), "queue=%u samples=%u", n, wake_samples);
+		bprint("kwake", 1, wk, v);
+		snprintf(v, sizeof(v), "khandoff_wake/kwake_q%u", n);
+		ratio(v, 1, r.median, wk.median, 0, false);
+		if (!first.median) {
+			first = r;
+			wfirst = wk;
+		}
+		last = r;
+		wlast = wk;
+	}
+	/* Context, no goal: the wakeup of a task that slept through N. */
+	ratio("growth_handoff_wake", 1, last.median, first.median, 0, false);
+	ratio("growth_kwake", 1, wlast.median, wfirst.median, 0, false);
+}
+
+static void bench_handoff(void)
+{
+	struct respool_pool *pool = make_pool_one_block();
+
+	if (IS_ERR(pool)) {
+		pr_info("bench: khandoff error=%ld\n", PTR_ERR(pool));
+		return;
+	}
+	need = PAGE_SIZE;
+	fixed_client_id = hand_client.id;
+	hand_client.pool = pool;
+	hand_block = respool_pool_alloc(pool, &hand_client, PAGE_SIZE, 0, 0);
+	if (IS_ERR(hand_block)) {
+		pr_info("bench: khandoff error=%ld\n", PTR_ERR(hand_block));
+		hand_block = NULL;
+	} else {
+		handoff_fake(pool);
+		bprint("kcost_take_full", 1, run(pair_take_full, pool, 1),
+		       NULL);
+		respool_pool_free(pool, hand_block);
+		hand_block = NULL;
+		respool_pool_drain(pool);
+		handoff_wake(pool);
+	}
+	fixed_client_id = 0;
+	respool_pool_destroy(pool);
+}
+
 static int __init respool_bench_init(void)
 {
 	u64 t0 = ktime_get_ns();
 	int ret = 0;
 
-	pr_info("bench: kernel_bench start cpus=%u pairs=%u batch=%u\n",
-		num_online_cpus(), pairs, batch);
+	pr_info("bench: kernel_bench start cpus=%u pairs=%u batch=%u possible_cpus=%u\n",
+		num_online_cpus(), pairs, batch, num_possible_cpus());
 	pool_pcpu = make_pool(16);
 	pool_res = make_pool(0);
 	if (IS_ERR(pool_pcpu) || IS_ERR(pool_res)) {
@@ -635,32 +1182,16 @@ static int __init respool_bench_init(void)
 	if (ret)
 		goto out;
 #endif
-	bench_size(PAGE_SIZE);
-	bench_size(16 * PAGE_SIZE);
-	need = PAGE_SIZE;
-	bprint("kcost_xa_alloc_erase", 1, run(pair_xa, NULL, 1), NULL);
-	if (!xa_reserve(&xa_pinned, XA_CHUNK_SIZE - 1, GFP_KERNEL)) {
-		bprint("kcost_xa_alloc_erase_pinned", 1,
-		       run(pair_xa_pinned, NULL, 1), NULL);
-		xa_release(&xa_pinned, XA_CHUNK_SIZE - 1);
-	}
-	bprint("kcost_spin_lock_unlock", 1, run(pair_lock, NULL, 1), NULL);
-	bprint("kcost_ktime_get_ns", 1, run(pair_ktime, NULL, 1), NULL);
-	bprint("kcost_smp_mb", 1, run(pair_mb, NULL, 1), NULL);
-	if (num_online_cpus() >= 2) {
-		struct result s1 = run(pair_spin, NULL, 1);
-		struct result s2 = run(pair_spin, NULL, 2);
-
-		bprint("kspin", 1, s1, NULL);
-		bprint("kspin", 2, s2, NULL);
-		ratio("kspin_2cpu_scaling", 2, s2.pairs_per_s, s1.pairs_per_s,
-		      0, true);
-	}
+	if (compare)
+		bench_compare();
 	if (growth) {
 		fixed_client_id = holder.id;
 		growth_live();
 		growth_sizes();
+		fixed_client_id = 0;
 	}
+	if (handoff)
+		bench_handoff();
 #ifdef HAVE_OBJPOOL
 	objpool_fini(&op);
 #endif
