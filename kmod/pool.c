@@ -297,11 +297,17 @@ struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
 	if (b)
 		return b;
 	if (pool->total_bytes + need > cap) {
-		/* A fitting block may idle in another CPU's cache. */
-		respool_pcpu_drain_locked(pool, U64_MAX);
-		b = respool_reserve_take(pool, need, rejected);
-		if (b)
-			return b;
+		/*
+		 * A fitting block may idle in another CPU's cache; not while
+		 * anyone waits: the caches were drained when the first waiter
+		 * queued and take nothing until the last is gone (pcpu.c).
+		 */
+		if (!pool->nr_waiters) {
+			respool_pcpu_drain_locked(pool, U64_MAX);
+			b = respool_reserve_take(pool, need, rejected);
+			if (b)
+				return b;
+		}
 		if (pool->total_bytes - pool->reserve_bytes + need > cap)
 			return NULL;
 		respool_release_oldest_locked(pool,
