@@ -103,8 +103,37 @@ static void faults_quiet_off(void)
 	faults_from(0, ULONG_MAX);
 }
 
-/* failslab on the pool's caches only, fail_page_alloc, both only for
- * tasks with make-it-fail set. */
+/* Where the module is loaded, from /proc/modules; 0 if it is not. */
+static unsigned long module_address(void)
+{
+	FILE *f = fopen("/proc/modules", "r");
+	unsigned long addr = 0;
+	char line[256];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "respool ", 8))
+			sscanf(line, "%*s %*s %*s %*s %*s %lx", &addr);
+	if (f)
+		fclose(f);
+	return addr;
+}
+
+/*
+ * The module area, from where respool is loaded now: x86-64 puts modules
+ * in the 512 MiB-aligned region above the kernel image.
+ */
+static unsigned long module_area(void)
+{
+	return module_address() & ~((512UL << 20) - 1);
+}
+
+/*
+ * failslab on the pool's caches only, fail_page_alloc, both only for tasks
+ * with make-it-fail set and, where the kernel can filter by stack, only for
+ * allocations the module makes: a failed page for the task's own stack
+ * would kill it with SIGSEGV when a signal frame cannot be written, which
+ * says nothing about the pool.
+ */
 static void faults_on(int slab_pct, int page_pct)
 {
 	char v[16];
@@ -118,6 +147,7 @@ static void faults_on(int slab_pct, int page_pct)
 		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/failslab", caches[i]);
 		put(path, "1");
 	}
+	faults_from(module_area(), ULONG_MAX);
 	put_attr("failslab", "cache-filter", "Y");
 	put_attr("failslab", "task-filter", "Y");
 	put_attr("fail_page_alloc", "task-filter", "Y");
@@ -277,21 +307,6 @@ static bool module_loaded(void)
 	return found;
 }
 
-/* Where the module is loaded, from /proc/modules; 0 if it is not. */
-static unsigned long module_address(void)
-{
-	FILE *f = fopen("/proc/modules", "r");
-	unsigned long addr = 0;
-	char line[256];
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "respool ", 8))
-			sscanf(line, "%*s %*s %*s %*s %*s %lx", &addr);
-	if (f)
-		fclose(f);
-	return addr;
-}
-
 TEST_F_TIMEOUT(fault, module_load_fails_cleanly_at_each_step, 3600)
 {
 	const char *ko = rp_ko();
@@ -302,11 +317,9 @@ TEST_F_TIMEOUT(fault, module_load_fails_cleanly_at_each_step, 3600)
 	/*
 	 * The steps of respool's init, not the module loader's: a failure
 	 * there (jump labels, module memory) makes the kernel itself WARN.
-	 * Only allocations with module code on their stack fail: the module
-	 * area, found from where respool sits now (x86-64 puts modules in
-	 * the 512 MiB-aligned region above the kernel image).
+	 * Only allocations with module code on their stack fail.
 	 */
-	base = module_address() & ~((512UL << 20) - 1);
+	base = module_area();
 	ASSERT_NE(0, base);
 	ASSERT_EQ(0, rp_unload());
 	faults_quiet_off();

@@ -38,6 +38,7 @@
 #include <stdbool.h>
 #include <sys/prctl.h>
 #include <sys/time.h>
+#include <ucontext.h>
 
 #include "kselftest_harness.h"
 #include "respool_util.h"
@@ -1044,6 +1045,20 @@ static void on_usr1(int sig)
 	(void)sig;
 }
 
+/*
+ * A worker that crashes says where (addr2line -e fuzz_test OFFSET), then
+ * dies of the same signal. Not async-signal-safe, but it only runs once.
+ */
+static void on_crash(int sig, siginfo_t *si, void *uc)
+{
+	extern char __executable_start[];
+	unsigned long ip = ((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+
+	fz_fail("%s at %p (si_code %d), ip fuzz_test+%#lx", strsignal(sig),
+		si->si_addr, si->si_code, ip - (unsigned long)__executable_start);
+	raise(sig);
+}
+
 struct thr_arg {
 	uint64_t seed;
 };
@@ -1074,6 +1089,10 @@ static void worker(int id, uint64_t seed, int nthreads)
 		fz_fail("cannot set make-it-fail");
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
+	sa = (struct sigaction){ .sa_sigaction = on_crash,
+				 .sa_flags = SA_SIGINFO | SA_RESETHAND };
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
 	for (i = 0; i < NSLOT; i++)
 		slots[i].fd = open_slot(i);
 	nthr = nthreads;
