@@ -206,36 +206,6 @@ static int make_me_fail(int on)
 	return put("/proc/self/make-it-fail", on ? "1" : "0");
 }
 
-/* With everything closed: nothing in use, every byte allocatable again. */
-static void check_exact(struct __test_metadata *_metadata, uint64_t cap,
-			uint64_t maxb)
-{
-	struct respool_stats st;
-	struct respool_alloc a;
-	uint64_t got = 0;
-	int fd, err = 0;
-
-	ASSERT_EQ(0, rp_wait_idle(&st));
-	EXPECT_EQ(0, st.clients);
-	EXPECT_EQ(0, st.in_use_bytes);
-	EXPECT_EQ(0, st.blocks_in_use);
-	EXPECT_EQ(0, st.waiters);
-	EXPECT_EQ(0, st.requested_bytes);
-	EXPECT_EQ(st.allocs, st.frees);
-	EXPECT_GE(cap, st.reserve_bytes + st.pcpu_bytes);
-	fd = rp_open();
-	ASSERT_LE(0, fd);
-	while (got + maxb <= cap) {
-		err = rp_alloc(fd, maxb, RESPOOL_ALLOC_NONBLOCK, 0, &a);
-		if (err)
-			break;
-		got += a.block_size;
-	}
-	EXPECT_EQ(0, err) TH_LOG("only %llu of %llu bytes allocatable after the faults",
-				 (unsigned long long)got, (unsigned long long)cap);
-	close(fd);
-}
-
 FIXTURE(fault) {
 	int dummy;
 };
@@ -306,7 +276,7 @@ TEST_F_TIMEOUT(fault, alloc_fails_with_enomem_and_leaks_nothing, 1800)
 	EXPECT_EQ(0, WEXITSTATUS(st))
 		TH_LOG("exit %d: 4 = an error other than ENOMEM/EAGAIN, 5 = no ENOMEM seen, 6 = nothing served",
 		       WEXITSTATUS(st));
-	check_exact(_metadata, CAP, MAXB);
+	rp_expect_all_accounted(_metadata, CAP, MAXB, 1);
 }
 
 TEST_F_TIMEOUT(fault, fuzzer_under_fault_injection, 4 * 3600)
@@ -334,7 +304,7 @@ TEST_F_TIMEOUT(fault, fuzzer_under_fault_injection, 4 * 3600)
 	faults_quiet_off();
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		TH_LOG("the fuzzer under fault injection: status %#x", st);
-	check_exact(_metadata, CAP, MAXB);
+	rp_expect_all_accounted(_metadata, CAP, MAXB, 1);
 }
 
 static bool module_loaded(void)
@@ -419,7 +389,7 @@ TEST_F_TIMEOUT(fault, module_load_fails_cleanly_at_each_step, 3600)
 	ASSERT_TRUE(module_loaded());
 	/* And it works. */
 	ASSERT_EQ(0, rp_reload("capacity=4M max_block_size=256K"));
-	check_exact(_metadata, CAP, MAXB);
+	rp_expect_all_accounted(_metadata, CAP, MAXB, 1);
 }
 
 TEST_F_TIMEOUT(fault, load_unload_cycles, 3600)

@@ -1231,53 +1231,6 @@ static int find_respoolctl(void)
 }
 
 /* Everything closed: nothing in use, nobody waiting, every byte there. */
-static void check_accounting(struct __test_metadata *_metadata)
-{
-	struct respool_stats st;
-	struct respool_alloc a;
-	uint64_t got = 0, n = 0;
-	int fd, i, err = 0;
-
-	ASSERT_EQ(0, rp_wait_idle(&st));
-	EXPECT_EQ(0, st.clients) TH_LOG("open files left after every process exited");
-	EXPECT_EQ(0, st.in_use_bytes) TH_LOG("bytes still in use with every file closed");
-	EXPECT_EQ(0, st.blocks_in_use) TH_LOG("blocks still in use with every file closed");
-	EXPECT_EQ(0, st.requested_bytes) TH_LOG("requested bytes left");
-	EXPECT_EQ(0, st.waiters) TH_LOG("waiters left");
-	EXPECT_GE(g_cap, st.reserve_bytes + st.pcpu_bytes);
-	EXPECT_EQ(st.blocks_free == 0, st.reserve_bytes + st.pcpu_bytes == 0);
-	/* (allocs == frees only without a netlink "reset" in between.) */
-	if (!g_respoolctl)
-		EXPECT_EQ(st.allocs, st.frees) TH_LOG("allocs %llu != frees %llu",
-			(unsigned long long)st.allocs, (unsigned long long)st.frees);
-
-	/* The whole capacity again, in max-size blocks: no byte lost (a
-	 * file per block, for client_quota). */
-	int fds[1024];
-
-	while (got + g_maxb <= g_cap && n < 1024) {
-		fd = fds[n] = rp_open();
-		ASSERT_LE(0, fd);
-		err = rp_alloc(fd, g_maxb, RESPOOL_ALLOC_NONBLOCK, 0, &a);
-		if (err) {
-			close(fd);
-			break;
-		}
-		got += a.block_size;
-		n++;
-	}
-	EXPECT_EQ(0, err) TH_LOG("ALLOC of block %llu (%llu of %llu bytes held): %s",
-		(unsigned long long)n + 1, (unsigned long long)got,
-		(unsigned long long)g_cap, strerror(-err));
-	ASSERT_EQ(0, rp_stats(-1, &st));
-	EXPECT_EQ(got, st.in_use_bytes);
-	EXPECT_EQ(0, st.reserve_bytes + st.pcpu_bytes);
-	EXPECT_EQ(0, st.blocks_free);
-	EXPECT_EQ(n, st.blocks_in_use);
-	for (i = 0; i < (int)n; i++)
-		close(fds[i]);
-}
-
 TEST_F_TIMEOUT(fuzz, random_ops, 6 * 3600)
 {
 	long ops = env_u64("RESPOOL_FUZZ_OPS", 20000);
@@ -1393,8 +1346,9 @@ TEST_F_TIMEOUT(fuzz, random_ops, 6 * 3600)
 	EXPECT_EQ(0, atomic_load(&sh->fails))
 		TH_LOG("seed %llu: first failure: %s", (unsigned long long)g_seed,
 		       sh->first_fail);
+	/* (allocs == frees only without a netlink "reset" in between.) */
 	if (!g_faults)
-		check_accounting(_metadata);
+		rp_expect_all_accounted(_metadata, g_cap, g_maxb, !g_respoolctl);
 }
 
 TEST_HARNESS_MAIN

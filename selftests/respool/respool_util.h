@@ -193,6 +193,60 @@ static inline int rp_wait_idle(struct respool_stats *st)
 	return ret;
 }
 
+/*
+ * The books after a run, with every file closed: nothing in use, nobody
+ * waiting, no request left, the free bytes within capacity; with
+ * @counts, as many frees as allocs (not after a stats reset). Then the
+ * whole capacity is taken again in @maxb blocks, each in a file of its
+ * own (client_quota may bound one file), so no byte went missing, and
+ * given back. For tests built on kselftest_harness.h (EXPECT_*).
+ */
+#ifdef __KSELFTEST_HARNESS_H
+static inline void rp_expect_all_accounted(struct __test_metadata *_metadata,
+					   uint64_t cap, uint64_t maxb,
+					   int counts)
+{
+	struct respool_stats st;
+	struct respool_alloc a;
+	uint64_t got = 0, n = 0, i;
+	int fds[1024], err = 0;
+
+	ASSERT_EQ(0, rp_wait_idle(&st));
+	EXPECT_EQ(0, st.clients) TH_LOG("open files left with every file closed");
+	EXPECT_EQ(0, st.in_use_bytes) TH_LOG("bytes still in use with every file closed");
+	EXPECT_EQ(0, st.blocks_in_use) TH_LOG("blocks still in use with every file closed");
+	EXPECT_EQ(0, st.requested_bytes) TH_LOG("requested bytes left");
+	EXPECT_EQ(0, st.waiters) TH_LOG("waiters left");
+	EXPECT_GE(cap, st.reserve_bytes + st.pcpu_bytes);
+	EXPECT_EQ(st.blocks_free == 0, st.reserve_bytes + st.pcpu_bytes == 0);
+	if (counts)
+		EXPECT_EQ(st.allocs, st.frees) TH_LOG("allocs %llu != frees %llu",
+			(unsigned long long)st.allocs, (unsigned long long)st.frees);
+
+	while (got + maxb <= cap && n < 1024) {
+		fds[n] = rp_open();
+		ASSERT_LE(0, fds[n]);
+		err = rp_alloc(fds[n], maxb, RESPOOL_ALLOC_NONBLOCK, 0, &a);
+		if (err) {
+			close(fds[n]);
+			break;
+		}
+		got += a.block_size;
+		n++;
+	}
+	EXPECT_EQ(0, err) TH_LOG("ALLOC of block %llu (%llu of %llu bytes held): %s",
+		(unsigned long long)n + 1, (unsigned long long)got,
+		(unsigned long long)cap, strerror(-err));
+	ASSERT_EQ(0, rp_stats(-1, &st));
+	EXPECT_EQ(got, st.in_use_bytes);
+	EXPECT_EQ(0, st.reserve_bytes + st.pcpu_bytes);
+	EXPECT_EQ(0, st.blocks_free);
+	EXPECT_EQ(n, st.blocks_in_use);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+}
+#endif
+
 /* Fill a mapping with a pattern derived from @seed / check it. */
 static inline void rp_fill(void *p, uint64_t len, uint64_t seed)
 {

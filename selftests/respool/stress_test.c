@@ -284,11 +284,9 @@ TEST_F_TIMEOUT(stress, many_processes_every_byte_accounted, 4 * 3600)
 	pid_t pids[MAXPROCS], pp;
 	uint64_t r = rp_now_ns(), t_end;
 	struct respool_stats st0, st;
-	struct respool_alloc a;
-	uint64_t got = 0;
 	long kills = 0;
-	int i, fd, err = 0;
 	FILE *f;
+	int i;
 
 	if (nprocs < 1 || nprocs > MAXPROCS)
 		nprocs = 64;
@@ -365,29 +363,8 @@ TEST_F_TIMEOUT(stress, many_processes_every_byte_accounted, 4 * 3600)
 	EXPECT_EQ(0, atomic_load(&sh->corrupt)) TH_LOG("corruption: %s", sh->first);
 	EXPECT_EQ(0, atomic_load(&sh->foreign)) TH_LOG("foreign data: %s", sh->first);
 	EXPECT_EQ(0, atomic_load(&sh->bad_errno)) TH_LOG("unexpected error: %s", sh->first);
-	EXPECT_EQ(0, st.clients);
-	EXPECT_EQ(0, st.in_use_bytes);
-	EXPECT_EQ(0, st.blocks_in_use);
-	EXPECT_EQ(0, st.waiters);
-	EXPECT_EQ(0, st.requested_bytes);
-	EXPECT_EQ(st.allocs, st.frees);
-	EXPECT_GE(CAP, st.reserve_bytes + st.pcpu_bytes);
-
 	/* Every byte is there: the whole capacity again. */
-	fd = rp_open();
-	ASSERT_LE(0, fd);
-	while (got + MAXB <= CAP) {
-		err = rp_alloc(fd, MAXB, RESPOOL_ALLOC_NONBLOCK, 0, &a);
-		if (err)
-			break;
-		got += a.block_size;
-	}
-	EXPECT_EQ(0, err) TH_LOG("only %llu of %llu bytes could be allocated again",
-		(unsigned long long)got, (unsigned long long)CAP);
-	ASSERT_EQ(0, rp_stats(fd, &st));
-	EXPECT_EQ(CAP, st.in_use_bytes);
-	EXPECT_EQ(0, st.reserve_bytes + st.pcpu_bytes);
-	close(fd);
+	rp_expect_all_accounted(_metadata, CAP, MAXB, 1);
 }
 
 TEST_HARNESS_MAIN
