@@ -26,24 +26,12 @@
 #define CAP	(4 * RP_MiB)
 #define MAXB	(256 * RP_KiB)
 
-static int put(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static int put_attr(const char *which, const char *attr, const char *val)
 {
 	char path[600];
 
 	snprintf(path, sizeof(path), DBG "/%s/%s", which, attr);
-	return put(path, val);
+	return rp_write_file(path, val);
 }
 
 static const char *fault_skip_reason(void)
@@ -189,7 +177,7 @@ static void faults_on(int slab_pct, int page_pct)
 	faults_quiet_off();
 	for (i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/failslab", caches[i]);
-		put(path, "1");
+		rp_write_file(path, "1");
 	}
 	faults_from(module_area(), ULONG_MAX);
 	put_attr("failslab", "cache-filter", "Y");
@@ -203,7 +191,7 @@ static void faults_on(int slab_pct, int page_pct)
 
 static int make_me_fail(int on)
 {
-	return put("/proc/self/make-it-fail", on ? "1" : "0");
+	return rp_write_file("/proc/self/make-it-fail", on ? "1" : "0");
 }
 
 FIXTURE(fault) {

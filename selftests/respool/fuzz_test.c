@@ -156,18 +156,6 @@ static void fz_fail(const char *fmt, ...)
 	atomic_fetch_add(&sh->fails, 1);
 }
 
-static int put_str(const char *path, const char *v)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, v, strlen(v)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static uint32_t new_tag(void)
 {
 	static atomic_uint n;
@@ -1085,7 +1073,7 @@ static void worker(int id, uint64_t seed, int nthreads)
 	setpgid(0, 0);	/* the test kills the whole group at the end */
 	/* fault_test: failures for the workers (and their threads and
 	 * children), not for the harness around them. */
-	if (g_faults && put_str("/proc/self/make-it-fail", "1"))
+	if (g_faults && rp_write_file("/proc/self/make-it-fail", "1"))
 		fz_fail("cannot set make-it-fail");
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);

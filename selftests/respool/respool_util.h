@@ -247,6 +247,19 @@ static inline void rp_expect_all_accounted(struct __test_metadata *_metadata,
 }
 #endif
 
+/* Write @val to a control file (sysfs, procfs, debugfs); 0 or -errno. */
+static inline int rp_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* Fill a mapping with a pattern derived from @seed / check it. */
 static inline void rp_fill(void *p, uint64_t len, uint64_t seed)
 {
