@@ -153,6 +153,63 @@ TEST_F(pool, per_cpu_cache_serves_the_same_cpu)
 	EXPECT_EQ(10, st.frees);
 }
 
+/*
+ * Two blocks of one size in this CPU's cache: ALLOC gets the one freed
+ * last (warm, and no scan). Another file then gets that same block,
+ * cleared, so a FREE by one file and an ALLOC by the next always reuse
+ * across files, which is what the benchmark's cross-client pairs time.
+ */
+TEST_F(pool, per_cpu_cache_hands_out_the_newest_block)
+{
+	struct respool_stats before, after;
+	struct respool_alloc a[2], b;
+	struct respool_info info;
+	cpu_set_t set;
+	void *p;
+	int i, other;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+	fresh_pool(_metadata, &self->fd, "pcpu_cache_blocks=16");
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, rp_alloc(self->fd, 2 * PG, 0, 0, &a[i]));
+		p = rp_map(self->fd, &a[i]);
+		ASSERT_NE(MAP_FAILED, p);
+		rp_fill(p, a[i].block_size, 0x5150 + i);
+		munmap(p, a[i].block_size);
+	}
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, rp_free(self->fd, a[i].handle));
+
+	ASSERT_EQ(0, rp_alloc(self->fd, 2 * PG, 0, 0, &b));
+	ASSERT_EQ(0, rp_info(self->fd, b.handle, &info));
+	EXPECT_EQ(0, info.flags & RESPOOL_INFO_ZEROED);
+	p = rp_map(self->fd, &b);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_TRUE(rp_check(p, b.block_size, 0x5151))
+		TH_LOG("not the block freed last");
+	munmap(p, b.block_size);
+	ASSERT_EQ(0, rp_free(self->fd, b.handle));
+
+	/* Files taking turns: every ALLOC is a hit on a block to clear. */
+	other = rp_open();
+	ASSERT_LE(0, other);
+	before = stats(other);
+	for (i = 0; i < 4; i++) {
+		int fd = i % 2 ? self->fd : other;
+
+		ASSERT_EQ(0, rp_alloc(fd, 2 * PG, 0, 0, &b));
+		ASSERT_EQ(0, rp_info(fd, b.handle, &info));
+		EXPECT_EQ(RESPOOL_INFO_ZEROED, info.flags) TH_LOG("turn %d", i);
+		ASSERT_EQ(0, rp_free(fd, b.handle));
+	}
+	after = stats(other);
+	EXPECT_EQ(before.pcpu_hits + 4, after.pcpu_hits);
+	EXPECT_EQ(before.zeroed_bytes + 4 * 2 * PG, after.zeroed_bytes);
+	close(other);
+}
+
 TEST_F(pool, full_per_cpu_cache_spills_to_the_reserve)
 {
 	struct respool_alloc a[8];
