@@ -328,7 +328,7 @@ target() { # name regexp (on the ratio name) [kernel-file filter]
 	grep -h "^bench: skip" "$out"/bench-*.txt "$out"/kbench-*.txt 2>/dev/null || true
 	# A measurement checks the pool's counters for what it claims to time
 	# (hits of the right kind, cleared reuse, queued waiters): list misses.
-	grep -h "^bench: .* verified=.*(MISMATCH)" "$out"/bench-*.txt "$out"/kbench-*.txt 2>/dev/null |
+	{ grep -h "^bench: .* verified=.*(MISMATCH)" "$out"/bench-*.txt "$out"/kbench-*.txt 2>/dev/null || true; } |
 		awk '{ n++; bad = bad (bad ? "," : "") $2 "@" $3 }
 		END { printf "bench: verified mismatches=%d%s\n", n, n ? " which=" bad : "" }'
 } >"$out/targets.txt"
