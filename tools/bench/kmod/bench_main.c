@@ -24,7 +24,8 @@
  *                  growth_handoff" is the issue 7 target)
  *   khandoff_wake  the same free with N real sleeping waiters, wakeup
  *                  included (one free timed at a time)
- * Module parameters compare, growth and handoff pick the parts.
+ * Module parameters compare, growth and handoff pick the parts; each
+ * measurement is the best of reps runs (see run()).
  */
 #define pr_fmt(fmt) fmt
 
@@ -51,6 +52,9 @@ MODULE_PARM_DESC(pairs, "timed pairs per measurement");
 static unsigned int batch = 100;
 module_param(batch, uint, 0444);
 MODULE_PARM_DESC(batch, "pairs per timed batch");
+static unsigned int reps = 3;
+module_param(reps, uint, 0444);
+MODULE_PARM_DESC(reps, "runs per measurement; the least disturbed is kept");
 static unsigned long max_live = 100000;
 module_param(max_live, ulong, 0444);
 MODULE_PARM_DESC(max_live, "largest point of the live/free block curves");
@@ -281,8 +285,8 @@ static u64 next_client_id = 1000;
 /* Nonzero: the measuring threads act as this client (no zeroing). */
 static u64 fixed_client_id;
 
-static struct result run(int (*fn)(struct bthread *), struct respool_pool *pool,
-			 unsigned int nthreads)
+static struct result run_once(int (*fn)(struct bthread *),
+			      struct respool_pool *pool, unsigned int nthreads)
 {
 	unsigned int nb = max(pairs / batch, 1U), i, n = 0;
 	struct bthread *t;
@@ -338,6 +342,28 @@ out:
 	kfree(all);
 	kfree(t);
 	return r;
+}
+
+/*
+ * The emulated vCPUs of the test VM are host threads: now and then one
+ * loses its core, or TCG retranslates its code, for longer than a whole
+ * run. Such a run is slow from end to end, so a median cannot hide it; of
+ * @reps runs the one with the highest throughput is kept, for 1 and 2
+ * threads alike.
+ */
+static struct result run(int (*fn)(struct bthread *), struct respool_pool *pool,
+			 unsigned int nthreads)
+{
+	struct result best = run_once(fn, pool, nthreads);
+	unsigned int i;
+
+	for (i = 1; i < reps && !best.err; i++) {
+		struct result r = run_once(fn, pool, nthreads);
+
+		if (r.err || r.pairs_per_s > best.pairs_per_s)
+			best = r;
+	}
+	return best;
 }
 
 static void bprint(const char *op, unsigned int threads, struct result r,
@@ -785,7 +811,7 @@ static void handoff_fake(struct respool_pool *pool)
 		/* Every operation a handoff, the queue as long as before. */
 		snprintf(v, sizeof(v), "queue=%u verified=handoffs:%llu/%u%s",
 			 n, st1.handoffs - st0.handoffs,
-			 (max(pairs / batch, 1U) + 1) * batch,
+			 max(reps, 1U) * (max(pairs / batch, 1U) + 1) * batch,
 			 READ_ONCE(pool->nr_waiters) == n ? "" : "(MISMATCH)");
 		bprint("khandoff", 1, r, v);
 		if (r.err)
