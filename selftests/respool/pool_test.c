@@ -52,6 +52,16 @@ static struct respool_stats stats(int fd)
 	return st;
 }
 
+/* Every ALLOC and FREE of the test on one CPU, so on one CPU's cache. */
+static void pin_to_cpu0(struct __test_metadata *_metadata)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+}
+
 TEST_F(pool, threshold_75_reuses_within_threshold)
 {
 	struct respool_alloc a;
@@ -133,12 +143,9 @@ TEST_F(pool, per_cpu_cache_serves_the_same_cpu)
 {
 	struct respool_alloc a;
 	struct respool_stats st;
-	cpu_set_t set;
 	int i;
 
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+	pin_to_cpu0(_metadata);
 	fresh_pool(_metadata, &self->fd, "pcpu_cache_blocks=16");
 	for (i = 0; i < 10; i++) {
 		ASSERT_EQ(0, rp_alloc(self->fd, 2 * PG, 0, 0, &a));
@@ -164,13 +171,10 @@ TEST_F(pool, per_cpu_cache_hands_out_the_newest_block)
 	struct respool_stats before, after;
 	struct respool_alloc a[2], b;
 	struct respool_info info;
-	cpu_set_t set;
 	void *p;
 	int i, other;
 
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+	pin_to_cpu0(_metadata);
 	fresh_pool(_metadata, &self->fd, "pcpu_cache_blocks=16");
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, rp_alloc(self->fd, 2 * PG, 0, 0, &a[i]));
@@ -214,12 +218,9 @@ TEST_F(pool, full_per_cpu_cache_spills_to_the_reserve)
 {
 	struct respool_alloc a[8];
 	struct respool_stats st;
-	cpu_set_t set;
 	int i;
 
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+	pin_to_cpu0(_metadata);
 	fresh_pool(_metadata, &self->fd, "pcpu_cache_blocks=4");
 	for (i = 0; i < 8; i++)
 		ASSERT_EQ(0, rp_alloc(self->fd, PG, 0, 0, &a[i]));
