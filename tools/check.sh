@@ -17,6 +17,10 @@ logdir=$REPO/.cache/results
 mkdir -p "$logdir"
 
 all_pass=0 all_fail=0 all_skip=0 summary=()
+# Every boot that tools/vm/run retried (a guest that died before respool
+# was loaded) is logged here and counted in the summary.
+export RESPOOL_VM_RETRY_LOG=$logdir/boot-retries.log
+: >"$RESPOOL_VM_RETRY_LOG"
 
 # First prove the runner itself: exit statuses, oops/WARN/hang detection.
 echo "=== test VM runner self-test ==="
@@ -59,9 +63,12 @@ for k in $kernels; do
 	all_skip=$((all_skip + skip))
 done
 
+retried=$(wc -l <"$RESPOOL_VM_RETRY_LOG")
+summary+=("runner: $retried boots retried")
 echo
 echo "=== summary ==="
 printf '%s\n' "${summary[@]}"
+[ "$retried" -eq 0 ] || sed 's/^/  retried: /' "$RESPOOL_VM_RETRY_LOG"
 line="$all_pass passed, $all_fail failed"
 [ "$all_skip" -gt 0 ] && line="$line, $all_skip skipped"
 echo "$line"

@@ -19,7 +19,8 @@ trap 'rm -rf "$out"' EXIT
 
 # check NAME WANT_RC GREP_PATTERN|'' -- run-args...
 # Runs tools/vm/run with the args, expects exit status WANT_RC and, when
-# GREP_PATTERN is given, a line matching it in stdout+stderr.
+# GREP_PATTERN is given, a line matching it in stdout+stderr (with a
+# leading '!', no line matching the rest).
 check() {
 	local name=$1 want=$2 pat=$3 rc=0 t0 t1
 	shift 4
@@ -29,8 +30,10 @@ check() {
 	t1=$(date +%s)
 	if [ "$rc" -ne "$want" ]; then
 		echo "not ok $n - $name: exit status $rc, want $want ($((t1 - t0))s)"
-	elif [ -n "$pat" ] && ! grep -qE -- "$pat" "$out/log"; then
+	elif [ -n "$pat" ] && [ "${pat#!}" = "$pat" ] && ! grep -qE -- "$pat" "$out/log"; then
 		echo "not ok $n - $name: output has no line matching '$pat' ($((t1 - t0))s)"
+	elif [ "${pat#!}" != "$pat" ] && grep -qE -- "${pat#!}" "$out/log"; then
+		echo "not ok $n - $name: output has a line matching '${pat#!}' ($((t1 - t0))s)"
 	else
 		echo "ok $n - $name ($((t1 - t0))s)"
 		pass=$((pass + 1))
@@ -78,6 +81,17 @@ for k in "$@"; do
 		--no-module -- insmod "$mods/warn.ko"
 	check "$k: hang is caught by the timeout" 124 'timeout' -- "${K[@]}" \
 		--no-module --timeout 15 -- sleep 1000
+	# Boot hazards of the emulator: a guest that dies before respool is
+	# loaded is booted once more, and the runner says so; twice is a
+	# failure; a death after the command started is never retried.
+	check "$k: all vCPUs online for the command" 0 '^cpus 2$' -- "${K[@]}" --no-module -- \
+		sh -c 'echo "cpus $(nproc)"'
+	check "$k: a guest that dies in boot is booted once more" 0 '^tools/vm/run: boot retried: .*(Oops|BUG|panic)' -- \
+		"${K[@]}" --test-boot-crash 1 -- sh -c 'grep -q "^respool " /proc/modules'
+	check "$k: a guest that dies in boot twice fails the run" 125 'died in boot again' -- \
+		"${K[@]}" --test-boot-crash '1 2' -- true
+	check "$k: a death after the command started is not retried" 125 '!^tools/vm/run: boot retried' -- \
+		"${K[@]}" --no-module -- sh -c 'echo c >/proc/sysrq-trigger'
 done
 
 echo "# $pass passed, $fail failed, $n total"
