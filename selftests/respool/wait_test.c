@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/prctl.h>
 #include <sys/time.h>
 
 #include "kselftest_harness.h"
@@ -35,6 +36,9 @@ struct report {
 	uint64_t wait_ns;	/* as seen from userspace */
 };
 
+/* The process running the test, parent of every child the tests fork. */
+static pid_t test_pid;
+
 FIXTURE(wait) {
 	int sfd;		/* for stats; holds nothing */
 	int fd;			/* the file that fills the pool */
@@ -52,6 +56,7 @@ FIXTURE_SETUP(wait)
 
 	self->sfd = self->fd = self->rfd = self->wfd = -1;
 	self->nkids = self->nheld = 0;
+	test_pid = getpid();
 	if (why)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
@@ -153,11 +158,19 @@ static uint64_t hist_sum(const struct respool_stats *st)
 	return sum;
 }
 
-/* In a child: drop every inherited file but stdio and @keep_a/@keep_b. */
-static void child_close_fds(int keep_a, int keep_b)
+/*
+ * In a child: die with the test process, so that a failed ASSERT (after
+ * which the fixture's teardown may not run) leaves no child holding a
+ * file of the pool or the output pipe open; drop every inherited file
+ * but stdio and @keep_a/@keep_b.
+ */
+static void child_setup(int keep_a, int keep_b)
 {
 	int fd;
 
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != test_pid)
+		_exit(0);
 	for (fd = 3; fd < 1024; fd++)
 		if (fd != keep_a && fd != keep_b)
 			close(fd);
@@ -185,7 +198,7 @@ static pid_t spawn_alloc(FIXTURE_DATA(wait) *self, int idx, uint64_t size,
 		uint64_t t0;
 		int fd;
 
-		child_close_fds(self->wfd, -1);
+		child_setup(self->wfd, -1);
 		fd = rp_open();
 		if (fd < 0)
 			_exit(2);
@@ -570,7 +583,7 @@ static pid_t spawn_signaller(FIXTURE_DATA(wait) *self, int sig,
 		struct respool_stats st;
 		int i;
 
-		child_close_fds(self->sfd, self->fd);
+		child_setup(self->sfd, self->fd);
 		if (waiters_become(self->sfd, 1, 10000) != 1)
 			_exit(2);
 		kill(parent, sig);
@@ -734,7 +747,7 @@ TEST_F_TIMEOUT(wait, handoff_racing_signal_loses_no_block, 120)
 	if (w == 0) {
 		int fd;
 
-		child_close_fds(-1, -1);
+		child_setup(-1, -1);
 		if (install_handler(SIGUSR1, 0))
 			_exit(2);
 		fd = rp_open();
@@ -843,7 +856,7 @@ TEST_F(wait, poll_wakes_event_loop_client_when_room_appears)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		child_close_fds(self->fd, -1);
+		child_setup(self->fd, -1);
 		usleep(100000);
 		rp_free(self->fd, self->held[0]);
 		usleep(200000);
@@ -1086,7 +1099,7 @@ TEST_F_TIMEOUT(wait, stress_32_processes_account_every_byte, 180)
 
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
-			child_close_fds(self->wfd, -1);
+			child_setup(self->wfd, -1);
 			stress_child(i, iters, self->wfd);
 		}
 		self->kids[self->nkids++] = pid;
