@@ -831,20 +831,62 @@ TEST_F_TIMEOUT(wait, handoff_racing_signal_loses_no_block, 120)
 	munmap(cnt, sizeof(*cnt));
 }
 
+/* The state letter of @pid in /proc/PID/stat, or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+/* Until @pid sleeps interruptibly (at most @ms): true if it does. */
+static bool wait_until_sleeping(pid_t pid, int ms)
+{
+	uint64_t end = rp_now_ns() + ms * MS;
+
+	do {
+		if (proc_state(pid) == 'S')
+			return true;
+		usleep(1000);
+	} while (rp_now_ns() < end);
+	return false;
+}
+
 /*
  * An event-loop client: NONBLOCK gets EAGAIN, poll() blocks until
  * another process frees, reports EPOLLOUT, and the ALLOC then succeeds.
+ * The other process frees only once the test sleeps in poll(): first
+ * one block (not enough for the 8K asked), then, a while later, a
+ * second, noting in shared memory that it is about to. poll() must not
+ * return before that note, and must return soon after the second free,
+ * not at its own timeout (when it would re-evaluate and find room).
  */
-TEST_F(wait, poll_wakes_event_loop_client_when_room_appears)
+TEST_F_TIMEOUT(wait, poll_wakes_event_loop_client_when_room_appears, 90)
 {
 	struct pollfd p = { .events = POLLOUT };
 	struct respool_alloc a;
+	int ev, n, status, *second;
 	uint64_t t0, dt;
 	pid_t pid;
-	int ev, n;
 
 	ASSERT_EQ(0, pool_setup(self, "capacity=64K idle_trim_ms=0"));
 	ASSERT_EQ(0, fill(self, 16, PG));
+	second = mmap(NULL, sizeof(*second), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, second);
+	*second = 0;
 	p.fd = rp_open();
 	ASSERT_LE(0, p.fd);
 	EXPECT_EQ(-EAGAIN, rp_alloc(p.fd, 2 * PG, RESPOOL_ALLOC_NONBLOCK, 0, &a));
@@ -857,42 +899,45 @@ TEST_F(wait, poll_wakes_event_loop_client_when_room_appears)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		child_setup(self->fd, -1);
-		usleep(100000);
-		rp_free(self->fd, self->held[0]);
+		/* The test sleeps in poll() now (or it is very late). */
+		wait_until_sleeping(getppid(), 20000);
+		if (rp_free(self->fd, self->held[0]))
+			_exit(1);
+		/* Time for a wrong wake-up with 4K free to show. */
 		usleep(200000);
-		_exit(rp_free(self->fd, self->held[1]) ? 1 : 0);
+		__atomic_store_n(second, 1, __ATOMIC_SEQ_CST);
+		_exit(rp_free(self->fd, self->held[1]) ? 2 : 0);
 	}
 	self->kids[self->nkids++] = pid;
 	t0 = rp_now_ns();
-	do {
-		n = poll(&p, 1, 5000);
-	} while (n == 0 && rp_now_ns() - t0 < 5 * SEC);
+	n = poll(&p, 1, 40000);
 	dt = rp_now_ns() - t0;
 	ev = p.revents;
-	ASSERT_EQ(1, n) TH_LOG("poll did not wake in 5 s after room appeared");
+	ASSERT_EQ(1, n) TH_LOG("poll did not return in 40 s");
 	EXPECT_TRUE(ev & POLLOUT);
-	EXPECT_LE(250 * MS, dt)
-		TH_LOG("poll returned after %llu ms, before 8K were free",
+	EXPECT_TRUE(__atomic_load_n(second, __ATOMIC_SEQ_CST))
+		TH_LOG("poll returned (%#x) after %llu ms, before 8K were free",
+		       ev, (unsigned long long)dt / MS);
+	EXPECT_GT(20 * SEC, dt)
+		TH_LOG("poll took %llu ms to notice the free: woken only at its own timeout?",
 		       (unsigned long long)dt / MS);
-	EXPECT_GT(3 * SEC, dt)
-		TH_LOG("poll took %llu ms to notice the free",
-		       (unsigned long long)dt / MS);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	self->kids[self->nkids - 1] = 0;
+	EXPECT_EQ(0, status) TH_LOG("the freeing child: status %#x", status);
 	EXPECT_EQ(0, rp_alloc(p.fd, 2 * PG, RESPOOL_ALLOC_NONBLOCK, 0, &a));
 	EXPECT_EQ(2 * PG, a.block_size);
 	close(p.fd);
+	munmap(second, sizeof(*second));
 }
 
 /*
  * A waiter ahead of an event-loop client times out, leaving room for the
  * client's size: poll() must wake with EPOLLOUT then, not sleep on until
- * some unrelated free or its own timeout.
- *
- * EXPECTED TO FAIL until the kernel wakes pool->poll_wq when a waiter
- * leaves the queue without being served (timeout, signal, close):
- * respool_wait_for_room() and respool_wait_abort_client() never call
- * respool_poll_wake().
+ * some unrelated free or its own timeout. The waiter's 3 s timeout leaves
+ * the test ample time to queue its poll() behind it; poll()'s own 40 s
+ * timeout is far from both.
  */
-TEST_F(wait, poll_wakes_when_waiter_ahead_gives_up)
+TEST_F_TIMEOUT(wait, poll_wakes_when_waiter_ahead_gives_up, 90)
 {
 	struct pollfd p = { .events = POLLOUT };
 	struct respool_alloc a;
@@ -902,23 +947,23 @@ TEST_F(wait, poll_wakes_when_waiter_ahead_gives_up)
 	ASSERT_EQ(0, pool_setup(self, POOL_64K));
 	ASSERT_EQ(0, fill(self, 12, PG));
 	ASSERT_LT(0, spawn_alloc(self, 0, 32 * RP_KiB, RESPOOL_ALLOC_TIMEOUT,
-				 400, false));
+				 3000, false));
 	ASSERT_EQ(1, waiters_become(self->sfd, 1, 10000));
 	p.fd = rp_open();
 	ASSERT_LE(0, p.fd);
 	EXPECT_EQ(-EAGAIN, rp_alloc(p.fd, PG, RESPOOL_ALLOC_NONBLOCK, 0, &a));
 	EXPECT_EQ(0, poll(&p, 1, 0));
 	t0 = rp_now_ns();
-	n = poll(&p, 1, 3000);
+	n = poll(&p, 1, 40000);
 	dt = rp_now_ns() - t0;
 	/*
-	 * The waiter times out after ~400 ms; poll must return then, not
-	 * at its own 3 s timeout (when it re-evaluates and finds room).
+	 * The waiter times out within 3 s; poll must return then, not at
+	 * its own 40 s timeout (when it re-evaluates and finds room).
 	 */
 	EXPECT_EQ(1, n);
 	EXPECT_TRUE(p.revents & POLLOUT);
-	EXPECT_GT(2 * SEC, dt)
-		TH_LOG("poll slept %llu ms (its full timeout): not woken when the waiter ahead timed out and 16K became free for a 4K request",
+	EXPECT_GT(20 * SEC, dt)
+		TH_LOG("poll slept %llu ms: not woken when the waiter ahead timed out and 16K became free for a 4K request",
 		       (unsigned long long)dt / MS);
 	EXPECT_EQ(0, rp_alloc(p.fd, PG, RESPOOL_ALLOC_NONBLOCK, 0, &a));
 	close(p.fd);
