@@ -283,7 +283,7 @@ TEST_F(wait, fifo_order_of_ten_waiters_served_in_arrival_order)
 			       i, r.idx, i);
 		EXPECT_EQ(PG, r.block_size);
 		/* One block freed serves one waiter, no more. */
-		EXPECT_EQ(n - i - 1, waiters_become(self->sfd, n - i - 1, 2000));
+		EXPECT_EQ(n - i - 1, waiters_become(self->sfd, n - i - 1, 10000));
 	}
 	EXPECT_EQ(0, read_report(self->rfd, &r, 50));
 	st = stats(self);
@@ -346,13 +346,13 @@ TEST_F(wait, no_barging_small_requests_queue_behind_large_waiter)
 	EXPECT_EQ(0, r.idx);
 	EXPECT_EQ(0, r.ret);
 	EXPECT_EQ(20 * RP_KiB, r.block_size);
-	EXPECT_EQ(1, waiters_become(self->sfd, 1, 2000));
+	EXPECT_EQ(1, waiters_become(self->sfd, 1, 10000));
 	/* The pool is full again; the next free serves the small one. */
 	ASSERT_EQ(0, free_one(self, 2));
 	ASSERT_EQ(1, read_report(self->rfd, &r, 10000));
 	EXPECT_EQ(1, r.idx);
 	EXPECT_EQ(0, r.ret);
-	EXPECT_EQ(0, waiters_become(self->sfd, 0, 2000));
+	EXPECT_EQ(0, waiters_become(self->sfd, 0, 10000));
 	/* Queue empty: NONBLOCK works again (the fitting block is back). */
 	ASSERT_EQ(0, free_one(self, 3));
 	EXPECT_EQ(0, rp_alloc(other, PG, RESPOOL_ALLOC_NONBLOCK, 0, &a));
@@ -431,9 +431,10 @@ TEST_F(wait, freed_block_not_fitting_head_is_released_for_a_fresh_one)
 }
 
 /*
- * A 200 ms timeout ends the wait with ETIMEDOUT between 150 ms and 2 s,
- * is counted, lands in the right histogram bucket, and leaves no waiter
- * behind that a later free could be handed to.
+ * A 200 ms timeout ends the wait with ETIMEDOUT, not before 150 ms and
+ * within 10 s (a loaded emulated guest may take long to run the caller
+ * again), is counted, lands in the histogram bucket of its length, and
+ * leaves no waiter behind that a later free could be handed to.
  */
 TEST_F(wait, timeout_200ms_returns_etimedout_in_time)
 {
@@ -450,7 +451,7 @@ TEST_F(wait, timeout_200ms_returns_etimedout_in_time)
 	dt = rp_now_ns() - t0;
 	TH_LOG("200 ms timeout took %llu ms", (unsigned long long)dt / MS);
 	EXPECT_LE(150 * MS, dt);
-	EXPECT_GE(2 * SEC, dt);
+	EXPECT_GE(10 * SEC, dt);
 	st = stats(self);
 	EXPECT_EQ(1, st.waits);
 	EXPECT_EQ(1, st.wait_timeouts);
@@ -460,10 +461,18 @@ TEST_F(wait, timeout_200ms_returns_etimedout_in_time)
 	for (k = 0; k < RESPOOL_WAIT_HIST_BUCKETS; k++)
 		if (st.wait_hist[k])
 			bucket = k;
-	/* 150 ms..2 s is buckets 27 (2^27 ns = 134 ms) to 30 (1.07 s). */
+	/* 150 ms or more is bucket 27 (2^27 ns = 134 ms) or above. */
 	EXPECT_LE(27, bucket);
-	EXPECT_GE(30, bucket);
 	EXPECT_LE(150 * MS, st.max_wait_ns);
+	/* The one wait is the longest: its bucket k has 2^k <= ns < 2^(k+1). */
+	if (bucket >= 0 && bucket < 63) {
+		EXPECT_LE(1ULL << bucket, st.max_wait_ns)
+			TH_LOG("bucket %d for a wait of %llu ns", bucket,
+			       (unsigned long long)st.max_wait_ns);
+		EXPECT_GT(2ULL << bucket, st.max_wait_ns)
+			TH_LOG("bucket %d for a wait of %llu ns", bucket,
+			       (unsigned long long)st.max_wait_ns);
+	}
 	EXPECT_GE(dt, st.max_wait_ns)
 		TH_LOG("max_wait_ns %llu exceeds the %llu ns the caller waited",
 		       (unsigned long long)st.max_wait_ns,
@@ -617,7 +626,7 @@ TEST_F(wait, signal_without_sa_restart_gives_eintr)
 	ASSERT_EQ(0, install_handler(SIGUSR1, 0));
 	pid = spawn_signaller(self, SIGUSR1, 0);
 	ASSERT_LT(0, pid);
-	EXPECT_EQ(-EINTR, rp_alloc(self->fd, PG, RESPOOL_ALLOC_TIMEOUT, 10000, &a));
+	EXPECT_EQ(-EINTR, rp_alloc(self->fd, PG, RESPOOL_ALLOC_TIMEOUT, 20000, &a));
 	EXPECT_EQ(1, got_signals);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	self->kids[0] = 0;
@@ -683,7 +692,7 @@ TEST_F(wait, sigkill_mid_queue_keeps_order_of_the_others)
 	for (i = 0; i < ARRAY_SIZE(killed); i++)
 		reap(self, pids[killed[i]]);
 	EXPECT_EQ(n - ARRAY_SIZE(killed),
-		  waiters_become(self->sfd, n - ARRAY_SIZE(killed), 5000));
+		  waiters_become(self->sfd, n - ARRAY_SIZE(killed), 10000));
 	st = stats(self);
 	EXPECT_EQ(ARRAY_SIZE(killed), st.wait_interrupts);
 	EXPECT_EQ(64 * RP_KiB, st.in_use_bytes);
@@ -999,7 +1008,7 @@ TEST_F(wait, close_by_other_thread_ends_wait_with_ebadf)
 	ASSERT_EQ(0, pthread_create(&t, NULL, alloc_thread, &arg));
 	ASSERT_EQ(1, waiters_become(self->sfd, 1, 10000));
 	ASSERT_EQ(0, close(arg.fd));
-	EXPECT_EQ(0, waiters_become(self->sfd, 0, 5000))
+	EXPECT_EQ(0, waiters_become(self->sfd, 0, 10000))
 		TH_LOG("the waiter of a closed file is still queued");
 	if (stats(self).waiters) {
 		/* Let it out, or the join below would hang. */
