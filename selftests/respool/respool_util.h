@@ -99,21 +99,33 @@ static inline const char *rp_ko(void)
 	return getenv("RESPOOL_KO");
 }
 
+static inline uint64_t rp_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 static inline int rp_unload(void)
 {
-	int i;
+	/*
+	 * A file closed by an exiting child may take a moment to release
+	 * (longer on a loaded emulated guest): up to 20 s.
+	 */
+	uint64_t end = rp_now_ns() + 20 * 1000000000ULL;
 
-	/* A file closed by an exiting child may take a moment to release. */
-	for (i = 0; i < 200; i++) {
+	for (;;) {
 		if (!syscall(__NR_delete_module, "respool", O_NONBLOCK))
 			return 0;
 		if (errno == ENOENT)
 			return 0;
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EBUSY)
 			return -errno;
+		if (rp_now_ns() >= end)
+			return -errno;
 		usleep(10000);
 	}
-	return -errno;
 }
 
 /* Load $RESPOOL_KO with @params; returns 0 or -errno of finit_module. */
@@ -153,14 +165,6 @@ static inline const char *rp_skip_reason(void)
 	return NULL;
 }
 
-static inline uint64_t rp_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* Wait until the pool has @n waiters (at most ~10 s); returns the count. */
 static inline uint64_t rp_wait_for_waiters(uint64_t n)
 {
@@ -176,17 +180,21 @@ static inline uint64_t rp_wait_for_waiters(uint64_t n)
 }
 
 /*
- * Wait (at most ~5 s) until no file is open, nothing is in use and nobody
- * waits: exited processes' files are released as they exit. Leaves the
- * last snapshot in *st; returns 0 or -errno of the stats ioctl.
+ * Wait (at most 30 s) until no file is open, nothing is in use and nobody
+ * waits: killed and exited processes' files are released as they exit,
+ * which on a loaded emulated guest may take a while. Leaves the last
+ * snapshot in *st; returns 0 or -errno of the stats ioctl.
  */
 static inline int rp_wait_idle(struct respool_stats *st)
 {
-	int i, ret = 0;
+	uint64_t end = rp_now_ns() + 30 * 1000000000ULL;
+	int ret;
 
-	for (i = 0; i < 500; i++) {
+	for (;;) {
 		ret = rp_stats(-1, st);
 		if (ret || (!st->clients && !st->in_use_bytes && !st->waiters))
+			break;
+		if (rp_now_ns() >= end)
 			break;
 		usleep(10000);
 	}
