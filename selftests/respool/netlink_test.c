@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/prctl.h>
 
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -958,7 +959,7 @@ TEST_F(nl, monitor_gets_exhausted_recovered_and_config)
 		_exit(fd >= 0 && !rp_alloc(fd, 2 * RP_PAGE, 0, 0, NULL) ? 0 : 1);
 	}
 	ASSERT_EQ(1, rp_wait_for_waiters(1));
-	recv_events(mon, &e, 3000, &e.exhausted);
+	recv_events(mon, &e, 10000, &e.exhausted);
 	EXPECT_EQ(1, e.exhausted);
 	EXPECT_EQ(2 * RP_PAGE, e.exhausted_bytes);
 	EXPECT_EQ(0, e.recovered);
@@ -967,13 +968,13 @@ TEST_F(nl, monitor_gets_exhausted_recovered_and_config)
 	ASSERT_EQ(0, rp_free(self->fd, a.handle));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, WEXITSTATUS(status));
-	recv_events(mon, &e, 3000, &e.recovered);
+	recv_events(mon, &e, 10000, &e.recovered);
 	EXPECT_EQ(1, e.recovered);
 
 	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
 	nla_put_u32(r.msg, RESPOOL_A_POOL_THRESHOLD, 33);
 	ASSERT_EQ(0, nlreq_run(&r));
-	recv_events(mon, &e, 3000, &e.config);
+	recv_events(mon, &e, 10000, &e.config);
 	EXPECT_EQ(1, e.config);
 	EXPECT_EQ(33, e.config_threshold);
 	EXPECT_EQ(0, e.other);
@@ -1326,7 +1327,7 @@ TEST_F(nl, policy_refuses_malformed_attributes_changes_nothing)
 		nla_put_u32(r.msg, RESPOOL_A_POOL_THRESHOLD, 60);
 		ASSERT_EQ(0, nlreq_run(&r));
 	}
-	recv_events(mon, &e, 3000, &e.config);
+	recv_events(mon, &e, 10000, &e.config);
 	EXPECT_EQ(1, e.config);
 	EXPECT_EQ(60, e.config_threshold);
 	nl_socket_free(mon);
@@ -1581,17 +1582,21 @@ static int raw_client_dump(int family, uint64_t *ids, int max, int *n)
 	return ret;
 }
 
-TEST_F(nl, client_dump_survives_open_close_race)
+TEST_F_TIMEOUT(nl, client_dump_survives_open_close_race, 120)
 {
 	int i, k, n, dumps = 0, bad = 0, errs = 0, max_parts = 0;
 	static uint64_t ids[1024];
-	pid_t kids[8];
-	uint64_t end;
+	pid_t kids[8], parent = getpid();
+	uint64_t t0, end;
 
 	for (k = 0; k < 8; k++) {
 		kids[k] = fork();
 		ASSERT_LE(0, kids[k]);
 		if (!kids[k]) {
+			/* Gone with the test, even after a failed ASSERT. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(0);
 			for (;;) {
 				int fd = rp_open();
 
@@ -1606,14 +1611,19 @@ TEST_F(nl, client_dump_survives_open_close_race)
 	 * Hold many clients open (600 entries, over the 32K a dump part
 	 * holds at most), so that the kernel splits each dump into
 	 * several parts (one per datagram), each resuming by client id.
+	 * Dump for 2 s and at least 11 times: with 8 busy children on a
+	 * loaded emulated guest, 2 s may give the test few turns (up to
+	 * 60 s then).
 	 */
 	{
 		int fds[600];
 
 		for (i = 0; i < 600; i++)
 			fds[i] = rp_open();
-		end = rp_now_ns() + 2000000000ULL;
-		while (rp_now_ns() < end) {
+		t0 = rp_now_ns();
+		end = t0 + 60000000000ULL;
+		while (rp_now_ns() < end &&
+		       (dumps <= 10 || rp_now_ns() - t0 < 2000000000ULL)) {
 			int parts = raw_client_dump(self->family, ids, 1024, &n);
 
 			if (parts < 0) {
