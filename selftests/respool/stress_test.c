@@ -286,7 +286,7 @@ TEST_F_TIMEOUT(stress, many_processes_every_byte_accounted, 4 * 3600)
 	struct respool_stats st0, st;
 	long kills = 0;
 	FILE *f;
-	int i;
+	int i, left;
 
 	if (nprocs < 1 || nprocs > MAXPROCS)
 		nprocs = 64;
@@ -341,13 +341,28 @@ TEST_F_TIMEOUT(stress, many_processes_every_byte_accounted, 4 * 3600)
 		}
 	}
 	atomic_store(&sh->stop, 1);
-	for (i = 0; i < nprocs; i++) {
-		int status;
+	/*
+	 * SIGUSR1 ends a worker's wait, and then it sees stop. A signal that
+	 * lands just before the worker begins an ALLOC without a timeout is
+	 * lost on it, and if the pool stays full it would wait on: signal
+	 * every worker still there again and again until all have gone.
+	 */
+	for (left = nprocs; left; ) {
+		for (i = 0; i < nprocs; i++) {
+			int status;
 
-		kill(pids[i], SIGUSR1);
-		waitpid(pids[i], &status, 0);
-		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
-			TH_LOG("worker ended with status %#x", status);
+			if (!pids[i])
+				continue;
+			kill(pids[i], SIGUSR1);
+			if (waitpid(pids[i], &status, WNOHANG) != pids[i])
+				continue;
+			EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+				TH_LOG("worker ended with status %#x", status);
+			pids[i] = 0;
+			left--;
+		}
+		if (left)
+			usleep(10000);
 	}
 	waitpid(pp, NULL, 0);
 
