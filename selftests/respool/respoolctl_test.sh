@@ -183,12 +183,17 @@ check "reset" bash -c "$R reset && $R -j stats | python3 -c 'import json,sys; d=
 check "watch human" bash -c "$R watch -i 0.2 -n 2 >$tmp/w && [ \$(grep -c '^capacity 12M' $tmp/w) = 2 ] && grep -q 'allocs/s' $tmp/w"
 check "watch -j" bash -c "$R -j watch -i 0.2 -n 2 >$tmp/wj && [ \$(wc -l <$tmp/wj) = 2 ] && head -1 $tmp/wj | json_ok"
 
-# monitor: human and JSON lines for a config change
+# monitor: human and JSON lines for a config change. When the monitors
+# have subscribed is not known (a loaded guest may start them late), so
+# set the same threshold every half second until both have printed the
+# event, for 30 s at most; each set sends a notification.
 "$R" monitor >"$tmp/mon" 2>&1 & bg=$!
 "$R" -j monitor >"$tmp/monj" 2>&1 & bg2=$!
-sleep 0.5
-"$R" config set threshold 55 >/dev/null
-sleep 0.5
+for _ in $(seq 60); do
+	"$R" config set threshold 55 >/dev/null
+	grep -q '^config: ' "$tmp/mon" && grep -q '"event":"config"' "$tmp/monj" && break
+	sleep 0.5
+done
 kill "$bg" "$bg2" 2>/dev/null; wait "$bg" "$bg2" 2>/dev/null; bg=
 if grep -q '^config: .*threshold 55%' "$tmp/mon"; then ok "monitor prints a config event"
 else sed 's/^/# /' "$tmp/mon"; nok "monitor prints a config event"; fi
