@@ -203,6 +203,11 @@ struct respool_block *respool_wait_for_room(struct respool_pool *pool,
 		}
 	}
 	w->since = ktime_get_ns();
+	/*
+	 * Published with the waiter, under the same lock: whoever sees the
+	 * waiter counted (stats, netlink) sees its client waiting.
+	 */
+	WRITE_ONCE(client->waiting_since, w->since);
 	list_add_tail(&w->node, &pool->waiters);
 	WRITE_ONCE(pool->nr_waiters, pool->nr_waiters + 1);
 	pool->waits++;
@@ -214,7 +219,6 @@ struct respool_block *respool_wait_for_room(struct respool_pool *pool,
 	respool_wait_kick_locked(pool, &released);
 	spin_unlock(&pool->lock);
 	respool_release_list(pool, &released);
-	WRITE_ONCE(client->waiting_since, w->since);
 	trace_respool_wait_begin(client->id, need, READ_ONCE(pool->nr_waiters));
 	if (first)
 		respool_pool_notify(pool, RESPOOL_EVENT_EXHAUSTED, need);
@@ -243,9 +247,9 @@ struct respool_block *respool_wait_for_room(struct respool_pool *pool,
 	/* Served just as it gave up: pass it on, never lose it. */
 	if (ret && w->served && !w->aborted)
 		respool_wait_return_locked(pool, w, &released);
+	WRITE_ONCE(client->waiting_since, 0);
 	spin_unlock(&pool->lock);
 	respool_release_list(pool, &released);
-	WRITE_ONCE(client->waiting_since, 0);
 	/* A waiter leaving may unblock pollers queued behind it. */
 	respool_poll_wake(pool);
 	respool_wait_notify(pool);
