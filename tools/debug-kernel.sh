@@ -11,16 +11,24 @@
 #   tools/debug-kernel.sh image     print the bootable image (bzImage)
 #   tools/debug-kernel.sh release   print the kernel release (uname -r)
 #
-# The tree lives in $RESPOOL_DEBUG_CACHE (default .cache/debug-kernel) under
-# a key hashed from the source package version, the config fragment, the
-# compiler and this script, so a change of any of them rebuilds and an
-# unchanged one costs nothing. It is also the KDIR to build respool.ko
+# The tree lives in $RESPOOL_DEBUG_CACHE under a key hashed from the source
+# package version, the config fragment, the compiler and this script, so a
+# change of any of them rebuilds and an unchanged one costs nothing. The
+# default is /var/cache/respool/debug-kernel for root, so that every
+# checkout and CI clone on the machine shares one build (about 20 minutes),
+# and .cache/debug-kernel otherwise. It is also the KDIR to build respool.ko
 # against. The build log is BUILD/build.log; BUILD/stamp records timings.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${RESPOOL_CACHE:-$REPO/.cache}
-DCACHE=${RESPOOL_DEBUG_CACHE:-$CACHE/debug-kernel}
+if [ -n "${RESPOOL_DEBUG_CACHE:-}" ]; then
+	DCACHE=$RESPOOL_DEBUG_CACHE
+elif [ "$(id -u)" -eq 0 ]; then
+	DCACHE=/var/cache/respool/debug-kernel
+else
+	DCACHE=$CACHE/debug-kernel
+fi
 FRAGMENT=$REPO/tools/debug.config
 TARBALL=/usr/src/linux-source-6.12.tar.xz
 ME=debug-kernel.sh
