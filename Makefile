@@ -16,7 +16,7 @@ DEPS := tools/deps.sh
 
 SELFTEST_FLAGS := OUTPUT=$(CURDIR)/selftests/respool KSFT_DIR=$(KSFT_DIR) RESPOOL_CFLAGS="-I$(CURDIR)/uapi -isystem $(KSFT_DIR)"
 
-.PHONY: all module modules selftests tools check check-debug lint run \
+.PHONY: all module modules selftests tools check check-debug check-debug-short lint run \
 	vm-shell bench stress install clean help deps ksrc
 
 all: modules tools
@@ -28,6 +28,7 @@ help:
 	@echo "make lint       checkpatch, kernel-doc, sparse, uapi and generated-code gates"
 	@echo "make bench      benchmarks in the VM (not part of check)"
 	@echo "make check-debug  the suite, fuzzer and stress on a KASAN/lockdep/kmemleak kernel"
+	@echo "make check-debug-short  the suite and a 100,000-op fuzz on that kernel (CI)"
 	@echo "make stress     64 processes for 60 s in the VM"
 	@echo "make run        boot the 6.12 VM and run the demo"
 	@echo "make vm-shell   a shell in the 6.12 VM with the module loaded"
@@ -74,6 +75,10 @@ check: modules selftests tools lint
 # UBSAN, KFENCE, fault injection), built once and cached.
 check-debug: deps selftests tools
 	tools/check-debug.sh
+
+# The debug pass of every CI run (.ci/run): the suite and a 100,000-op fuzz.
+check-debug-short: deps selftests tools
+	tools/check-debug.sh --short
 
 # Long stress run (not part of check).
 stress: modules selftests
