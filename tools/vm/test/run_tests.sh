@@ -88,8 +88,10 @@ for k in "$@"; do
 		sh -c 'echo "cpus $(nproc)"'
 	check "$k: a guest that dies in boot is booted once more" 0 '^tools/vm/run: boot retried: .*(Oops|BUG|panic)' -- \
 		"${K[@]}" --test-boot-crash 1 -- sh -c 'grep -q "^respool " /proc/modules'
-	check "$k: a guest that dies in boot twice fails the run" 125 'died in boot again' -- \
+	check "$k: a guest that dies in boot twice fails the run" 125 'boot failed again' -- \
 		"${K[@]}" --test-boot-crash '1 2' -- true
+	check "$k: a kernel report in boot is booted once more" 0 '^tools/vm/run: boot retried: .*tainted 512' -- \
+		"${K[@]}" --test-boot-taint 1 -- sh -c 'grep -q "^respool " /proc/modules'
 	check "$k: a death after the command started is not retried" 125 '!^tools/vm/run: boot retried' -- \
 		"${K[@]}" --no-module -- sh -c 'echo c >/proc/sysrq-trigger'
 done
