@@ -87,12 +87,12 @@ for k in "$@"; do
 	check "$k: all vCPUs online for the command" 0 '^cpus 2$' -- "${K[@]}" --no-module -- \
 		sh -c 'echo "cpus $(nproc)"'
 	check "$k: a guest that dies in boot is booted once more" 0 '^tools/vm/run: boot retried: .*(Oops|BUG|panic)' -- \
-		"${K[@]}" --test-boot-crash 1 -- sh -c 'grep -q "^respool " /proc/modules'
+		"${K[@]}" --module "$mods/hello.ko" --test-boot-crash 1 -- sh -c 'grep -q "^hello " /proc/modules'
 	check "$k: a guest that dies in boot twice fails the run" 125 'boot failed again' -- \
-		"${K[@]}" --test-boot-crash '1 2' -- true
+		"${K[@]}" --no-module --test-boot-crash '1 2' -- true
 	check "$k: a kernel report in boot is booted once more" 0 '^tools/vm/run: boot retried: .*tainted 512' -- \
-		"${K[@]}" --test-boot-taint 1 -- sh -c 'grep -q "^respool " /proc/modules'
-	check "$k: a death after the command started is not retried" 125 '!^tools/vm/run: boot retried' -- \
+		"${K[@]}" --module "$mods/hello.ko" --test-boot-taint 1 -- sh -c 'grep -q "^hello " /proc/modules'
+	check "$k: a death after the command started is not retried" 125 '!^tools/vm/run: boot retried: .*sysrq' -- \
 		"${K[@]}" --no-module -- sh -c 'echo c >/proc/sysrq-trigger'
 done
 
