@@ -8,12 +8,13 @@
 #
 #   tools/check-debug.sh           (what `make check-debug` runs)
 #   tools/check-debug.sh --short   (`make check-debug-short`, run by .ci/run
-#                                  after make check: the suite and a
+#                                  beside make check: the suite and a
 #                                  100,000-op fuzz, no stress, no fault cycles)
 #
-#   RESPOOL_FUZZ_OPS        fuzz operations (default 1000000)
+#   RESPOOL_FUZZ_OPS        fuzz operations (default 1000000; --short 100000)
 #   RESPOOL_STRESS_SECONDS  stress duration (default 60)
-#   RESPOOL_DEBUG_TIMEOUT   bound of the whole VM run, s (default 7200)
+#   RESPOOL_DEBUG_TIMEOUT   bound of the whole VM run, s (default 7200;
+#                           --short 3600)
 #
 # Steps: build the debug kernel once (tools/debug-kernel.sh, cached),
 # build respool.ko against it with W=1 into .cache/build/debug, boot it
