@@ -664,8 +664,11 @@ static void op_raw_ioctl(uint64_t *r)
 		}
 		pthread_mutex_unlock(&mu);
 		err = ioctl(fd, RESPOOL_IOC_ALLOC, ro_page) ? errno : 0;
+		/* Refused before the copy-out, by the quota, is an answer too. */
 		EXPECT_ERR("ALLOC into a read-only struct", err, EFAULT, EAGAIN,
-			   EBADF, ENOTTY);
+			   EBADF, ENOTTY, EDQUOT);
+		if (err == EDQUOT && !g_quota)
+			fz_fail("ALLOC into a read-only struct: EDQUOT without a client_quota");
 		break;
 	}
 }
