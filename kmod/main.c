@@ -19,6 +19,7 @@
 #include "compat.h"
 #include "respool.h"
 #include "genl.h"
+#include "inject.h"
 
 struct respool_pool *respool_pool;
 
@@ -145,11 +146,16 @@ static int __init respool_init(void)
 	ret = respool_genl_init(pool);
 	if (ret)
 		goto err_destroy_pool;
-	ret = respool_cdev_init(dev_mode);
+	ret = respool_inject_init();
 	if (ret)
 		goto err_genl_exit;
+	ret = respool_cdev_init(dev_mode);
+	if (ret)
+		goto err_inject_exit;
 	return 0;
 
+err_inject_exit:
+	respool_inject_exit();
 err_genl_exit:
 	respool_genl_exit();
 err_destroy_pool:
@@ -161,6 +167,7 @@ err_destroy_pool:
 static void __exit respool_exit(void)
 {
 	respool_cdev_exit();
+	respool_inject_exit();
 	respool_genl_exit();
 	respool_pool_destroy(respool_pool);
 	respool_pool = NULL;

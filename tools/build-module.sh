@@ -34,4 +34,8 @@ for f in "$REPO"/kmod/*.[ch] "$REPO"/kmod/Kbuild; do
 	ln -sfn "$f" "$out/kmod/$(basename "$f")"
 done
 
-exec make -C "$kdir" M="$out/kmod" "$@" modules
+# The VM's module is the test build (injection points, kmod/inject.h);
+# the debug kernel's also checks the invariants after every state change.
+flags=(RESPOOL_TEST=y)
+[ "$tag" = debug ] && flags+=(RESPOOL_CHECK=y)
+exec make -C "$kdir" M="$out/kmod" "${flags[@]}" "$@" modules
