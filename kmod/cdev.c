@@ -69,6 +69,7 @@ static long respool_ioc_alloc(struct respool_client *c, void *data)
 {
 	struct respool_pool *pool = c->pool;
 	struct respool_alloc *a = data;
+	struct respool_request req;
 	struct respool_block *b;
 	u64 quota, need;
 	u32 id;
@@ -93,7 +94,13 @@ static long respool_ioc_alloc(struct respool_client *c, void *data)
 	c->charged_bytes += need;
 	xa_unlock(&c->handles);
 
-	b = respool_pool_alloc(pool, c, a->size, a->flags, a->timeout_ms);
+	req = (struct respool_request) {
+		.size = a->size,
+		.need = need,
+		.flags = a->flags,
+		.timeout_ms = a->timeout_ms,
+	};
+	b = respool_pool_alloc(pool, c, &req);
 	if (IS_ERR(b)) {
 		ret = PTR_ERR(b);
 		goto err_uncharge;
@@ -364,6 +371,7 @@ static int respool_open(struct inode *inode, struct file *file)
 	WRITE_ONCE(pool->nr_clients, pool->nr_clients + 1);
 	mutex_unlock(&pool->clients_lock);
 
+	c->file = file;
 	file->private_data = c;
 	return nonseekable_open(inode, file);
 }

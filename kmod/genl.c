@@ -87,6 +87,7 @@ static const struct {
 	RP_STAT(ZEROED_BYTES, zeroed_bytes),
 	RP_STAT(CLIENTS, clients),
 	RP_STAT(LAST_RESET_NS, last_reset_ns),
+	RP_STAT(LOST_WAKEUPS, lost_wakeups),
 #undef RP_STAT
 };
 

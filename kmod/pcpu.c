@@ -14,7 +14,14 @@
  * so that newcomers queue behind the waiters. They read nr_waiters under
  * their CPU lock; a waiter raises it under pool->lock before draining
  * every cache under its lock, so a fast path either ran before that drain
- * (and the drain sees its result) or sees the waiter.
+ * (and the drain sees its result) or sees the waiter. The drain takes
+ * every CPU's lock, even of a cache that looks empty: a FREE that read
+ * nr_waiters as 0 may be about to fill it.
+ *
+ * The settings (cache size, budget, over_capacity, threshold) are read
+ * under the CPU lock too: a settings change writes them under pool->lock
+ * and then drains every cache, so a fast path sees either the old
+ * settings before the drain (which then empties the cache) or the new.
  */
 #include <linux/percpu.h>
 #include <linux/slab.h>
@@ -22,6 +29,7 @@
 #include "compat.h"
 #include "respool.h"
 #include "trace.h"
+#include "inject.h"
 
 int respool_pcpu_init(struct respool_pool *pool)
 {
@@ -80,16 +88,17 @@ static void respool_pcpu_remove(struct respool_cpu *c, unsigned int i)
 struct respool_block *respool_pcpu_get(struct respool_pool *pool, u64 need,
 				       bool *rejected)
 {
-	u32 threshold = READ_ONCE(pool->cfg.threshold);
 	struct respool_block *b = NULL;
 	struct respool_cpu *c;
 	unsigned int i, best = 0;
+	u32 threshold;
 
 	c = raw_cpu_ptr(pool->cpu);
 	spin_lock(&c->lock);
-	/* Paired with the drain in respool_wait_for_room(); see the top. */
+	/* Paired with the drain in respool_wait_queue(); see the top. */
 	if (READ_ONCE(pool->nr_waiters))
 		goto out;
+	threshold = READ_ONCE(pool->cfg.threshold);
 	for (i = c->nr; i-- > 0;) {
 		struct respool_block *cand = c->blocks[i];
 
@@ -125,22 +134,25 @@ out:
  */
 bool respool_pcpu_put(struct respool_pool *pool, struct respool_block *b)
 {
-	unsigned int max = READ_ONCE(pool->cfg.pcpu_cache_blocks);
 	struct respool_block *spill[RESPOOL_PCPU_CACHE_MAX];
-	u64 budget = READ_ONCE(pool->pcpu_budget);
-	unsigned int i, keep, nr_spill = 0;
+	unsigned int i, max, keep, nr_spill = 0;
 	LIST_HEAD(released);
 	struct respool_cpu *c;
+	u64 budget;
 
-	if (!max || b->size > budget || READ_ONCE(pool->over_capacity))
-		return false;
-
+	/* Before the CPU lock: a settings change may run now (test build). */
+	respool_inject(RESPOOL_INJ_PCPU_PUT_UNLOCKED);
 	c = raw_cpu_ptr(pool->cpu);
 	spin_lock(&c->lock);
-	if (READ_ONCE(pool->nr_waiters)) {
+	max = READ_ONCE(pool->cfg.pcpu_cache_blocks);
+	budget = READ_ONCE(pool->pcpu_budget);
+	if (!max || b->size > budget || READ_ONCE(pool->over_capacity) ||
+	    READ_ONCE(pool->nr_waiters)) {
 		spin_unlock(&c->lock);
 		return false;
 	}
+	/* Checked, not yet cached: a waiter may queue now (test build). */
+	respool_inject(RESPOOL_INJ_PCPU_PUT);
 	/* A full cache spills its older half at once, to batch pool->lock. */
 	keep = c->nr >= max ? max / 2 : c->nr;
 	while (c->nr && (c->nr > keep || c->bytes + b->size > budget)) {
@@ -158,10 +170,8 @@ bool respool_pcpu_put(struct respool_pool *pool, struct respool_block *b)
 	for (i = 0; i < nr_spill; i++)
 		respool_reserve_insert(pool, spill[i]);
 	respool_reserve_trim_locked(pool, &released);
-	/* A waiter may have queued since we looked: let it have them. */
-	respool_wait_kick_locked(pool, &released);
-	spin_unlock(&pool->lock);
-	respool_release_list(pool, &released);
+	/* A waiter may have queued since we looked: it is served here. */
+	respool_pool_unlock(pool, &released);
 	return true;
 }
 
@@ -180,8 +190,7 @@ void respool_pcpu_drain_locked(struct respool_pool *pool, u64 freed_before)
 		struct respool_cpu *c = per_cpu_ptr(pool->cpu, cpu);
 		unsigned int i = 0;
 
-		if (!READ_ONCE(c->nr))
-			continue;
+		/* Even if it looks empty: see the top of this file. */
 		spin_lock(&c->lock);
 		while (i < c->nr) {
 			struct respool_block *b = c->blocks[i];

@@ -17,6 +17,7 @@
 #include "compat.h"
 #include "respool.h"
 #include "trace.h"
+#include "inject.h"
 
 int respool_config_check(const struct respool_config *cfg, const char **bad)
 {
@@ -187,16 +188,71 @@ static u64 respool_release_oldest_locked(struct respool_pool *pool, u64 bytes,
 	return done;
 }
 
+/* The fast paths read over_capacity: written only when it changes. */
+static void respool_over_update_locked(struct respool_pool *pool)
+{
+	bool over = pool->total_bytes > pool->cfg.capacity;
+
+	if (pool->over_capacity != over)
+		WRITE_ONCE(pool->over_capacity, over);
+	if (!over)
+		pool->capacity_lowered = false;
+}
+
 /**
- * respool_uncharge_locked() - forget bytes the pool no longer owns
+ * respool_charge_locked() - the pool now owns one more block of @bytes
  * @pool:	the pool, pool->lock held
- * @bytes:	bytes of one block
+ * @bytes:	bytes of the block
+ *
+ * The only place pool->total_bytes grows; the callers checked that the
+ * capacity allows it.
+ */
+void respool_charge_locked(struct respool_pool *pool, u64 bytes)
+{
+	lockdep_assert_held(&pool->lock);
+	WARN_ON_ONCE(pool->total_bytes + bytes > pool->cfg.capacity);
+	pool->total_bytes += bytes;
+	pool->total_blocks++;
+}
+
+/**
+ * respool_uncharge_locked() - forget a block the pool no longer owns
+ * @pool:	the pool, pool->lock held
+ * @bytes:	bytes of the block
+ *
+ * The only place pool->total_bytes falls.
  */
 void respool_uncharge_locked(struct respool_pool *pool, u64 bytes)
 {
 	lockdep_assert_held(&pool->lock);
+	if (WARN_ON_ONCE(pool->total_bytes < bytes || !pool->total_blocks))
+		return;
 	pool->total_bytes -= bytes;
 	pool->total_blocks--;
+	respool_over_update_locked(pool);
+}
+
+/**
+ * respool_pool_unlock() - end a pool->lock section that changed the pool
+ * @pool:	the pool, pool->lock held
+ * @released:	blocks taken out of the pool in the section, to free now
+ *
+ * The "room appeared" step: every section that may have made room (a
+ * block freed or released, capacity raised, a waiter gone) ends here, so
+ * the queue is served from its head before the lock is dropped, and
+ * poll() sleepers are woken after. In the debug build the invariants are
+ * checked first.
+ *
+ * Context: process context; does not sleep.
+ */
+void respool_pool_unlock(struct respool_pool *pool, struct list_head *released)
+	__releases(&pool->lock)
+{
+	respool_wait_serve_locked(pool, released);
+	respool_check_locked(pool);
+	spin_unlock(&pool->lock);
+	respool_release_list(pool, released);
+	respool_poll_wake(pool);
 }
 
 /**
@@ -229,7 +285,6 @@ void respool_reserve_trim_locked(struct respool_pool *pool,
 {
 	u64 limit = min(pool->cfg.reserve_max, pool->cfg.capacity);
 	u64 free = pool->reserve_bytes + respool_pcpu_bytes(pool, NULL);
-	bool over;
 
 	lockdep_assert_held(&pool->lock);
 	if (free > limit)
@@ -239,10 +294,8 @@ void respool_reserve_trim_locked(struct respool_pool *pool,
 		respool_release_oldest_locked(pool,
 					      pool->total_bytes - pool->cfg.capacity,
 					      released, RESPOOL_RELEASE_CAPACITY);
-	over = pool->total_bytes > pool->cfg.capacity;
-	/* Written only on change: the fast paths read this line. */
-	if (pool->over_capacity != over)
-		WRITE_ONCE(pool->over_capacity, over);
+	/* The capacity itself may have changed. */
+	respool_over_update_locked(pool);
 }
 
 /*
@@ -261,12 +314,23 @@ static u64 respool_in_use_locked(struct respool_pool *pool, u64 *pcpu)
 	return pool->total_bytes - free;
 }
 
-static void respool_update_peak_locked(struct respool_pool *pool)
+/*
+ * A block was handed out or came back: move the in-use gauge, and the
+ * peak with it. Most hand-outs take no pool->lock (a per-CPU hit), so the
+ * peak is raised with a cmpxchg, and written only when it grows.
+ */
+static void respool_in_use_add(struct respool_pool *pool, s64 bytes)
 {
-	u64 pcpu;
+	u64 now = atomic64_add_return(bytes, &pool->in_use);
+	u64 peak = READ_ONCE(pool->peak_in_use);
 
-	pool->peak_in_use = max(pool->peak_in_use,
-				respool_in_use_locked(pool, &pcpu));
+	while (bytes > 0 && now > peak) {
+		u64 seen = cmpxchg64(&pool->peak_in_use, peak, now);
+
+		if (seen == peak)
+			break;
+		peak = seen;
+	}
 }
 
 /**
@@ -314,8 +378,7 @@ struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
 					      pool->total_bytes + need - cap,
 					      released, RESPOOL_RELEASE_EVICT);
 	}
-	pool->total_bytes += need;
-	pool->total_blocks++;
+	respool_charge_locked(pool, need);
 	*fresh = true;
 	return NULL;
 }
@@ -331,7 +394,7 @@ void respool_put_free_locked(struct respool_pool *pool,
 			     struct list_head *released)
 {
 	lockdep_assert_held(&pool->lock);
-	if (respool_wait_handoff_locked(pool, b, released))
+	if (respool_wait_handoff_locked(pool, b))
 		return;
 	respool_reserve_insert(pool, b);
 	respool_reserve_trim_locked(pool, released);
@@ -399,31 +462,25 @@ u64 respool_pool_need(struct respool_pool *pool, u64 size)
  * respool_pool_alloc() - take a block for a client
  * @pool:	the pool
  * @client:	the client asking
- * @size:	bytes wanted, at least 1
- * @flags:	RESPOOL_ALLOC_* flags, already validated
- * @timeout_ms:	bound of a wait with RESPOOL_ALLOC_TIMEOUT
+ * @req:	the request: size and flags validated, need computed
  *
  * Tries this CPU's cache, then the reserve, then a fresh block, and waits
  * in FIFO order when the blocks in use leave no room. The block comes back
  * cleared unless @client held it last, with one reference (the handle's).
  *
  * Context: process context, may sleep; no locks held.
- * Return: the block, or ERR_PTR(-E2BIG) for a size that can never be
- * served, -EAGAIN, -ETIMEDOUT, -ERESTARTSYS, -EBADF or -ENOMEM.
+ * Return: the block, or ERR_PTR(-EAGAIN), -ETIMEDOUT, -ERESTARTSYS,
+ * -EBADF, -E2BIG (settings changed while waiting) or -ENOMEM.
  */
 struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 					 struct respool_client *client,
-					 u64 size, u32 flags, u32 timeout_ms)
+					 struct respool_request *req)
 {
 	enum respool_source src = RESPOOL_SRC_FRESH;
 	bool fresh = false, rejected = false;
+	u64 need = req->need;
 	struct respool_block *b;
 	LIST_HEAD(released);
-	u64 need;
-
-	need = respool_pool_need(pool, size);
-	if (!need)
-		return ERR_PTR(-E2BIG);
 
 	b = respool_pcpu_get(pool, need, &rejected);
 	if (b) {
@@ -432,21 +489,16 @@ struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 	}
 
 	spin_lock(&pool->lock);
-	if (!pool->nr_waiters) {
+	if (!pool->nr_waiters)
 		b = respool_take_locked(pool, need, &fresh, &rejected,
 					&released);
-		if (b || fresh)
-			respool_update_peak_locked(pool);
-	}
-	spin_unlock(&pool->lock);
-	respool_release_list(pool, &released);
+	respool_pool_unlock(pool, &released);
 	if (b) {
 		src = RESPOOL_SRC_RESERVE;
 		goto got;
 	}
 	if (!fresh) {
-		b = respool_wait_for_room(pool, client, need, flags, timeout_ms,
-					  &src);
+		b = respool_wait_for_room(pool, client, req, &src);
 		if (IS_ERR(b))
 			goto out_rejected;
 		if (b)
@@ -457,10 +509,7 @@ struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 	if (!b) {
 		spin_lock(&pool->lock);
 		respool_uncharge_locked(pool, need);
-		respool_wait_kick_locked(pool, &released);
-		spin_unlock(&pool->lock);
-		respool_release_list(pool, &released);
-		respool_poll_wake(pool);
+		respool_pool_unlock(pool, &released);
 		b = ERR_PTR(-ENOMEM);
 		goto out_rejected;
 	}
@@ -479,10 +528,11 @@ got:
 		break;	/* counted as a handoff by the giver */
 	}
 	this_cpu_inc(pool->cpu->stats.allocs);
-	this_cpu_add(pool->cpu->stats.requested_bytes, size);
-	b->requested = size;
+	this_cpu_add(pool->cpu->stats.requested_bytes, req->size);
+	respool_in_use_add(pool, b->size);
+	b->requested = req->size;
 	respool_block_prepare(pool, b, client);
-	trace_respool_alloc(client->id, size, b->size, src, b->zeroed);
+	trace_respool_alloc(client->id, req->size, b->size, src, b->zeroed);
 out_rejected:
 	if (rejected)
 		this_cpu_inc(pool->cpu->stats.threshold_rejects);
@@ -507,6 +557,7 @@ void respool_pool_free(struct respool_pool *pool, struct respool_block *b)
 
 	this_cpu_inc(pool->cpu->stats.frees);
 	this_cpu_sub(pool->cpu->stats.requested_bytes, b->requested);
+	respool_in_use_add(pool, -(s64)b->size);
 	trace_respool_free(b->last_client, b->requested, b->size);
 	b->client = NULL;
 	b->requested = 0;
@@ -515,18 +566,18 @@ void respool_pool_free(struct respool_pool *pool, struct respool_block *b)
 	if (!respool_block_exclusive(b)) {
 		spin_lock(&pool->lock);
 		respool_uncharge_locked(pool, b->size);
-		respool_wait_kick_locked(pool, &released);
-		spin_unlock(&pool->lock);
+		respool_pool_unlock(pool, &released);
 		trace_respool_release(b->size, RESPOOL_RELEASE_PINNED);
 		respool_block_destroy(pool, b);
-	} else if (!respool_pcpu_put(pool, b)) {
+	} else if (respool_pcpu_put(pool, b)) {
+		/* Cached: nobody waits (pcpu.c), but poll() may. */
+		respool_poll_wake(pool);
+	} else {
 		spin_lock(&pool->lock);
 		respool_put_free_locked(pool, b, &released);
-		spin_unlock(&pool->lock);
+		respool_pool_unlock(pool, &released);
 	}
-	respool_release_list(pool, &released);
 	respool_trim_schedule(pool);
-	respool_poll_wake(pool);
 }
 
 /**
@@ -582,6 +633,8 @@ int respool_pool_set_config(struct respool_pool *pool,
 
 	mutex_lock(&pool->config_lock);
 	spin_lock(&pool->lock);
+	if (cfg->capacity < pool->total_bytes)
+		pool->capacity_lowered = true;
 	WRITE_ONCE(pool->cfg.capacity, cfg->capacity);
 	WRITE_ONCE(pool->cfg.max_block_size, cfg->max_block_size);
 	WRITE_ONCE(pool->cfg.reserve_max, cfg->reserve_max);
@@ -590,16 +643,19 @@ int respool_pool_set_config(struct respool_pool *pool,
 	WRITE_ONCE(pool->cfg.pcpu_cache_blocks, cfg->pcpu_cache_blocks);
 	WRITE_ONCE(pool->cfg.idle_trim_ms, cfg->idle_trim_ms);
 	respool_pcpu_set_budget(pool);
-	/* Cached blocks may break the new per-CPU limits: start afresh. */
+	/*
+	 * Cached blocks may break the new per-CPU limits: start afresh. The
+	 * fast paths read the settings under their CPU lock, so none caches
+	 * a block by the old ones after this drain.
+	 */
 	respool_pcpu_drain_locked(pool, U64_MAX);
 	respool_reserve_trim_locked(pool, &released);
-	respool_wait_kick_locked(pool, &released);
-	spin_unlock(&pool->lock);
+	/* Waiters the new settings can never serve fail now; room serves. */
+	respool_wait_reexamine_locked(pool);
+	respool_pool_unlock(pool, &released);
 	mutex_unlock(&pool->config_lock);
 
-	respool_release_list(pool, &released);
 	respool_trim_schedule(pool);
-	respool_poll_wake(pool);
 	respool_pool_notify(pool, RESPOOL_EVENT_CONFIG, 0);
 	return 0;
 }
@@ -653,8 +709,7 @@ int respool_pool_prefill(struct respool_pool *pool, u64 size, u32 count)
 			spin_unlock(&pool->lock);
 			break;
 		}
-		pool->total_bytes += need;
-		pool->total_blocks++;
+		respool_charge_locked(pool, need);
 		spin_unlock(&pool->lock);
 
 		b = respool_block_new(pool, need);
@@ -666,13 +721,12 @@ int respool_pool_prefill(struct respool_pool *pool, u64 size, u32 count)
 			b->freed_at = get_jiffies_64();
 			respool_put_free_locked(pool, b, &released);
 		}
-		spin_unlock(&pool->lock);
+		respool_pool_unlock(pool, &released);
 		if (ret)
 			break;
 		added++;
 	}
 	mutex_unlock(&pool->config_lock);
-	respool_release_list(pool, &released);
 	respool_trim_schedule(pool);
 	return ret ?: added;
 }
@@ -692,8 +746,7 @@ u64 respool_pool_drain(struct respool_pool *pool)
 	respool_pcpu_drain_locked(pool, U64_MAX);
 	bytes = respool_release_oldest_locked(pool, U64_MAX, &released,
 					      RESPOOL_RELEASE_DRAIN);
-	spin_unlock(&pool->lock);
-	respool_release_list(pool, &released);
+	respool_pool_unlock(pool, &released);
 	return bytes;
 }
 
@@ -718,8 +771,7 @@ static void respool_trim_work(struct work_struct *work)
 		respool_release_locked(pool, b, &released,
 				       RESPOOL_RELEASE_IDLE);
 	more = pool->reserve_blocks || respool_pcpu_bytes(pool, NULL);
-	spin_unlock(&pool->lock);
-	respool_release_list(pool, &released);
+	respool_pool_unlock(pool, &released);
 	if (more)
 		respool_trim_schedule(pool);
 }
@@ -747,8 +799,7 @@ static unsigned long respool_shrink_scan(struct shrinker *s,
 					      (u64)sc->nr_to_scan << PAGE_SHIFT,
 					      &released,
 					      RESPOOL_RELEASE_SHRINK);
-	spin_unlock(&pool->lock);
-	respool_release_list(pool, &released);
+	respool_pool_unlock(pool, &released);
 	if (!bytes)
 		return SHRINK_STOP;
 	respool_pool_notify(pool, RESPOOL_EVENT_PRESSURE, bytes);
@@ -777,8 +828,8 @@ void respool_pool_stats(struct respool_pool *pool, struct respool_stats *st)
 	st->reserve_bytes = pool->reserve_bytes;
 	st->in_use_bytes = respool_in_use_locked(pool, &st->pcpu_bytes);
 	respool_pcpu_bytes(pool, &pcpu_blocks);
-	pool->peak_in_use = max(pool->peak_in_use, st->in_use_bytes);
-	st->peak_in_use_bytes = pool->peak_in_use;
+	st->peak_in_use_bytes = max(READ_ONCE(pool->peak_in_use),
+				    st->in_use_bytes);
 	free_blocks = pool->reserve_blocks + pcpu_blocks;
 	st->blocks_free = free_blocks;
 	st->blocks_in_use = pool->total_blocks > free_blocks ?
@@ -789,6 +840,7 @@ void respool_pool_stats(struct respool_pool *pool, struct respool_stats *st)
 	st->waiters = pool->nr_waiters;
 	st->max_wait_ns = pool->max_wait_ns;
 	st->handoffs = pool->handoffs;
+	st->lost_wakeups = pool->lost_wakeups;
 	st->shrinker_released_bytes = pool->shrinker_released;
 	st->idle_trimmed_bytes = pool->idle_trimmed;
 	st->last_reset_ns = pool->last_reset_ns;
@@ -825,11 +877,13 @@ void respool_pool_reset_stats(struct respool_pool *pool)
 	pool->wait_timeouts = 0;
 	pool->wait_interrupts = 0;
 	pool->handoffs = 0;
+	pool->lost_wakeups = 0;
 	pool->max_wait_ns = 0;
 	memset(pool->wait_hist, 0, sizeof(pool->wait_hist));
 	pool->shrinker_released = 0;
 	pool->idle_trimmed = 0;
-	pool->peak_in_use = respool_in_use_locked(pool, &pcpu);
+	WRITE_ONCE(pool->peak_in_use, max_t(u64, atomic64_read(&pool->in_use),
+					    respool_in_use_locked(pool, &pcpu)));
 	pool->last_reset_ns = ktime_get_ns();
 	spin_unlock(&pool->lock);
 }

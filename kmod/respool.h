@@ -181,6 +181,10 @@ struct respool_cpu {
  * @requested_bytes: bytes asked for by live handles
  * @blocked_size: bytes of the last ALLOC that failed with EAGAIN (poll)
  * @waiting_since: ktime of the wait in progress, 0 if none (READ_ONCE)
+ * @file:	the open file this client is
+ * @close_gen:	bumped under pool->lock each time a close() takes the file
+ *		out of a task's file table (->flush); an ALLOC that saw it
+ *		change before queuing re-checks its own table (wait.c)
  * @node:	in pool->clients, under pool->clients_lock
  */
 struct respool_client {
@@ -194,7 +198,23 @@ struct respool_client {
 	u64 requested_bytes;
 	u64 blocked_size;
 	u64 waiting_since;
+	struct file *file;
+	u64 close_gen;
 	struct list_head node;
+};
+
+/**
+ * struct respool_request - one ALLOC on its way through the pool
+ * @size:	bytes asked for
+ * @need:	@size in whole pages
+ * @flags:	RESPOOL_ALLOC_* flags, validated
+ * @timeout_ms:	bound of a wait with RESPOOL_ALLOC_TIMEOUT
+ */
+struct respool_request {
+	u64 size;
+	u64 need;
+	u32 flags;
+	u32 timeout_ms;
 };
 
 /**
@@ -208,8 +228,10 @@ struct respool_client {
  * @src:	where @block (or the room) came from
  * @served:	@block or the room was handed over; set under pool->lock,
  *		before @done completes
- * @aborted:	the file was closed while waiting; set under pool->lock
- * @done:	completed when @served or @aborted is set
+ * @error:	the wait was ended without room: -EBADF (the file was
+ *		closed) or -E2BIG (the settings changed so that it can never
+ *		be served); set under pool->lock, before @done completes
+ * @done:	completed when @served or @error is set
  * @since:	ktime when the wait began
  *
  * Allocated from pool->waiter_cache by the waiting task, which alone
@@ -224,7 +246,7 @@ struct respool_waiter {
 	struct respool_block *block;
 	int src;
 	bool served;
-	bool aborted;
+	int error;
 	struct completion done;
 	u64 since;
 };
@@ -247,11 +269,17 @@ struct respool_waiter {
  *			under their CPU lock (see pcpu.c)
  * @recovered_pending:	the queue emptied; a "recovered" notification is
  *			owed [L]
- * @peak_in_use:	highest in-use bytes seen [L]
+ * @peak_in_use:	highest in-use bytes seen [L]; the hand-outs that take
+ *			no pool->lock raise it with a cmpxchg (pool.c)
+ * @in_use:		bytes of blocks handed out and not yet back: moved at
+ *			every hand-out and free, lock-free
  * @waits:		ALLOCs that waited [L]
  * @wait_timeouts:	waits ended by timeout [L]
  * @wait_interrupts:	waits ended by a signal or close [L]
  * @handoffs:		blocks handed directly to a waiter [L]
+ * @lost_wakeups:	waits that the periodic re-check ended, having found
+ *			room that no "room appeared" step served: a bug,
+ *			which every test asserts never happens [L]
  * @max_wait_ns:	longest wait [L]
  * @wait_hist:		log2 histogram of wait ns [L]
  * @shrinker_released:	bytes released by the shrinker [L]
@@ -261,6 +289,8 @@ struct respool_waiter {
  * @over_capacity:	the pool owns more than its capacity (lowered below
  *			use): per-CPU caches take nothing, so that every
  *			free is trimmed [L]; READ_ONCE() in pcpu.c
+ * @capacity_lowered:	the capacity was set below what the pool owned, and
+ *			use has not fallen below it since [L]
  * @pcpu_budget:	free bytes one CPU's cache may hold: its share of
  *			min(reserve_max, capacity) [L]; READ_ONCE() in pcpu.c
  * @cpu:		per-CPU caches and counters
@@ -290,10 +320,12 @@ struct respool_pool {
 	unsigned int nr_waiters;
 	bool recovered_pending;
 	u64 peak_in_use;
+	atomic64_t in_use;
 	u64 waits;
 	u64 wait_timeouts;
 	u64 wait_interrupts;
 	u64 handoffs;
+	u64 lost_wakeups;
 	u64 max_wait_ns;
 	u64 wait_hist[RESPOOL_WAIT_HIST_BUCKETS];
 	u64 shrinker_released;
@@ -301,6 +333,7 @@ struct respool_pool {
 	struct respool_cpu_stats reset_base;
 	u64 last_reset_ns;
 	bool over_capacity;
+	bool capacity_lowered;
 	u64 pcpu_budget;
 	struct respool_cpu __percpu *cpu;
 	struct kmem_cache *block_cache;
@@ -356,7 +389,7 @@ void respool_pool_get_config(struct respool_pool *pool,
 			     struct respool_config *cfg);
 struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 					 struct respool_client *client,
-					 u64 size, u32 flags, u32 timeout_ms);
+					 struct respool_request *req);
 void respool_pool_free(struct respool_pool *pool, struct respool_block *b);
 u64 respool_pool_need(struct respool_pool *pool, u64 size);
 void respool_pool_stats(struct respool_pool *pool, struct respool_stats *st);
@@ -372,7 +405,17 @@ struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
 void respool_put_free_locked(struct respool_pool *pool,
 			     struct respool_block *b,
 			     struct list_head *released);
+void respool_charge_locked(struct respool_pool *pool, u64 bytes);
 void respool_uncharge_locked(struct respool_pool *pool, u64 bytes);
+void respool_pool_unlock(struct respool_pool *pool, struct list_head *released)
+	__releases(&pool->lock);
+
+/* check.c: the debug build's invariant checker */
+#ifdef RESPOOL_CHECK_INVARIANTS
+void respool_check_locked(struct respool_pool *pool);
+#else
+static inline void respool_check_locked(struct respool_pool *pool) { }
+#endif
 void respool_reserve_insert(struct respool_pool *pool,
 			    struct respool_block *b);
 struct respool_block *respool_reserve_take(struct respool_pool *pool,
@@ -407,14 +450,13 @@ void respool_block_prepare(struct respool_pool *pool, struct respool_block *b,
 /* wait.c */
 struct respool_block *respool_wait_for_room(struct respool_pool *pool,
 					    struct respool_client *client,
-					    u64 need, u32 flags,
-					    u32 timeout_ms,
+					    struct respool_request *req,
 					    enum respool_source *src);
 bool respool_wait_handoff_locked(struct respool_pool *pool,
-				 struct respool_block *b,
-				 struct list_head *released);
-void respool_wait_kick_locked(struct respool_pool *pool,
-			      struct list_head *released);
+				 struct respool_block *b);
+unsigned int respool_wait_serve_locked(struct respool_pool *pool,
+				       struct list_head *released);
+void respool_wait_reexamine_locked(struct respool_pool *pool);
 void respool_wait_abort_client(struct respool_pool *pool,
 			       struct respool_client *client,
 			       struct file *file);

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +226,7 @@ static inline void rp_expect_all_accounted(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, st.blocks_in_use) TH_LOG("blocks still in use with every file closed");
 	EXPECT_EQ(0, st.requested_bytes) TH_LOG("requested bytes left");
 	EXPECT_EQ(0, st.waiters) TH_LOG("waiters left");
+	EXPECT_EQ(0, st.lost_wakeups) TH_LOG("waits ended by the periodic re-check: a lost wakeup");
 	EXPECT_GE(cap, st.reserve_bytes + st.pcpu_bytes);
 	EXPECT_EQ(st.blocks_free == 0, st.reserve_bytes + st.pcpu_bytes == 0);
 	if (counts)
@@ -297,6 +299,119 @@ static inline int rp_all_zero(const void *p, uint64_t len)
 		if (w[i])
 			return 0;
 	return 1;
+}
+
+/*
+ * respoolctl of this tree (tools/respoolctl/respoolctl, found from the
+ * test binary's path), or NULL if it is not built.
+ */
+static inline const char *rp_ctl_path(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 64);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	path[n] = 0;
+	slash = strrchr(path, '/');
+	if (!slash)
+		return NULL;
+	strcpy(slash, "/../../tools/respoolctl/respoolctl");
+	return access(path, X_OK) ? NULL : path;
+}
+
+/*
+ * Run respoolctl with the NULL-terminated @argv (argv[0] is the first
+ * argument, e.g. "config"); its output goes to /dev/null. Return: its
+ * exit status, or -1 if it could not run.
+ */
+static inline int rp_ctl(const char *const argv[])
+{
+	const char *ctl = rp_ctl_path();
+	const char *args[16] = { "respoolctl" };
+	int i, st;
+	pid_t pid;
+
+	if (!ctl)
+		return -1;
+	for (i = 0; argv[i] && i < 14; i++)
+		args[i + 1] = argv[i];
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execv(ctl, (char *const *)args);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/*
+ * Race-window injection points of the module's test build (kmod/inject.h),
+ * under debugfs: "hold N [MS]" holds the next N tasks that reach the point
+ * (at most MS ms each), "release" lets them go.
+ */
+#define RP_INJECT_DIR	"/sys/kernel/debug/respool/inject"
+
+static inline int rp_inject(const char *point, const char *cmd)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), RP_INJECT_DIR "/%s", point);
+	return rp_write_file(path, cmd);
+}
+
+/* Read a point's counters; 0 or -errno. */
+static inline int rp_inject_state(const char *point, int *hits, int *held)
+{
+	char path[128], buf[128];
+	int fd, n, armed;
+
+	snprintf(path, sizeof(path), RP_INJECT_DIR "/%s", point);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	return sscanf(buf, "hits %d held %d armed %d", hits, held, &armed) == 3 ?
+	       0 : -EIO;
+}
+
+/* Wait (at most @ms) until @n tasks hold at @point; 0 or -ETIMEDOUT. */
+static inline int rp_inject_wait_held(const char *point, int n, int ms)
+{
+	uint64_t end = rp_now_ns() + (uint64_t)ms * 1000000ULL;
+	int hits, held;
+
+	do {
+		if (!rp_inject_state(point, &hits, &held) && held >= n)
+			return 0;
+		usleep(1000);
+	} while (rp_now_ns() < end);
+	return -ETIMEDOUT;
+}
+
+/* Why the injection points cannot be used here, or NULL. */
+static inline const char *rp_inject_skip_reason(void)
+{
+	if (access("/sys/kernel/debug/respool", F_OK) &&
+	    access("/sys/kernel/debug", F_OK) == 0 &&
+	    access("/sys/kernel/debug/tracing", F_OK) &&
+	    system("mount -t debugfs none /sys/kernel/debug 2>/dev/null"))
+		return "debugfs is not mounted and cannot be";
+	if (access(RP_INJECT_DIR, F_OK))
+		return "the module is not the test build (no injection points: build it with tools/build-module.sh)";
+	return NULL;
 }
 
 #endif /* _RESPOOL_UTIL_H */

@@ -430,6 +430,148 @@ TEST_F(wait, freed_block_not_fitting_head_is_released_for_a_fresh_one)
 	EXPECT_LE(st.in_use_bytes + st.reserve_bytes + st.pcpu_bytes, 64 * RP_KiB);
 }
 
+/* respoolctl config set KEY VALUE; the exit status. */
+static int config_set(const char *key, const char *value)
+{
+	const char *argv[] = { "config", "set", key, value, NULL };
+
+	return rp_ctl(argv);
+}
+
+/*
+ * A settings change that leaves a queued waiter unservable for good ends
+ * its wait at once with E2BIG, as the same ALLOC made now would fail; the
+ * queue behind it is not wedged: a NONBLOCK newcomer is served as soon as
+ * there is room.
+ */
+static void settings_fail_the_waiter(struct __test_metadata *_metadata,
+				     FIXTURE_DATA(wait) *self,
+				     const char *key, const char *value)
+{
+	struct respool_alloc a;
+	struct respool_stats st;
+	struct report r;
+	int fd, i;
+
+	if (!rp_ctl_path())
+		SKIP(return, "tools/respoolctl/respoolctl is not built");
+	ASSERT_EQ(0, pool_setup(self, POOL_64K));
+	ASSERT_EQ(0, fill(self, 16, PG));
+	/* A 64K waiter with a 60 s timeout, then a 4K one behind it. */
+	ASSERT_LT(0, spawn_alloc(self, 0, 64 * RP_KiB, RESPOOL_ALLOC_TIMEOUT,
+				 60000, true));
+	ASSERT_EQ(1, waiters_become(self->sfd, 1, 10000));
+	ASSERT_LT(0, spawn_alloc(self, 1, PG, RESPOOL_ALLOC_TIMEOUT, 60000,
+				 true));
+	ASSERT_EQ(2, waiters_become(self->sfd, 2, 10000));
+
+	ASSERT_EQ(0, config_set(key, value));
+	ASSERT_EQ(1, read_report(self->rfd, &r, 30000))
+		TH_LOG("no waiter ended after %s %s", key, value);
+	EXPECT_EQ(0, r.idx);
+	EXPECT_EQ(-E2BIG, r.ret) TH_LOG("the 64K waiter: %s", strerror(-r.ret));
+	EXPECT_EQ(1, waiters_become(self->sfd, 1, 10000));
+
+	/*
+	 * Free until there is room for 4K (at once, or within a lowered
+	 * capacity): the waiter behind is served, then a newcomer.
+	 */
+	for (i = 0; i < 15 && stats(self).waiters; i++)
+		ASSERT_EQ(0, free_one(self, i));
+	ASSERT_EQ(1, read_report(self->rfd, &r, 30000));
+	EXPECT_EQ(1, r.idx);
+	EXPECT_EQ(0, r.ret);
+	ASSERT_EQ(0, free_one(self, i));
+	fd = rp_open();
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, rp_alloc(fd, PG, RESPOOL_ALLOC_NONBLOCK, 0, &a));
+	close(fd);
+	st = stats(self);
+	EXPECT_EQ(0, st.waiters);
+	EXPECT_EQ(0, st.wait_timeouts);
+}
+
+TEST_F_TIMEOUT(wait, capacity_lowered_below_a_waiter_fails_it_with_e2big, 120)
+{
+	settings_fail_the_waiter(_metadata, self, "capacity", "32K");
+}
+
+TEST_F_TIMEOUT(wait, max_block_size_lowered_below_a_waiter_fails_it, 120)
+{
+	settings_fail_the_waiter(_metadata, self, "max-block-size", "32K");
+}
+
+TEST_F_TIMEOUT(wait, client_quota_lowered_below_a_waiter_fails_it, 120)
+{
+	settings_fail_the_waiter(_metadata, self, "client-quota", "32K");
+}
+
+/* Raising the capacity serves the queue at once, in order. */
+TEST_F_TIMEOUT(wait, capacity_raised_serves_waiters_at_once, 120)
+{
+	struct report r;
+	int i;
+
+	if (!rp_ctl_path())
+		SKIP(return, "tools/respoolctl/respoolctl is not built");
+	ASSERT_EQ(0, pool_setup(self, POOL_64K));
+	ASSERT_EQ(0, fill(self, 16, PG));
+	for (i = 0; i < 3; i++) {
+		ASSERT_LT(0, spawn_alloc(self, i, 8 * PG, RESPOOL_ALLOC_TIMEOUT,
+					 60000, true));
+		ASSERT_EQ(i + 1, waiters_become(self->sfd, i + 1, 10000));
+	}
+	ASSERT_EQ(0, config_set("capacity", "160K"));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(1, read_report(self->rfd, &r, 30000));
+		EXPECT_EQ(0, r.ret);
+	}
+	EXPECT_EQ(0, stats(self).waiters);
+}
+
+/*
+ * With the capacity lowered below what the pool owns, a freed block goes
+ * to the head waiter only once the pool stays within the new capacity
+ * after it: until then each freed block is released. A handoff that
+ * ignored the lowered capacity kept use above it for as long as anyone
+ * waited.
+ */
+TEST_F_TIMEOUT(wait, handoff_waits_for_a_lowered_capacity, 120)
+{
+	struct respool_stats st;
+	struct report r;
+	int i;
+
+	if (!rp_ctl_path())
+		SKIP(return, "tools/respoolctl/respoolctl is not built");
+	ASSERT_EQ(0, pool_setup(self, POOL_64K));
+	ASSERT_EQ(0, fill(self, 16, PG));
+	ASSERT_LT(0, spawn_alloc(self, 0, PG, RESPOOL_ALLOC_TIMEOUT, 60000,
+				 true));
+	ASSERT_EQ(1, waiters_become(self->sfd, 1, 10000));
+	ASSERT_EQ(0, config_set("capacity", "32K"));
+
+	/* 64K owned: the first 8 frees bring it to 32K, serving nobody. */
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, free_one(self, i));
+		st = stats(self);
+		EXPECT_EQ(1, st.waiters)
+			TH_LOG("free %d handed a block over with %llu bytes in use over a 32K capacity",
+			       i + 1, (unsigned long long)st.in_use_bytes);
+		EXPECT_EQ(0, st.handoffs);
+		if (st.waiters != 1)
+			break;
+	}
+	/* The 9th: 32K owned with it, so the waiter may have it. */
+	ASSERT_EQ(0, free_one(self, 8));
+	ASSERT_EQ(1, read_report(self->rfd, &r, 30000));
+	EXPECT_EQ(0, r.ret);
+	st = stats(self);
+	EXPECT_EQ(1, st.handoffs);
+	EXPECT_EQ(32 * RP_KiB, st.in_use_bytes);
+	EXPECT_GE(32 * RP_KiB, st.in_use_bytes + st.reserve_bytes + st.pcpu_bytes);
+}
+
 /*
  * A 200 ms timeout ends the wait with ETIMEDOUT, not before 150 ms and
  * within 10 s (a loaded emulated guest may take long to run the caller

@@ -204,6 +204,7 @@ static const struct attr_desc stats_attrs[] = {
 	{ RESPOOL_A_STATS_ZEROED_BYTES, "zeroed-bytes", K_BYTES, false },
 	{ RESPOOL_A_STATS_CLIENTS, "clients", K_COUNT, false },
 	{ RESPOOL_A_STATS_LAST_RESET_NS, "last-reset-ns", K_AGO, false },
+	{ RESPOOL_A_STATS_LOST_WAKEUPS, "lost-wakeups", K_COUNT, false },
 };
 
 #define NR_STATS (sizeof(stats_attrs) / sizeof(stats_attrs[0]))

@@ -120,6 +120,9 @@ struct respool_info {
  * @clients:	open files now
  * @last_reset_ns: CLOCK_MONOTONIC time of the last reset (or load)
  * @wait_hist:	log2 histogram of wait times in ns
+ * @lost_wakeups: waits that found room only at their periodic re-check:
+ *		room appeared and nobody served them. Always 0 unless the
+ *		module has a bug (added after the first version)
  */
 struct respool_stats {
 	__u32 size;
@@ -152,6 +155,7 @@ struct respool_stats {
 	__u64 clients;
 	__u64 last_reset_ns;
 	__u64 wait_hist[RESPOOL_WAIT_HIST_BUCKETS];
+	__u64 lost_wakeups;
 };
 
 /* Entries one batch ioctl takes at most. */

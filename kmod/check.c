@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * check.c - the pool's invariants, checked after every state change.
+ *
+ * Built only for make check-debug (RESPOOL_CHECK=y); elsewhere
+ * respool_check_locked() is empty. It runs at the end of every pool->lock
+ * section that changes the pool (respool_pool_unlock()), after the queue
+ * was served, and WARNs once on the first broken invariant, which the
+ * debug VM turns into a failed run:
+ *
+ * 1) the byte counts match the contents: the reserve's trees hold
+ *    reserve_blocks blocks of reserve_bytes bytes, each CPU cache nr
+ *    blocks of bytes bytes;
+ * 2) the pool owns no more than its capacity, unless the capacity was
+ *    lowered below what it owned (over_capacity says so, and is right);
+ * 3) nr_waiters is the length of the queue, and while anyone waits the
+ *    CPU caches are empty (else a waiter could sleep beside a free block);
+ * 4) every queued waiter is servable by the settings, and the head cannot
+ *    be served now (else the "room appeared" step missed it);
+ * 5) in-use bytes (the gauge) never exceed what the pool owns.
+ */
+#include <linux/rbtree.h>
+
+#include "respool.h"
+
+#ifdef RESPOOL_CHECK_INVARIANTS
+
+static bool respool_check_reserve_locked(struct respool_pool *pool)
+{
+	u64 bytes = 0, blocks = 0;
+	struct rb_node *n;
+
+	for (n = rb_first_cached(&pool->by_age); n; n = rb_next(n)) {
+		bytes += rb_entry(n, struct respool_block, age_node)->size;
+		blocks++;
+	}
+	return !WARN_ONCE(bytes != pool->reserve_bytes ||
+			  blocks != pool->reserve_blocks,
+			  "respool: reserve holds %llu blocks, %llu bytes; counted %llu, %llu\n",
+			  blocks, bytes, pool->reserve_blocks,
+			  pool->reserve_bytes);
+}
+
+/* Return: the free bytes in CPU caches, or U64_MAX if one is wrong. */
+static u64 respool_check_pcpu_locked(struct respool_pool *pool)
+{
+	u64 total = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct respool_cpu *c = per_cpu_ptr(pool->cpu, cpu);
+		unsigned int i;
+		u64 bytes = 0;
+		bool bad;
+
+		spin_lock(&c->lock);
+		for (i = 0; i < c->nr; i++)
+			bytes += c->blocks[i]->size;
+		bad = bytes != c->bytes;
+		spin_unlock(&c->lock);
+		if (WARN_ONCE(bad, "respool: CPU %d cache bytes miscounted\n",
+			      cpu))
+			return U64_MAX;
+		total += bytes;
+	}
+	return total;
+}
+
+static bool respool_check_waiters_locked(struct respool_pool *pool, u64 pcpu)
+{
+	struct respool_waiter *w, *head = NULL;
+	unsigned int n = 0;
+
+	list_for_each_entry(w, &pool->waiters, node) {
+		if (!head)
+			head = w;
+		n++;
+		if (WARN_ONCE(w->need > pool->cfg.capacity ||
+			      w->need > pool->cfg.max_block_size,
+			      "respool: a waiter of %llu bytes can never be served\n",
+			      w->need))
+			return false;
+	}
+	if (WARN_ONCE(n != pool->nr_waiters,
+		      "respool: %u waiters queued, %u counted\n", n,
+		      pool->nr_waiters))
+		return false;
+	if (!head)
+		return true;
+	if (WARN_ONCE(pcpu, "respool: %llu bytes in CPU caches while %u wait\n",
+		      pcpu, n))
+		return false;
+	/* What respool_take_locked() would do for the head, read only. */
+	return !WARN_ONCE(pool->total_bytes - pool->reserve_bytes + head->need <=
+			  pool->cfg.capacity,
+			  "respool: the head waiter (%llu bytes) has room but sleeps\n",
+			  head->need);
+}
+
+/**
+ * respool_check_locked() - WARN once if an invariant of the pool is broken
+ * @pool:	the pool, pool->lock held
+ */
+void respool_check_locked(struct respool_pool *pool)
+{
+	u64 pcpu, in_use;
+
+	lockdep_assert_held(&pool->lock);
+	if (!respool_check_reserve_locked(pool))
+		return;
+	pcpu = respool_check_pcpu_locked(pool);
+	if (pcpu == U64_MAX)
+		return;
+	if (WARN_ONCE(pool->over_capacity !=
+		      (pool->total_bytes > pool->cfg.capacity),
+		      "respool: over_capacity is stale\n"))
+		return;
+	if (WARN_ONCE(pool->total_bytes > pool->cfg.capacity &&
+		      !pool->capacity_lowered,
+		      "respool: owns %llu bytes over a capacity of %llu\n",
+		      pool->total_bytes, pool->cfg.capacity))
+		return;
+	if (!respool_check_waiters_locked(pool, pcpu))
+		return;
+	in_use = atomic64_read(&pool->in_use);
+	WARN_ONCE(in_use > pool->total_bytes,
+		  "respool: %llu bytes in use, %llu owned\n", in_use,
+		  pool->total_bytes);
+}
+
+#endif /* RESPOOL_CHECK_INVARIANTS */
