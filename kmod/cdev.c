@@ -177,23 +177,26 @@ static long respool_ioc_info(struct respool_client *c, void *data)
 static long respool_ioc_alloc_batch(struct respool_client *c, void *data)
 {
 	struct respool_alloc_batch *batch = data;
-	struct respool_alloc __user *uallocs;
 	struct respool_alloc a;
+	void __user *uentry;
 	long ret = 0;
 
 	if (batch->reserved[0] || batch->reserved[1] || !batch->count ||
 	    batch->count > RESPOOL_BATCH_MAX)
 		return -EINVAL;
-	uallocs = u64_to_user_ptr(batch->allocs);
+	/* Entries are first-version structs, whatever ours has grown to. */
 	for (batch->done = 0; batch->done < batch->count; batch->done++) {
-		if (copy_from_user(&a, &uallocs[batch->done], sizeof(a))) {
+		uentry = u64_to_user_ptr(batch->allocs +
+			(u64)batch->done * RESPOOL_ALLOC_SIZE_VER0);
+		memset(&a, 0, sizeof(a));
+		if (copy_from_user(&a, uentry, RESPOOL_ALLOC_SIZE_VER0)) {
 			ret = -EFAULT;
 			break;
 		}
 		ret = respool_ioc_alloc(c, &a);
 		if (ret)
 			break;
-		if (copy_to_user(&uallocs[batch->done], &a, sizeof(a))) {
+		if (copy_to_user(uentry, &a, RESPOOL_ALLOC_SIZE_VER0)) {
 			respool_free_handle(c, a.handle);
 			ret = -EFAULT;
 			break;
@@ -254,26 +257,51 @@ static long respool_ioc_stats(struct respool_client *c, void __user *uarg,
 	return ret;
 }
 
+/**
+ * struct respool_ioctl_desc - one ioctl of the dispatch table
+ * @cmd:	its number, with the kernel's struct size
+ * @size_ver0:	the size of its struct's first version: the smallest a
+ *		caller may pass (RESPOOL_*_SIZE_VER0)
+ * @fn:		its handler, on a kernel copy of the struct; NULL for STATS
+ */
 struct respool_ioctl_desc {
 	unsigned int cmd;
+	size_t size_ver0;
 	long (*fn)(struct respool_client *c, void *data);
 };
 
 /* Indexed by _IOC_NR(); STATS has a handler of its own (variable size). */
 static const struct respool_ioctl_desc respool_ioctls[] = {
-	{ .cmd = RESPOOL_IOC_ALLOC, .fn = respool_ioc_alloc },
-	{ .cmd = RESPOOL_IOC_FREE, .fn = respool_ioc_free },
-	{ .cmd = RESPOOL_IOC_INFO, .fn = respool_ioc_info },
-	{ .cmd = RESPOOL_IOC_STATS },
-	{ .cmd = RESPOOL_IOC_ALLOC_BATCH, .fn = respool_ioc_alloc_batch },
-	{ .cmd = RESPOOL_IOC_FREE_BATCH, .fn = respool_ioc_free_batch },
+	{ RESPOOL_IOC_ALLOC, RESPOOL_ALLOC_SIZE_VER0, respool_ioc_alloc },
+	{ RESPOOL_IOC_FREE, RESPOOL_FREE_SIZE_VER0, respool_ioc_free },
+	{ RESPOOL_IOC_INFO, RESPOOL_INFO_SIZE_VER0, respool_ioc_info },
+	{ RESPOOL_IOC_STATS, RESPOOL_STATS_SIZE_VER0, NULL },
+	{ RESPOOL_IOC_ALLOC_BATCH, RESPOOL_ALLOC_BATCH_SIZE_VER0,
+	  respool_ioc_alloc_batch },
+	{ RESPOOL_IOC_FREE_BATCH, RESPOOL_FREE_BATCH_SIZE_VER0,
+	  respool_ioc_free_batch },
 };
 
+/* A struct grows at its end only: its first version is a prefix of it. */
+static_assert(RESPOOL_ALLOC_SIZE_VER0 ==
+	      offsetofend(struct respool_alloc, reserved));
+static_assert(RESPOOL_FREE_SIZE_VER0 ==
+	      offsetofend(struct respool_free, reserved));
+static_assert(RESPOOL_INFO_SIZE_VER0 ==
+	      offsetofend(struct respool_info, reserved));
+static_assert(RESPOOL_STATS_SIZE_VER0 ==
+	      offsetofend(struct respool_stats, wait_hist));
+static_assert(RESPOOL_ALLOC_BATCH_SIZE_VER0 ==
+	      offsetofend(struct respool_alloc_batch, reserved));
+static_assert(RESPOOL_FREE_BATCH_SIZE_VER0 ==
+	      offsetofend(struct respool_free_batch, reserved));
+
 /*
- * The entry point works like dma_heap_ioctl(): the struct size comes from
- * the caller's ioctl number; the kernel copies in what both know, insists
- * that any bytes it does not know are zero, and copies back the caller's
- * size only.
+ * The entry point works like dma_heap_ioctl() and clone3(): the struct
+ * size comes from the caller's ioctl number and may be anything from the
+ * struct's first version up. The kernel copies in what both know, zeroes
+ * what an older caller lacks, insists that the bytes of a newer caller
+ * that it does not know are zero, and copies back min(caller's, ours).
  */
 static long respool_ioctl(struct file *file, unsigned int ucmd,
 			  unsigned long arg)
@@ -300,11 +328,12 @@ static long respool_ioctl(struct file *file, unsigned int ucmd,
 						  ARRAY_SIZE(respool_ioctls))];
 	ksize = _IOC_SIZE(desc->cmd);
 	/* Older structs than the first version do not exist. */
-	if (_IOC_DIR(ucmd) != _IOC_DIR(desc->cmd) || usize < ksize)
+	if (_IOC_DIR(ucmd) != _IOC_DIR(desc->cmd) || usize < desc->size_ver0)
 		return -ENOTTY;
 	if (desc->cmd == RESPOOL_IOC_STATS)
 		return respool_ioc_stats(c, uarg, usize);
 
+	/* kdata holds each struct but STATS's, so ksize bytes fit in it. */
 	memset(&kdata, 0, sizeof(kdata));
 	ret = copy_struct_from_user(&kdata, ksize, uarg, usize);
 	if (ret)
@@ -313,7 +342,7 @@ static long respool_ioctl(struct file *file, unsigned int ucmd,
 	if (ret)
 		return ret;
 	if ((_IOC_DIR(desc->cmd) & _IOC_READ) &&
-	    copy_to_user(uarg, &kdata, ksize)) {
+	    copy_to_user(uarg, &kdata, min(usize, ksize))) {
 		/* The caller cannot learn the handle: take it back. */
 		if (desc->cmd == RESPOOL_IOC_ALLOC)
 			respool_free_handle(c, kdata.alloc.handle);
