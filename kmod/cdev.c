@@ -65,10 +65,24 @@ static int respool_free_handle(struct respool_client *c, u64 handle)
 	return 0;
 }
 
+/**
+ * struct respool_alloc_args - ALLOC's argument, and what it installed
+ * @a:		the caller's struct; first, so that the dispatch copies it
+ *		in and out as for any other ioctl
+ * @block:	out: the block now at handle @a.handle, for the take-back;
+ *		a pointer to compare only: once the handle may have been
+ *		freed it is not ours to dereference
+ */
+struct respool_alloc_args {
+	struct respool_alloc a;
+	struct respool_block *block;
+};
+
 static long respool_ioc_alloc(struct respool_client *c, void *data)
 {
 	struct respool_pool *pool = c->pool;
-	struct respool_alloc *a = data;
+	struct respool_alloc_args *args = data;
+	struct respool_alloc *a = &args->a;
 	struct respool_block *b;
 	u64 quota, need;
 	u32 id;
@@ -124,6 +138,7 @@ static long respool_ioc_alloc(struct respool_client *c, void *data)
 	a->handle = id;
 	a->offset = (u64)id << RESPOOL_OFFSET_SHIFT;
 	a->block_size = b->size;
+	args->block = b;
 	return 0;
 
 err_put_block:
@@ -133,6 +148,34 @@ err_uncharge:
 	c->charged_bytes -= need;
 	xa_unlock(&c->handles);
 	return ret;
+}
+
+/*
+ * Undo an ALLOC whose answer could not be copied out to the caller. The
+ * caller never learned the handle, but another thread of the same file
+ * may have freed that handle number since, and been given it again for
+ * another block (handles are lowest-free, as fds are). So take back the
+ * block, not the number: erase the handle only if it still names the
+ * block this ALLOC installed. If it does not, whoever freed it gave the
+ * block back already. The bytes come off the client as in
+ * respool_client_take(); keep the two in step.
+ */
+static void respool_alloc_take_back(struct respool_client *c,
+				    const struct respool_alloc_args *args)
+{
+	struct respool_block *b = args->block;
+	void *old;
+
+	xa_lock(&c->handles);
+	old = __xa_cmpxchg(&c->handles, args->a.handle, b, NULL, 0);
+	if (old == b) {
+		c->held_bytes -= b->size;
+		c->charged_bytes -= PAGE_ALIGN(b->requested);
+		c->requested_bytes -= b->requested;
+	}
+	xa_unlock(&c->handles);
+	if (old == b)
+		respool_block_put(b);
 }
 
 static long respool_ioc_free(struct respool_client *c, void *data)
@@ -177,7 +220,7 @@ static long respool_ioc_info(struct respool_client *c, void *data)
 static long respool_ioc_alloc_batch(struct respool_client *c, void *data)
 {
 	struct respool_alloc_batch *batch = data;
-	struct respool_alloc a;
+	struct respool_alloc_args args;
 	void __user *uentry;
 	long ret = 0;
 
@@ -188,16 +231,16 @@ static long respool_ioc_alloc_batch(struct respool_client *c, void *data)
 	for (batch->done = 0; batch->done < batch->count; batch->done++) {
 		uentry = u64_to_user_ptr(batch->allocs +
 			(u64)batch->done * RESPOOL_ALLOC_SIZE_VER0);
-		memset(&a, 0, sizeof(a));
-		if (copy_from_user(&a, uentry, RESPOOL_ALLOC_SIZE_VER0)) {
+		memset(&args, 0, sizeof(args));
+		if (copy_from_user(&args.a, uentry, RESPOOL_ALLOC_SIZE_VER0)) {
 			ret = -EFAULT;
 			break;
 		}
-		ret = respool_ioc_alloc(c, &a);
+		ret = respool_ioc_alloc(c, &args);
 		if (ret)
 			break;
-		if (copy_to_user(uentry, &a, RESPOOL_ALLOC_SIZE_VER0)) {
-			respool_free_handle(c, a.handle);
+		if (copy_to_user(uentry, &args.a, RESPOOL_ALLOC_SIZE_VER0)) {
+			respool_alloc_take_back(c, &args);
 			ret = -EFAULT;
 			break;
 		}
@@ -295,6 +338,8 @@ static_assert(RESPOOL_ALLOC_BATCH_SIZE_VER0 ==
 	      offsetofend(struct respool_alloc_batch, reserved));
 static_assert(RESPOOL_FREE_BATCH_SIZE_VER0 ==
 	      offsetofend(struct respool_free_batch, reserved));
+/* The dispatch copies ALLOC's struct in and out at the start of its args. */
+static_assert(offsetof(struct respool_alloc_args, a) == 0);
 
 /*
  * The entry point works like dma_heap_ioctl() and clone3(): the struct
@@ -310,7 +355,7 @@ static long respool_ioctl(struct file *file, unsigned int ucmd,
 	void __user *uarg = (void __user *)arg;
 	const struct respool_ioctl_desc *desc;
 	union {
-		struct respool_alloc alloc;
+		struct respool_alloc_args alloc;
 		struct respool_free free;
 		struct respool_info info;
 		struct respool_alloc_batch alloc_batch;
@@ -343,9 +388,9 @@ static long respool_ioctl(struct file *file, unsigned int ucmd,
 		return ret;
 	if ((_IOC_DIR(desc->cmd) & _IOC_READ) &&
 	    copy_to_user(uarg, &kdata, min(usize, ksize))) {
-		/* The caller cannot learn the handle: take it back. */
+		/* The caller cannot learn the handle: take the block back. */
 		if (desc->cmd == RESPOOL_IOC_ALLOC)
-			respool_free_handle(c, kdata.alloc.handle);
+			respool_alloc_take_back(c, &kdata.alloc);
 		return -EFAULT;
 	}
 	return 0;
