@@ -69,9 +69,9 @@ static int respool_free_handle(struct respool_client *c, u64 handle)
  * struct respool_alloc_args - ALLOC's argument, and what it installed
  * @a:		the caller's struct; first, so that the dispatch copies it
  *		in and out as for any other ioctl
- * @block:	out: the block now at handle @a.handle, for the take-back;
- *		a pointer to compare only: once the handle may have been
- *		freed it is not ours to dereference
+ * @block:	out: the block installed at handle @a.handle, with a
+ *		reference of its own that respool_alloc_finish() drops once
+ *		the answer is out (or taken back)
  */
 struct respool_alloc_args {
 	struct respool_alloc a;
@@ -133,6 +133,13 @@ static long respool_ioc_alloc(struct respool_client *c, void *data)
 	b->handle = id;
 	c->held_bytes += b->size;
 	c->requested_bytes += a->size;
+	/*
+	 * Until the answer is out, the handle is not the only reference:
+	 * should another thread free it, the block cannot return to the
+	 * pool and come back under the same handle, so the take-back in
+	 * respool_alloc_finish() can tell it apart.
+	 */
+	refcount_inc(&b->refs);
 	xa_unlock(&c->handles);
 
 	a->handle = id;
@@ -151,31 +158,36 @@ err_uncharge:
 }
 
 /*
- * Undo an ALLOC whose answer could not be copied out to the caller. The
- * caller never learned the handle, but another thread of the same file
- * may have freed that handle number since, and been given it again for
- * another block (handles are lowest-free, as fds are). So take back the
- * block, not the number: erase the handle only if it still names the
- * block this ALLOC installed. If it does not, whoever freed it gave the
- * block back already. The bytes come off the client as in
- * respool_client_take(); keep the two in step.
+ * End an ALLOC once its answer was copied out (@err 0) or could not be
+ * (@err -EFAULT), and drop the reference it kept on its block.
+ *
+ * If the caller cannot learn the handle, take the block back. Not the
+ * handle number: another thread of the same file may have freed that
+ * handle since, and been given the same number for another block
+ * (handles are lowest-free, as fds are). So erase the handle only if it
+ * still names this ALLOC's block; if it does not, whoever freed it gave
+ * the block back already. While our reference holds, the block cannot
+ * have come back under the same handle for someone else. The bytes come
+ * off the client as in respool_client_take(); keep the two in step.
  */
-static void respool_alloc_take_back(struct respool_client *c,
-				    const struct respool_alloc_args *args)
+static void respool_alloc_finish(struct respool_client *c,
+				 const struct respool_alloc_args *args,
+				 long err)
 {
 	struct respool_block *b = args->block;
-	void *old;
 
-	xa_lock(&c->handles);
-	old = __xa_cmpxchg(&c->handles, args->a.handle, b, NULL, 0);
-	if (old == b) {
-		c->held_bytes -= b->size;
-		c->charged_bytes -= PAGE_ALIGN(b->requested);
-		c->requested_bytes -= b->requested;
+	if (err) {
+		xa_lock(&c->handles);
+		if (__xa_cmpxchg(&c->handles, args->a.handle, b, NULL, 0) == b) {
+			c->held_bytes -= b->size;
+			c->charged_bytes -= PAGE_ALIGN(b->requested);
+			c->requested_bytes -= b->requested;
+			/* The handle's reference; ours is dropped below. */
+			refcount_dec(&b->refs);
+		}
+		xa_unlock(&c->handles);
 	}
-	xa_unlock(&c->handles);
-	if (old == b)
-		respool_block_put(b);
+	respool_block_put(b);
 }
 
 static long respool_ioc_free(struct respool_client *c, void *data)
@@ -239,11 +251,11 @@ static long respool_ioc_alloc_batch(struct respool_client *c, void *data)
 		ret = respool_ioc_alloc(c, &args);
 		if (ret)
 			break;
-		if (copy_to_user(uentry, &args.a, RESPOOL_ALLOC_SIZE_VER0)) {
-			respool_alloc_take_back(c, &args);
+		if (copy_to_user(uentry, &args.a, RESPOOL_ALLOC_SIZE_VER0))
 			ret = -EFAULT;
+		respool_alloc_finish(c, &args, ret);
+		if (ret)
 			break;
-		}
 	}
 	return batch->done ? 0 : ret;
 }
@@ -387,13 +399,12 @@ static long respool_ioctl(struct file *file, unsigned int ucmd,
 	if (ret)
 		return ret;
 	if ((_IOC_DIR(desc->cmd) & _IOC_READ) &&
-	    copy_to_user(uarg, &kdata, min(usize, ksize))) {
-		/* The caller cannot learn the handle: take the block back. */
-		if (desc->cmd == RESPOOL_IOC_ALLOC)
-			respool_alloc_take_back(c, &kdata.alloc);
-		return -EFAULT;
-	}
-	return 0;
+	    copy_to_user(uarg, &kdata, min(usize, ksize)))
+		ret = -EFAULT;
+	/* ALLOC holds its block until here; taken back if not copied out. */
+	if (desc->cmd == RESPOOL_IOC_ALLOC)
+		respool_alloc_finish(c, &kdata.alloc, ret);
+	return ret;
 }
 
 static __poll_t respool_poll(struct file *file, poll_table *wait)
