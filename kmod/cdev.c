@@ -350,6 +350,13 @@ static_assert(RESPOOL_ALLOC_BATCH_SIZE_VER0 ==
 	      offsetofend(struct respool_alloc_batch, reserved));
 static_assert(RESPOOL_FREE_BATCH_SIZE_VER0 ==
 	      offsetofend(struct respool_free_batch, reserved));
+
+/*
+ * ALLOC_BATCH's entries are first-version structs and its header does not
+ * say the caller's entry size: a struct respool_alloc that grows needs
+ * that field first, or arrays built against the new header are misread.
+ */
+static_assert(sizeof(struct respool_alloc) == RESPOOL_ALLOC_SIZE_VER0);
 /* The dispatch copies ALLOC's struct in and out at the start of its args. */
 static_assert(offsetof(struct respool_alloc_args, a) == 0);
 
