@@ -65,10 +65,24 @@ static int respool_free_handle(struct respool_client *c, u64 handle)
 	return 0;
 }
 
+/**
+ * struct respool_alloc_args - ALLOC's argument, and what it installed
+ * @a:		the caller's struct; first, so that the dispatch copies it
+ *		in and out as for any other ioctl
+ * @block:	out: the block installed at handle @a.handle, with a
+ *		reference of its own that respool_alloc_finish() drops once
+ *		the answer is out (or taken back)
+ */
+struct respool_alloc_args {
+	struct respool_alloc a;
+	struct respool_block *block;
+};
+
 static long respool_ioc_alloc(struct respool_client *c, void *data)
 {
 	struct respool_pool *pool = c->pool;
-	struct respool_alloc *a = data;
+	struct respool_alloc_args *args = data;
+	struct respool_alloc *a = &args->a;
 	struct respool_request req;
 	struct respool_block *b;
 	u64 quota, need;
@@ -126,11 +140,19 @@ static long respool_ioc_alloc(struct respool_client *c, void *data)
 	b->handle = id;
 	c->held_bytes += b->size;
 	c->requested_bytes += a->size;
+	/*
+	 * Until the answer is out, the handle is not the only reference:
+	 * should another thread free it, the block cannot return to the
+	 * pool and come back under the same handle, so the take-back in
+	 * respool_alloc_finish() can tell it apart.
+	 */
+	refcount_inc(&b->refs);
 	xa_unlock(&c->handles);
 
 	a->handle = id;
 	a->offset = (u64)id << RESPOOL_OFFSET_SHIFT;
 	a->block_size = b->size;
+	args->block = b;
 	return 0;
 
 err_put_block:
@@ -140,6 +162,39 @@ err_uncharge:
 	c->charged_bytes -= need;
 	xa_unlock(&c->handles);
 	return ret;
+}
+
+/*
+ * End an ALLOC once its answer was copied out (@err 0) or could not be
+ * (@err -EFAULT), and drop the reference it kept on its block.
+ *
+ * If the caller cannot learn the handle, take the block back. Not the
+ * handle number: another thread of the same file may have freed that
+ * handle since, and been given the same number for another block
+ * (handles are lowest-free, as fds are). So erase the handle only if it
+ * still names this ALLOC's block; if it does not, whoever freed it gave
+ * the block back already. While our reference holds, the block cannot
+ * have come back under the same handle for someone else. The bytes come
+ * off the client as in respool_client_take(); keep the two in step.
+ */
+static void respool_alloc_finish(struct respool_client *c,
+				 const struct respool_alloc_args *args,
+				 long err)
+{
+	struct respool_block *b = args->block;
+
+	if (err) {
+		xa_lock(&c->handles);
+		if (__xa_cmpxchg(&c->handles, args->a.handle, b, NULL, 0) == b) {
+			c->held_bytes -= b->size;
+			c->charged_bytes -= PAGE_ALIGN(b->requested);
+			c->requested_bytes -= b->requested;
+			/* The handle's reference; ours is dropped below. */
+			refcount_dec(&b->refs);
+		}
+		xa_unlock(&c->handles);
+	}
+	respool_block_put(b);
 }
 
 static long respool_ioc_free(struct respool_client *c, void *data)
@@ -184,27 +239,30 @@ static long respool_ioc_info(struct respool_client *c, void *data)
 static long respool_ioc_alloc_batch(struct respool_client *c, void *data)
 {
 	struct respool_alloc_batch *batch = data;
-	struct respool_alloc __user *uallocs;
-	struct respool_alloc a;
+	struct respool_alloc_args args;
+	void __user *uentry;
 	long ret = 0;
 
 	if (batch->reserved[0] || batch->reserved[1] || !batch->count ||
 	    batch->count > RESPOOL_BATCH_MAX)
 		return -EINVAL;
-	uallocs = u64_to_user_ptr(batch->allocs);
+	/* Entries are first-version structs, whatever ours has grown to. */
 	for (batch->done = 0; batch->done < batch->count; batch->done++) {
-		if (copy_from_user(&a, &uallocs[batch->done], sizeof(a))) {
+		uentry = u64_to_user_ptr(batch->allocs +
+			(u64)batch->done * RESPOOL_ALLOC_SIZE_VER0);
+		memset(&args, 0, sizeof(args));
+		if (copy_from_user(&args.a, uentry, RESPOOL_ALLOC_SIZE_VER0)) {
 			ret = -EFAULT;
 			break;
 		}
-		ret = respool_ioc_alloc(c, &a);
+		ret = respool_ioc_alloc(c, &args);
 		if (ret)
 			break;
-		if (copy_to_user(&uallocs[batch->done], &a, sizeof(a))) {
-			respool_free_handle(c, a.handle);
+		if (copy_to_user(uentry, &args.a, RESPOOL_ALLOC_SIZE_VER0))
 			ret = -EFAULT;
+		respool_alloc_finish(c, &args, ret);
+		if (ret)
 			break;
-		}
 	}
 	return batch->done ? 0 : ret;
 }
@@ -261,26 +319,60 @@ static long respool_ioc_stats(struct respool_client *c, void __user *uarg,
 	return ret;
 }
 
+/**
+ * struct respool_ioctl_desc - one ioctl of the dispatch table
+ * @cmd:	its number, with the kernel's struct size
+ * @size_ver0:	the size of its struct's first version: the smallest a
+ *		caller may pass (RESPOOL_*_SIZE_VER0)
+ * @fn:		its handler, on a kernel copy of the struct; NULL for STATS
+ */
 struct respool_ioctl_desc {
 	unsigned int cmd;
+	size_t size_ver0;
 	long (*fn)(struct respool_client *c, void *data);
 };
 
 /* Indexed by _IOC_NR(); STATS has a handler of its own (variable size). */
 static const struct respool_ioctl_desc respool_ioctls[] = {
-	{ .cmd = RESPOOL_IOC_ALLOC, .fn = respool_ioc_alloc },
-	{ .cmd = RESPOOL_IOC_FREE, .fn = respool_ioc_free },
-	{ .cmd = RESPOOL_IOC_INFO, .fn = respool_ioc_info },
-	{ .cmd = RESPOOL_IOC_STATS },
-	{ .cmd = RESPOOL_IOC_ALLOC_BATCH, .fn = respool_ioc_alloc_batch },
-	{ .cmd = RESPOOL_IOC_FREE_BATCH, .fn = respool_ioc_free_batch },
+	{ RESPOOL_IOC_ALLOC, RESPOOL_ALLOC_SIZE_VER0, respool_ioc_alloc },
+	{ RESPOOL_IOC_FREE, RESPOOL_FREE_SIZE_VER0, respool_ioc_free },
+	{ RESPOOL_IOC_INFO, RESPOOL_INFO_SIZE_VER0, respool_ioc_info },
+	{ RESPOOL_IOC_STATS, RESPOOL_STATS_SIZE_VER0, NULL },
+	{ RESPOOL_IOC_ALLOC_BATCH, RESPOOL_ALLOC_BATCH_SIZE_VER0,
+	  respool_ioc_alloc_batch },
+	{ RESPOOL_IOC_FREE_BATCH, RESPOOL_FREE_BATCH_SIZE_VER0,
+	  respool_ioc_free_batch },
 };
 
+/* A struct grows at its end only: its first version is a prefix of it. */
+static_assert(RESPOOL_ALLOC_SIZE_VER0 ==
+	      offsetofend(struct respool_alloc, reserved));
+static_assert(RESPOOL_FREE_SIZE_VER0 ==
+	      offsetofend(struct respool_free, reserved));
+static_assert(RESPOOL_INFO_SIZE_VER0 ==
+	      offsetofend(struct respool_info, reserved));
+static_assert(RESPOOL_STATS_SIZE_VER0 ==
+	      offsetofend(struct respool_stats, wait_hist));
+static_assert(RESPOOL_ALLOC_BATCH_SIZE_VER0 ==
+	      offsetofend(struct respool_alloc_batch, reserved));
+static_assert(RESPOOL_FREE_BATCH_SIZE_VER0 ==
+	      offsetofend(struct respool_free_batch, reserved));
+
 /*
- * The entry point works like dma_heap_ioctl(): the struct size comes from
- * the caller's ioctl number; the kernel copies in what both know, insists
- * that any bytes it does not know are zero, and copies back the caller's
- * size only.
+ * ALLOC_BATCH's entries are first-version structs and its header does not
+ * say the caller's entry size: a struct respool_alloc that grows needs
+ * that field first, or arrays built against the new header are misread.
+ */
+static_assert(sizeof(struct respool_alloc) == RESPOOL_ALLOC_SIZE_VER0);
+/* The dispatch copies ALLOC's struct in and out at the start of its args. */
+static_assert(offsetof(struct respool_alloc_args, a) == 0);
+
+/*
+ * The entry point works like dma_heap_ioctl() and clone3(): the struct
+ * size comes from the caller's ioctl number and may be anything from the
+ * struct's first version up. The kernel copies in what both know, zeroes
+ * what an older caller lacks, insists that the bytes of a newer caller
+ * that it does not know are zero, and copies back min(caller's, ours).
  */
 static long respool_ioctl(struct file *file, unsigned int ucmd,
 			  unsigned long arg)
@@ -289,7 +381,7 @@ static long respool_ioctl(struct file *file, unsigned int ucmd,
 	void __user *uarg = (void __user *)arg;
 	const struct respool_ioctl_desc *desc;
 	union {
-		struct respool_alloc alloc;
+		struct respool_alloc_args alloc;
 		struct respool_free free;
 		struct respool_info info;
 		struct respool_alloc_batch alloc_batch;
@@ -307,11 +399,12 @@ static long respool_ioctl(struct file *file, unsigned int ucmd,
 						  ARRAY_SIZE(respool_ioctls))];
 	ksize = _IOC_SIZE(desc->cmd);
 	/* Older structs than the first version do not exist. */
-	if (_IOC_DIR(ucmd) != _IOC_DIR(desc->cmd) || usize < ksize)
+	if (_IOC_DIR(ucmd) != _IOC_DIR(desc->cmd) || usize < desc->size_ver0)
 		return -ENOTTY;
 	if (desc->cmd == RESPOOL_IOC_STATS)
 		return respool_ioc_stats(c, uarg, usize);
 
+	/* kdata holds each struct but STATS's, so ksize bytes fit in it. */
 	memset(&kdata, 0, sizeof(kdata));
 	ret = copy_struct_from_user(&kdata, ksize, uarg, usize);
 	if (ret)
@@ -320,13 +413,12 @@ static long respool_ioctl(struct file *file, unsigned int ucmd,
 	if (ret)
 		return ret;
 	if ((_IOC_DIR(desc->cmd) & _IOC_READ) &&
-	    copy_to_user(uarg, &kdata, ksize)) {
-		/* The caller cannot learn the handle: take it back. */
-		if (desc->cmd == RESPOOL_IOC_ALLOC)
-			respool_free_handle(c, kdata.alloc.handle);
-		return -EFAULT;
-	}
-	return 0;
+	    copy_to_user(uarg, &kdata, min(usize, ksize)))
+		ret = -EFAULT;
+	/* ALLOC holds its block until here; taken back if not copied out. */
+	if (desc->cmd == RESPOOL_IOC_ALLOC)
+		respool_alloc_finish(c, &kdata.alloc, ret);
+	return ret;
 }
 
 static __poll_t respool_poll(struct file *file, poll_table *wait)

@@ -82,7 +82,8 @@ struct respool_config {
  * @vaddr:	kernel address of the data (alloc_pages_exact(): split, each
  *		page refcounted, so it can be mapped page by page)
  * @size:	bytes, a multiple of PAGE_SIZE
- * @refs:	while in use: one for the handle plus one per mapping
+ * @refs:	while in use: one for the handle plus one per mapping, and one
+ *		for an ALLOC until its answer is copied out (cdev.c)
  * @nr_maps:	live mappings (for RESPOOL_IOC_INFO and client-get)
  * @last_client: id of the client it was last handed to; a hand-out to
  *		another client zeroes it first

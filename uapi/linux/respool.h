@@ -11,8 +11,13 @@
  * exhausted, ALLOC waits in strict FIFO order.
  *
  * Every struct has fixed-width fields, explicit padding and reserved fields
- * that must be zero, so that it can grow: the kernel copies in and out only
- * the size encoded in the ioctl number the caller was built with.
+ * that must be zero, so that it can grow at its end. The size of each
+ * struct's first version is pinned below (RESPOOL_*_SIZE_VER0, as clone3's
+ * CLONE_ARGS_SIZE_VER0). The kernel takes the struct size from the ioctl
+ * number the caller was built with and accepts any size from VER0 up: it
+ * zero-fills what an older caller lacks, refuses with EINVAL the non-zero
+ * bytes of a newer caller that it does not know, and copies back
+ * min(caller's size, its own).
  */
 #ifndef _UAPI_LINUX_RESPOOL_H
 #define _UAPI_LINUX_RESPOOL_H
@@ -164,7 +169,9 @@ struct respool_stats {
 /**
  * struct respool_alloc_batch - argument of RESPOOL_IOC_ALLOC_BATCH
  * @allocs:	user pointer to an array of @count struct respool_alloc, each
- *		filled in and answered as by RESPOOL_IOC_ALLOC
+ *		filled in and answered as by RESPOOL_IOC_ALLOC; an entry is
+ *		RESPOOL_ALLOC_SIZE_VER0 bytes (a version with larger entries
+ *		would add a field that gives their size)
  * @count:	entries, 1..RESPOOL_BATCH_MAX
  * @done:	out: entries served, from the first; the rest are untouched
  * @reserved:	must be zero
@@ -197,6 +204,17 @@ struct respool_free_batch {
 	__u32 done;
 	__u64 reserved[2];
 };
+
+/*
+ * The size of each ioctl struct's first version. A struct only ever grows
+ * at its end; a caller's struct smaller than this is refused with ENOTTY.
+ */
+#define RESPOOL_ALLOC_SIZE_VER0		56	/* up to reserved[2] */
+#define RESPOOL_FREE_SIZE_VER0		16	/* up to reserved */
+#define RESPOOL_INFO_SIZE_VER0		56	/* up to reserved[2] */
+#define RESPOOL_STATS_SIZE_VER0		736	/* up to wait_hist[64] */
+#define RESPOOL_ALLOC_BATCH_SIZE_VER0	32	/* up to reserved[2] */
+#define RESPOOL_FREE_BATCH_SIZE_VER0	32	/* up to reserved[2] */
 
 #define RESPOOL_IOC_MAGIC	0xB9
 
