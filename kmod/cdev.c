@@ -93,7 +93,8 @@ static long respool_ioc_alloc(struct respool_client *c, void *data)
 	c->charged_bytes += need;
 	xa_unlock(&c->handles);
 
-	b = respool_pool_alloc(pool, c, a->size, a->flags, a->timeout_ms);
+	b = respool_pool_alloc(pool, c, a->size, U64_MAX, a->flags,
+			       a->timeout_ms);
 	if (IS_ERR(b)) {
 		ret = PTR_ERR(b);
 		goto err_uncharge;

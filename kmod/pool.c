@@ -115,19 +115,22 @@ static struct respool_block *respool_reserve_smallest(struct respool_pool *pool,
  * respool_reserve_take() - take the best fitting block from the reserve
  * @pool:	the pool, pool->lock held
  * @need:	page-aligned bytes
+ * @max_size:	the largest block the request may take
  * @rejected:	set when the smallest large-enough block failed the
- *		threshold (then every larger one fails too)
+ *		threshold or @max_size (then every larger one fails too)
  *
  * Return: the smallest block that fits, the oldest of its size; or NULL.
  */
 struct respool_block *respool_reserve_take(struct respool_pool *pool,
-					   u64 need, bool *rejected)
+					   u64 need, u64 max_size,
+					   bool *rejected)
 {
 	struct respool_block *best = respool_reserve_smallest(pool, need);
 
 	if (!best)
 		return NULL;
-	if (!respool_block_fits(best, need, pool->cfg.threshold)) {
+	if (!respool_block_fits_limit(best, need, max_size,
+				      pool->cfg.threshold)) {
 		*rejected = true;
 		return NULL;
 	}
@@ -273,6 +276,7 @@ static void respool_update_peak_locked(struct respool_pool *pool)
  * respool_take_locked() - serve a request from the reserve or capacity
  * @pool:	the pool, pool->lock held
  * @need:	page-aligned bytes
+ * @max_size:	the largest free block the request may take
  * @fresh:	out: true when @need bytes of capacity were charged for a
  *		fresh block that the caller must allocate
  * @rejected:	out: set when a free block was skipped by threshold
@@ -285,7 +289,8 @@ static void respool_update_peak_locked(struct respool_pool *pool)
  * Return: a block, or NULL (with *fresh telling whether room was made).
  */
 struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
-					  bool *fresh, bool *rejected,
+					  u64 max_size, bool *fresh,
+					  bool *rejected,
 					  struct list_head *released)
 {
 	u64 cap = pool->cfg.capacity;
@@ -293,7 +298,7 @@ struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
 
 	lockdep_assert_held(&pool->lock);
 	*fresh = false;
-	b = respool_reserve_take(pool, need, rejected);
+	b = respool_reserve_take(pool, need, max_size, rejected);
 	if (b)
 		return b;
 	if (pool->total_bytes + need > cap) {
@@ -304,7 +309,7 @@ struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
 		 */
 		if (!pool->nr_waiters) {
 			respool_pcpu_drain_locked(pool, U64_MAX);
-			b = respool_reserve_take(pool, need, rejected);
+			b = respool_reserve_take(pool, need, max_size, rejected);
 			if (b)
 				return b;
 		}
@@ -400,6 +405,9 @@ u64 respool_pool_need(struct respool_pool *pool, u64 size)
  * @pool:	the pool
  * @client:	the client asking
  * @size:	bytes wanted, at least 1
+ * @max_size:	the largest block to hand out (the room left by the
+ *		client's quota), at least the page-aligned @size; U64_MAX
+ *		for no limit. A fresh block has exactly the aligned size.
  * @flags:	RESPOOL_ALLOC_* flags, already validated
  * @timeout_ms:	bound of a wait with RESPOOL_ALLOC_TIMEOUT
  *
@@ -413,7 +421,8 @@ u64 respool_pool_need(struct respool_pool *pool, u64 size)
  */
 struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 					 struct respool_client *client,
-					 u64 size, u32 flags, u32 timeout_ms)
+					 u64 size, u64 max_size, u32 flags,
+					 u32 timeout_ms)
 {
 	enum respool_source src = RESPOOL_SRC_FRESH;
 	bool fresh = false, rejected = false;
@@ -425,7 +434,7 @@ struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 	if (!need)
 		return ERR_PTR(-E2BIG);
 
-	b = respool_pcpu_get(pool, need, &rejected);
+	b = respool_pcpu_get(pool, need, max_size, &rejected);
 	if (b) {
 		src = RESPOOL_SRC_PCPU;
 		goto got;
@@ -433,8 +442,8 @@ struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 
 	spin_lock(&pool->lock);
 	if (!pool->nr_waiters) {
-		b = respool_take_locked(pool, need, &fresh, &rejected,
-					&released);
+		b = respool_take_locked(pool, need, max_size, &fresh,
+					&rejected, &released);
 		if (b || fresh)
 			respool_update_peak_locked(pool);
 	}
@@ -445,8 +454,8 @@ struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 		goto got;
 	}
 	if (!fresh) {
-		b = respool_wait_for_room(pool, client, need, flags, timeout_ms,
-					  &src);
+		b = respool_wait_for_room(pool, client, need, max_size, flags,
+					  timeout_ms, &src);
 		if (IS_ERR(b))
 			goto out_rejected;
 		if (b)

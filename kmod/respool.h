@@ -202,6 +202,7 @@ struct respool_client {
  * @node:	in pool->waiters, FIFO; under pool->lock
  * @client:	who waits
  * @need:	bytes needed (page aligned)
+ * @max_size:	the largest block it may be handed (its quota's room)
  * @files:	file table of the waiting task (see ->flush)
  * @block:	the block handed over, or NULL when @need bytes of capacity
  *		were charged for a fresh block instead
@@ -220,6 +221,7 @@ struct respool_waiter {
 	struct list_head node;
 	struct respool_client *client;
 	u64 need;
+	u64 max_size;
 	struct files_struct *files;
 	struct respool_block *block;
 	int src;
@@ -356,7 +358,8 @@ void respool_pool_get_config(struct respool_pool *pool,
 			     struct respool_config *cfg);
 struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 					 struct respool_client *client,
-					 u64 size, u32 flags, u32 timeout_ms);
+					 u64 size, u64 max_size, u32 flags,
+					 u32 timeout_ms);
 void respool_pool_free(struct respool_pool *pool, struct respool_block *b);
 u64 respool_pool_need(struct respool_pool *pool, u64 size);
 void respool_pool_stats(struct respool_pool *pool, struct respool_stats *st);
@@ -367,7 +370,8 @@ bool respool_pool_would_wait(struct respool_pool *pool, u64 size);
 void respool_pool_notify(struct respool_pool *pool, int event, u64 value);
 void respool_poll_wake(struct respool_pool *pool);
 struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
-					  bool *fresh, bool *rejected,
+					  u64 max_size, bool *fresh,
+					  bool *rejected,
 					  struct list_head *released);
 void respool_put_free_locked(struct respool_pool *pool,
 			     struct respool_block *b,
@@ -376,7 +380,8 @@ void respool_uncharge_locked(struct respool_pool *pool, u64 bytes);
 void respool_reserve_insert(struct respool_pool *pool,
 			    struct respool_block *b);
 struct respool_block *respool_reserve_take(struct respool_pool *pool,
-					   u64 need, bool *rejected);
+					   u64 need, u64 max_size,
+					   bool *rejected);
 void respool_reserve_trim_locked(struct respool_pool *pool,
 				 struct list_head *released);
 void respool_release_list(struct respool_pool *pool, struct list_head *list);
@@ -386,7 +391,7 @@ void respool_wait_account_locked(struct respool_pool *pool, u64 ns);
 int respool_pcpu_init(struct respool_pool *pool);
 void respool_pcpu_exit(struct respool_pool *pool);
 struct respool_block *respool_pcpu_get(struct respool_pool *pool, u64 need,
-				       bool *rejected);
+				       u64 max_size, bool *rejected);
 bool respool_pcpu_put(struct respool_pool *pool, struct respool_block *b);
 void respool_pcpu_drain_locked(struct respool_pool *pool, u64 freed_before);
 void respool_pcpu_set_budget(struct respool_pool *pool);
@@ -400,6 +405,8 @@ struct respool_block *respool_block_new(struct respool_pool *pool, u64 size);
 void respool_block_destroy(struct respool_pool *pool, struct respool_block *b);
 bool respool_block_fits(const struct respool_block *b, u64 need,
 			u32 threshold);
+bool respool_block_fits_limit(const struct respool_block *b, u64 need,
+			      u64 max_size, u32 threshold);
 bool respool_block_exclusive(const struct respool_block *b);
 void respool_block_prepare(struct respool_pool *pool, struct respool_block *b,
 			   struct respool_client *client);
@@ -407,7 +414,7 @@ void respool_block_prepare(struct respool_pool *pool, struct respool_block *b,
 /* wait.c */
 struct respool_block *respool_wait_for_room(struct respool_pool *pool,
 					    struct respool_client *client,
-					    u64 need, u32 flags,
+					    u64 need, u64 max_size, u32 flags,
 					    u32 timeout_ms,
 					    enum respool_source *src);
 bool respool_wait_handoff_locked(struct respool_pool *pool,

@@ -70,8 +70,8 @@ void respool_wait_kick_locked(struct respool_pool *pool,
 		bool fresh, rejected = false;
 		struct respool_block *b;
 
-		b = respool_take_locked(pool, w->need, &fresh, &rejected,
-					released);
+		b = respool_take_locked(pool, w->need, w->max_size, &fresh,
+					&rejected, released);
 		if (!b && !fresh)
 			break;
 		respool_wait_serve_locked(pool, w, b, b ? RESPOOL_SRC_RESERVE :
@@ -101,7 +101,8 @@ bool respool_wait_handoff_locked(struct respool_pool *pool,
 	if (list_empty(&pool->waiters))
 		return false;
 	w = list_first_entry(&pool->waiters, struct respool_waiter, node);
-	if (respool_block_fits(b, w->need, pool->cfg.threshold)) {
+	if (respool_block_fits_limit(b, w->need, w->max_size,
+				     pool->cfg.threshold)) {
 		pool->handoffs++;
 		respool_wait_serve_locked(pool, w, b, RESPOOL_SRC_HANDOFF);
 	} else {
@@ -146,6 +147,7 @@ static void respool_wait_notify(struct respool_pool *pool)
  * @pool:	the pool
  * @client:	the client asking
  * @need:	page-aligned bytes
+ * @max_size:	the largest block it may be handed (respool_pool_alloc())
  * @flags:	RESPOOL_ALLOC_* flags
  * @timeout_ms:	bound with RESPOOL_ALLOC_TIMEOUT
  * @src:	out: where the block came from
@@ -158,7 +160,7 @@ static void respool_wait_notify(struct respool_pool *pool)
  */
 struct respool_block *respool_wait_for_room(struct respool_pool *pool,
 					    struct respool_client *client,
-					    u64 need, u32 flags,
+					    u64 need, u64 max_size, u32 flags,
 					    u32 timeout_ms,
 					    enum respool_source *src)
 {
@@ -184,6 +186,7 @@ struct respool_block *respool_wait_for_room(struct respool_pool *pool,
 	init_completion(&w->done);
 	w->client = client;
 	w->need = need;
+	w->max_size = max_size;
 	w->files = current->files;
 
 	spin_lock(&pool->lock);
@@ -192,8 +195,8 @@ struct respool_block *respool_wait_for_room(struct respool_pool *pool,
 		bool rejected = false;
 
 		/* Room may have appeared since the caller looked. */
-		b = respool_take_locked(pool, need, &fresh, &rejected,
-					&released);
+		b = respool_take_locked(pool, need, max_size, &fresh,
+					&rejected, &released);
 		if (b || fresh) {
 			spin_unlock(&pool->lock);
 			respool_release_list(pool, &released);
