@@ -595,6 +595,7 @@ int respool_pool_set_config(struct respool_pool *pool,
 	WRITE_ONCE(pool->cfg.max_block_size, cfg->max_block_size);
 	WRITE_ONCE(pool->cfg.reserve_max, cfg->reserve_max);
 	WRITE_ONCE(pool->cfg.client_quota, cfg->client_quota);
+	WRITE_ONCE(pool->cfg.user_quota, cfg->user_quota);
 	WRITE_ONCE(pool->cfg.threshold, cfg->threshold);
 	WRITE_ONCE(pool->cfg.pcpu_cache_blocks, cfg->pcpu_cache_blocks);
 	WRITE_ONCE(pool->cfg.idle_trim_ms, cfg->idle_trim_ms);
@@ -865,6 +866,7 @@ struct respool_pool *respool_pool_create(const struct respool_config *cfg)
 	pool->by_age = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&pool->waiters);
 	INIT_LIST_HEAD(&pool->clients);
+	xa_init(&pool->users);
 	init_waitqueue_head(&pool->poll_wq);
 	INIT_DELAYED_WORK(&pool->trim_work, respool_trim_work);
 	pool->next_client_id = 1;
@@ -917,6 +919,7 @@ void respool_pool_destroy(struct respool_pool *pool)
 	cancel_delayed_work_sync(&pool->trim_work);
 	respool_pool_drain(pool);
 	WARN_ON_ONCE(pool->total_bytes || pool->nr_waiters);
+	WARN_ON_ONCE(!xa_empty(&pool->users));
 	respool_pcpu_exit(pool);
 	kmem_cache_destroy(pool->waiter_cache);
 	kmem_cache_destroy(pool->client_cache);
