@@ -81,6 +81,26 @@ bool respool_block_fits(const struct respool_block *b, u64 need,
 }
 
 /**
+ * respool_block_fits_limit() - the threshold rule and the caller's limit
+ * @b:		a free block
+ * @need:	page-aligned bytes of a request
+ * @max_size:	the largest block the request may be served with (the
+ *		room its quota leaves); U64_MAX for none
+ * @threshold:	percent, 0..100
+ *
+ * A block larger than @max_size is skipped like one the threshold rejects,
+ * so a reused block never pushes its client over its quota. A fresh block
+ * has exactly @need bytes and always fits.
+ *
+ * Return: true if @b may serve the request.
+ */
+bool respool_block_fits_limit(const struct respool_block *b, u64 need,
+			      u64 max_size, u32 threshold)
+{
+	return b->size <= max_size && respool_block_fits(b, need, threshold);
+}
+
+/**
  * respool_block_exclusive() - may a freed block be reused?
  * @b:		a block whose handle and mappings are all gone
  *

@@ -5,6 +5,21 @@
  * Each open file is a client with its own handle table (an xarray); a
  * handle names a block only within its file, so no client can name, map
  * or free another's blocks. Closing the file frees every block it holds.
+ *
+ * Quotas: a block counts against its file (client_quota) and its file's
+ * uid (user_quota) with its whole size, from the ALLOC that hands it out
+ * until its last reference goes: FREE of a mapped block drops the handle
+ * but not the charge, which goes with the last munmap. An ALLOC in
+ * progress counts with its page-aligned need.
+ *
+ * The client's charge is changed under the client lock (xa_lock of
+ * c->handles); the user's, shared by files with different locks, is an
+ * atomic64 that respool_user_try_charge() raises with a cmpxchg loop and
+ * never past the quota. respool_charge() takes both in one section of
+ * the client lock, all or nothing, so no two ALLOCs, racing in one file
+ * or in files of one uid, together exceed either quota. Lowering a quota
+ * below the charge takes nothing back; ALLOCs fail with EDQUOT, without
+ * waiting, until the charge falls.
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -18,23 +33,113 @@
 #include "compat.h"
 #include "respool.h"
 
+/*
+ * Raise a user's charge by @bytes unless that takes it past @quota (0: no
+ * quota). The cmpxchg makes the check and the charge one step against
+ * every other file of the uid. *@room gets what the quota has left after
+ * it (U64_MAX: no quota).
+ */
+static bool respool_user_try_charge(struct respool_user *u, u64 bytes,
+				    u64 quota, u64 *room)
+{
+	s64 old = atomic64_read(&u->charged_bytes);
+
+	do {
+		if (quota && ((u64)old > quota || bytes > quota - (u64)old))
+			return false;
+	} while (!atomic64_try_cmpxchg(&u->charged_bytes, &old, old + bytes));
+	*room = quota ? quota - ((u64)old + bytes) : U64_MAX;
+	return true;
+}
+
+/*
+ * Charge @bytes to the client and its user, checking both quotas; all or
+ * nothing. *@room gets the bytes both quotas still allow after the charge
+ * (U64_MAX: no quota).
+ */
+static int respool_charge(struct respool_client *c, u64 bytes, u64 cquota,
+			  u64 uquota, u64 *room)
+{
+	u64 croom = U64_MAX, uroom;
+
+	xa_lock(&c->handles);
+	if (cquota) {
+		if (c->charged_bytes > cquota ||
+		    bytes > cquota - c->charged_bytes) {
+			xa_unlock(&c->handles);
+			return -EDQUOT;
+		}
+		croom = cquota - c->charged_bytes - bytes;
+	}
+	if (!respool_user_try_charge(c->user, bytes, uquota, &uroom)) {
+		xa_unlock(&c->handles);
+		return -EDQUOT;
+	}
+	c->charged_bytes += bytes;
+	xa_unlock(&c->handles);
+	*room = min(croom, uroom);
+	return 0;
+}
+
+/* Undo respool_charge(); with @held, the bytes of a block that is gone. */
+static void respool_uncharge(struct respool_client *c, u64 bytes, bool held)
+{
+	xa_lock(&c->handles);
+	WARN_ON_ONCE(c->charged_bytes < bytes || (held && c->held_bytes < bytes));
+	c->charged_bytes -= bytes;
+	if (held)
+		c->held_bytes -= bytes;
+	xa_unlock(&c->handles);
+	atomic64_sub(bytes, &c->user->charged_bytes);
+}
+
+/**
+ * respool_client_map_account() - a mapping of a client's block came or went
+ * @c:		the block's owner
+ * @b:		the block
+ * @delta:	+1 for a new mapping, -1 for one gone
+ *
+ * Keeps @c->mapped_bytes equal to the bytes of the client's blocks with a
+ * live mapping: the 0 <-> 1 transitions of @b->nr_maps happen under the
+ * client lock. The caller takes (mmap) or drops (vm close) the mapping's
+ * block reference itself.
+ *
+ * Context: process context; takes the client lock.
+ */
+void respool_client_map_account(struct respool_client *c,
+				struct respool_block *b, int delta)
+{
+	xa_lock(&c->handles);
+	if (delta > 0 && atomic_inc_return(&b->nr_maps) == 1)
+		c->mapped_bytes += b->size;
+	else if (delta < 0 && atomic_dec_return(&b->nr_maps) == 0)
+		c->mapped_bytes -= b->size;
+	xa_unlock(&c->handles);
+}
+
 /**
  * respool_block_put() - drop a reference to an in-use block
  * @b:		the block
  *
- * The last reference (handle or mapping) returns it to the pool.
+ * The last reference (handle or mapping) uncharges the block's size from
+ * its owner and the owner's user, then returns it to the pool. The owner
+ * still exists here: a handle lives in its table, and a mapping holds its
+ * file (vma->vm_file), so the file is not released before the last one.
  *
- * Context: process context; does not sleep.
+ * Context: process context; does not sleep; no client lock held.
  */
 void respool_block_put(struct respool_block *b)
 {
-	if (refcount_dec_and_test(&b->refs))
+	if (refcount_dec_and_test(&b->refs)) {
+		respool_uncharge(b->client, b->size, true);
 		respool_pool_free(respool_pool, b);
+	}
 }
 
 /*
- * Take a handle out of the table and its bytes off the client, in one
- * section of the table's lock. The caller drops the handle's reference.
+ * Take a handle out of the table, in one section of the table's lock.
+ * The block's charge stays until its last reference goes (a mapping may
+ * hold it); the caller drops the handle's reference.
  */
 static struct respool_block *respool_client_take(struct respool_client *c,
 						 unsigned long handle)
@@ -43,11 +148,8 @@ static struct respool_block *respool_client_take(struct respool_client *c,
 
 	xa_lock(&c->handles);
 	b = __xa_erase(&c->handles, handle);
-	if (b) {
-		c->held_bytes -= b->size;
-		c->charged_bytes -= PAGE_ALIGN(b->requested);
+	if (b)
 		c->requested_bytes -= b->requested;
-	}
 	xa_unlock(&c->handles);
 	return b;
 }
@@ -83,9 +185,9 @@ static long respool_ioc_alloc(struct respool_client *c, void *data)
 	struct respool_pool *pool = c->pool;
 	struct respool_alloc_args *args = data;
 	struct respool_alloc *a = &args->a;
+	u64 cquota, uquota, need, room, max_size;
 	struct respool_request req;
 	struct respool_block *b;
-	u64 quota, need;
 	u32 id;
 	int ret;
 
@@ -98,19 +200,23 @@ static long respool_ioc_alloc(struct respool_client *c, void *data)
 	if (!need)
 		return -E2BIG;
 
-	/* Charge the quota first, so that racing ALLOCs cannot overrun it. */
-	quota = READ_ONCE(pool->cfg.client_quota);
-	xa_lock(&c->handles);
-	if (quota && c->charged_bytes + need > quota) {
-		xa_unlock(&c->handles);
-		return -EDQUOT;
-	}
-	c->charged_bytes += need;
-	xa_unlock(&c->handles);
+	/*
+	 * Charge the quotas first, so that racing ALLOCs cannot overrun
+	 * them; a reused block may be larger than the need, up to the room
+	 * the quotas leave.
+	 */
+	cquota = READ_ONCE(pool->cfg.client_quota);
+	uquota = READ_ONCE(pool->cfg.user_quota);
+	ret = respool_charge(c, need, cquota, uquota, &room);
+	if (ret)
+		return ret;
+	max_size = room > U64_MAX - need ? U64_MAX : need + room;
 
+again:
 	req = (struct respool_request) {
 		.size = a->size,
 		.need = need,
+		.max_size = max_size,
 		.flags = a->flags,
 		.timeout_ms = a->timeout_ms,
 	};
@@ -119,6 +225,21 @@ static long respool_ioc_alloc(struct respool_client *c, void *data)
 		ret = PTR_ERR(b);
 		goto err_uncharge;
 	}
+	/*
+	 * The charge of the need becomes the block's: charge the rest of a
+	 * larger block. That fails only if racing ALLOCs took the room since
+	 * the charge above: then give the block back and take one of exactly
+	 * the need.
+	 */
+	if (b->size > need &&
+	    respool_charge(c, b->size - need, cquota, uquota, &room)) {
+		respool_pool_free(pool, b);
+		max_size = need;
+		goto again;
+	}
+	xa_lock(&c->handles);
+	c->held_bytes += b->size;
+	xa_unlock(&c->handles);
 	/*
 	 * Lowest free handle first, as with file descriptors. With the first
 	 * node pinned, a node is rarely needed: try without sleeping, in the
@@ -138,7 +259,6 @@ static long respool_ioc_alloc(struct respool_client *c, void *data)
 		goto err_put_block;
 	}
 	b->handle = id;
-	c->held_bytes += b->size;
 	c->requested_bytes += a->size;
 	/*
 	 * Until the answer is out, the handle is not the only reference:
@@ -156,11 +276,11 @@ static long respool_ioc_alloc(struct respool_client *c, void *data)
 	return 0;
 
 err_put_block:
+	/* The last reference: uncharges the block's size. */
 	respool_block_put(b);
+	return ret;
 err_uncharge:
-	xa_lock(&c->handles);
-	c->charged_bytes -= need;
-	xa_unlock(&c->handles);
+	respool_uncharge(c, need, false);
 	return ret;
 }
 
@@ -174,8 +294,9 @@ err_uncharge:
  * (handles are lowest-free, as fds are). So erase the handle only if it
  * still names this ALLOC's block; if it does not, whoever freed it gave
  * the block back already. While our reference holds, the block cannot
- * have come back under the same handle for someone else. The bytes come
- * off the client as in respool_client_take(); keep the two in step.
+ * have come back under the same handle for someone else. As in
+ * respool_client_take(), only the handle goes here; the block's charge
+ * goes with its last reference.
  */
 static void respool_alloc_finish(struct respool_client *c,
 				 const struct respool_alloc_args *args,
@@ -186,8 +307,7 @@ static void respool_alloc_finish(struct respool_client *c,
 	if (err) {
 		xa_lock(&c->handles);
 		if (__xa_cmpxchg(&c->handles, args->a.handle, b, NULL, 0) == b) {
-			c->held_bytes -= b->size;
-			c->charged_bytes -= PAGE_ALIGN(b->requested);
+			/* The charge goes with the last reference, below. */
 			c->requested_bytes -= b->requested;
 			/* The handle's reference; ours is dropped below. */
 			refcount_dec(&b->refs);
@@ -431,9 +551,53 @@ static __poll_t respool_poll(struct file *file, poll_table *wait)
 	       EPOLLOUT | EPOLLWRNORM;
 }
 
+/*
+ * The struct respool_user of @uid, created on its first file; one more
+ * file counted. Called under pool->clients_lock.
+ */
+static struct respool_user *respool_user_get_locked(struct respool_pool *pool,
+						    u32 uid)
+{
+	struct respool_user *u;
+	int ret;
+
+	lockdep_assert_held(&pool->clients_lock);
+	u = xa_load(&pool->users, uid);
+	if (u) {
+		u->nr_files++;
+		return u;
+	}
+	u = kzalloc(sizeof(*u), GFP_KERNEL);
+	if (!u)
+		return ERR_PTR(-ENOMEM);
+	u->uid = uid;
+	u->nr_files = 1;
+	atomic64_set(&u->charged_bytes, 0);
+	ret = xa_insert(&pool->users, uid, u, GFP_KERNEL);
+	if (ret) {
+		kfree(u);
+		return ERR_PTR(ret);
+	}
+	return u;
+}
+
+/* One file fewer; the last one frees it. Under pool->clients_lock. */
+static void respool_user_put_locked(struct respool_pool *pool,
+				    struct respool_user *u)
+{
+	lockdep_assert_held(&pool->clients_lock);
+	if (--u->nr_files)
+		return;
+	/* Every block of every file of the uid was uncharged before. */
+	WARN_ON_ONCE(atomic64_read(&u->charged_bytes));
+	xa_erase(&pool->users, u->uid);
+	kfree(u);
+}
+
 static int respool_open(struct inode *inode, struct file *file)
 {
 	struct respool_pool *pool = respool_pool;
+	struct respool_user *u;
 	struct respool_client *c;
 	int ret;
 
@@ -458,6 +622,15 @@ static int respool_open(struct inode *inode, struct file *file)
 	get_task_comm(c->comm, current);
 
 	mutex_lock(&pool->clients_lock);
+	/* The opener's uid, as it was at open(), for the file's lifetime. */
+	u = respool_user_get_locked(pool, from_kuid(&init_user_ns,
+						    file->f_cred->fsuid));
+	if (IS_ERR(u)) {
+		mutex_unlock(&pool->clients_lock);
+		ret = PTR_ERR(u);
+		goto err_destroy_handles;
+	}
+	c->user = u;
 	c->id = pool->next_client_id++;
 	list_add_tail(&c->node, &pool->clients);
 	WRITE_ONCE(pool->nr_clients, pool->nr_clients + 1);
@@ -466,6 +639,11 @@ static int respool_open(struct inode *inode, struct file *file)
 	c->file = file;
 	file->private_data = c;
 	return nonseekable_open(inode, file);
+
+err_destroy_handles:
+	xa_destroy(&c->handles);
+	kmem_cache_free(pool->client_cache, c);
+	return ret;
 }
 
 static int respool_flush(struct file *file, fl_owner_t id)
@@ -487,10 +665,13 @@ static int respool_release(struct inode *inode, struct file *file)
 	xa_for_each(&c->handles, handle, b)
 		respool_block_put(respool_client_take(c, handle));
 	xa_destroy(&c->handles);
+	/* No mapping holds the file any more: each was the last reference. */
+	WARN_ON_ONCE(c->charged_bytes || c->held_bytes || c->mapped_bytes);
 
 	mutex_lock(&pool->clients_lock);
 	list_del(&c->node);
 	WRITE_ONCE(pool->nr_clients, pool->nr_clients - 1);
+	respool_user_put_locked(pool, c->user);
 	mutex_unlock(&pool->clients_lock);
 	kmem_cache_free(pool->client_cache, c);
 	return 0;

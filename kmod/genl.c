@@ -312,13 +312,14 @@ static int respool_nl_fill_client(struct sk_buff *msg,
 {
 	u32 handles = 0, mapped = 0;
 	struct respool_block *b;
-	u64 held, requested, since;
+	u64 held, mapped_bytes, requested, since;
 	unsigned long idx;
 	void *hdr;
 
 	/* The handle table's lock guards the byte counts too. */
 	xa_lock(&c->handles);
 	held = c->held_bytes;
+	mapped_bytes = c->mapped_bytes;
 	requested = c->requested_bytes;
 	xa_for_each(&c->handles, idx, b) {
 		handles++;
@@ -342,6 +343,8 @@ static int respool_nl_fill_client(struct sk_buff *msg,
 			      RESPOOL_A_CLIENT_PAD) ||
 	    nla_put_u32(msg, RESPOOL_A_CLIENT_HANDLES, handles) ||
 	    nla_put_u32(msg, RESPOOL_A_CLIENT_MAPPED_BLOCKS, mapped) ||
+	    nla_put_u64_64bit(msg, RESPOOL_A_CLIENT_MAPPED_BYTES, mapped_bytes,
+			      RESPOOL_A_CLIENT_PAD) ||
 	    (since && nla_put_u64_64bit(msg, RESPOOL_A_CLIENT_WAITING_SINCE_NS,
 					since, RESPOOL_A_CLIENT_PAD))) {
 		genlmsg_cancel(msg, hdr);

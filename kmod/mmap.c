@@ -8,7 +8,10 @@
  * MADV_DONTNEED all work. Each VMA holds a reference to its block, taken
  * at mmap and in vm_ops->open (fork, split) and dropped in vm_ops->close,
  * so a block FREEd while mapped returns to the pool only after its last
- * mapping is gone. VM_DONTEXPAND stops mremap() from growing a mapping
+ * mapping is gone; until then it stays charged to its owner's quotas and
+ * counted in the owner's mapped bytes (respool_client_map_account()).
+ * The owner outlives the mapping, whose vm_file is the owner's file.
+ * VM_DONTEXPAND stops mremap() from growing a mapping
  * past the block and, being VM_SPECIAL, keeps mlock() off our pages.
  *
  * The offset names the block: handle << RESPOOL_OFFSET_SHIFT, plus the
@@ -24,15 +27,16 @@ static void respool_vm_open(struct vm_area_struct *vma)
 {
 	struct respool_block *b = vma->vm_private_data;
 
+	/* The VMA we copy holds a reference: b->client is the owner. */
 	refcount_inc(&b->refs);
-	atomic_inc(&b->nr_maps);
+	respool_client_map_account(b->client, b, 1);
 }
 
 static void respool_vm_close(struct vm_area_struct *vma)
 {
 	struct respool_block *b = vma->vm_private_data;
 
-	atomic_dec(&b->nr_maps);
+	respool_client_map_account(b->client, b, -1);
 	respool_block_put(b);
 }
 
@@ -85,7 +89,8 @@ int respool_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	}
 	refcount_inc(&b->refs);
-	atomic_inc(&b->nr_maps);
+	if (atomic_inc_return(&b->nr_maps) == 1)
+		c->mapped_bytes += b->size;
 	b->ever_mapped = true;
 	xa_unlock(&c->handles);
 

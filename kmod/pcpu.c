@@ -74,7 +74,9 @@ static void respool_pcpu_remove(struct respool_cpu *c, unsigned int i)
  * respool_pcpu_get() - take the best fitting block from this CPU's cache
  * @pool:	the pool
  * @need:	page-aligned bytes
+ * @max_size:	skip blocks larger than this (respool_block_fits_limit())
  * @rejected:	set when a larger block was skipped by the threshold rule
+ *		or @max_size
  *
  * Among blocks of the best size the newest wins: its data is the most
  * likely to be warm in this CPU's caches, and in the common case (freed
@@ -86,7 +88,7 @@ static void respool_pcpu_remove(struct respool_cpu *c, unsigned int i)
  * waits.
  */
 struct respool_block *respool_pcpu_get(struct respool_pool *pool, u64 need,
-				       bool *rejected)
+				       u64 max_size, bool *rejected)
 {
 	struct respool_block *b = NULL;
 	struct respool_cpu *c;
@@ -104,7 +106,7 @@ struct respool_block *respool_pcpu_get(struct respool_pool *pool, u64 need,
 
 		if (cand->size < need || (b && cand->size >= b->size))
 			continue;
-		if (!respool_block_fits(cand, need, threshold)) {
+		if (!respool_block_fits_limit(cand, need, max_size, threshold)) {
 			*rejected = true;
 			continue;
 		}

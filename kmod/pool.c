@@ -116,19 +116,22 @@ static struct respool_block *respool_reserve_smallest(struct respool_pool *pool,
  * respool_reserve_take() - take the best fitting block from the reserve
  * @pool:	the pool, pool->lock held
  * @need:	page-aligned bytes
+ * @max_size:	the largest block the request may take
  * @rejected:	set when the smallest large-enough block failed the
- *		threshold (then every larger one fails too)
+ *		threshold or @max_size (then every larger one fails too)
  *
  * Return: the smallest block that fits, the oldest of its size; or NULL.
  */
 struct respool_block *respool_reserve_take(struct respool_pool *pool,
-					   u64 need, bool *rejected)
+					   u64 need, u64 max_size,
+					   bool *rejected)
 {
 	struct respool_block *best = respool_reserve_smallest(pool, need);
 
 	if (!best)
 		return NULL;
-	if (!respool_block_fits(best, need, pool->cfg.threshold)) {
+	if (!respool_block_fits_limit(best, need, max_size,
+				      pool->cfg.threshold)) {
 		*rejected = true;
 		return NULL;
 	}
@@ -337,6 +340,7 @@ static void respool_in_use_add(struct respool_pool *pool, s64 bytes)
  * respool_take_locked() - serve a request from the reserve or capacity
  * @pool:	the pool, pool->lock held
  * @need:	page-aligned bytes
+ * @max_size:	the largest free block the request may take
  * @fresh:	out: true when @need bytes of capacity were charged for a
  *		fresh block that the caller must allocate
  * @rejected:	out: set when a free block was skipped by threshold
@@ -349,7 +353,8 @@ static void respool_in_use_add(struct respool_pool *pool, s64 bytes)
  * Return: a block, or NULL (with *fresh telling whether room was made).
  */
 struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
-					  bool *fresh, bool *rejected,
+					  u64 max_size, bool *fresh,
+					  bool *rejected,
 					  struct list_head *released)
 {
 	u64 cap = pool->cfg.capacity;
@@ -357,7 +362,7 @@ struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
 
 	lockdep_assert_held(&pool->lock);
 	*fresh = false;
-	b = respool_reserve_take(pool, need, rejected);
+	b = respool_reserve_take(pool, need, max_size, rejected);
 	if (b)
 		return b;
 	if (pool->total_bytes + need > cap) {
@@ -368,7 +373,7 @@ struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
 		 */
 		if (!pool->nr_waiters) {
 			respool_pcpu_drain_locked(pool, U64_MAX);
-			b = respool_reserve_take(pool, need, rejected);
+			b = respool_reserve_take(pool, need, max_size, rejected);
 			if (b)
 				return b;
 		}
@@ -482,7 +487,7 @@ struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 	struct respool_block *b;
 	LIST_HEAD(released);
 
-	b = respool_pcpu_get(pool, need, &rejected);
+	b = respool_pcpu_get(pool, need, req->max_size, &rejected);
 	if (b) {
 		src = RESPOOL_SRC_PCPU;
 		goto got;
@@ -490,8 +495,8 @@ struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 
 	spin_lock(&pool->lock);
 	if (!pool->nr_waiters)
-		b = respool_take_locked(pool, need, &fresh, &rejected,
-					&released);
+		b = respool_take_locked(pool, need, req->max_size, &fresh,
+					&rejected, &released);
 	respool_pool_unlock(pool, &released);
 	if (b) {
 		src = RESPOOL_SRC_RESERVE;
@@ -639,6 +644,7 @@ int respool_pool_set_config(struct respool_pool *pool,
 	WRITE_ONCE(pool->cfg.max_block_size, cfg->max_block_size);
 	WRITE_ONCE(pool->cfg.reserve_max, cfg->reserve_max);
 	WRITE_ONCE(pool->cfg.client_quota, cfg->client_quota);
+	WRITE_ONCE(pool->cfg.user_quota, cfg->user_quota);
 	WRITE_ONCE(pool->cfg.threshold, cfg->threshold);
 	WRITE_ONCE(pool->cfg.pcpu_cache_blocks, cfg->pcpu_cache_blocks);
 	WRITE_ONCE(pool->cfg.idle_trim_ms, cfg->idle_trim_ms);
@@ -910,6 +916,7 @@ struct respool_pool *respool_pool_create(const struct respool_config *cfg)
 	pool->by_age = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&pool->waiters);
 	INIT_LIST_HEAD(&pool->clients);
+	xa_init(&pool->users);
 	init_waitqueue_head(&pool->poll_wq);
 	INIT_DELAYED_WORK(&pool->trim_work, respool_trim_work);
 	pool->next_client_id = 1;
@@ -962,6 +969,7 @@ void respool_pool_destroy(struct respool_pool *pool)
 	cancel_delayed_work_sync(&pool->trim_work);
 	respool_pool_drain(pool);
 	WARN_ON_ONCE(pool->total_bytes || pool->nr_waiters);
+	WARN_ON_ONCE(!xa_empty(&pool->users));
 	respool_pcpu_exit(pool);
 	kmem_cache_destroy(pool->waiter_cache);
 	kmem_cache_destroy(pool->client_cache);

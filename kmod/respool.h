@@ -23,7 +23,8 @@
  *
  * Lock order: pool->lock, then respool_cpu.lock (any CPU's).
  * The client lock (xa_lock of client->handles) is never held together
- * with either.
+ * with either. A user's charge is an atomic64, updated under the client
+ * lock of the file being charged (see cdev.c).
  */
 #ifndef _RESPOOL_H
 #define _RESPOOL_H
@@ -60,6 +61,8 @@
  * @max_block_size:	largest block, bytes (page multiple)
  * @reserve_max:	free bytes kept at most (effective: min with capacity)
  * @client_quota:	bytes one open file may hold, 0 = no limit
+ * @user_quota:	bytes the files of one uid may hold together, 0 = no
+ *		limit
  * @threshold:		reuse threshold, percent
  * @pcpu_cache_blocks:	entries of each per-CPU cache, 0 = no caches
  * @idle_trim_ms:	release free blocks idle this long, 0 = never
@@ -72,6 +75,7 @@ struct respool_config {
 	u64 max_block_size;
 	u64 reserve_max;
 	u64 client_quota;
+	u64 user_quota;
 	u32 threshold;
 	u32 pcpu_cache_blocks;
 	u32 idle_trim_ms;
@@ -84,14 +88,18 @@ struct respool_config {
  * @size:	bytes, a multiple of PAGE_SIZE
  * @refs:	while in use: one for the handle plus one per mapping, and one
  *		for an ALLOC until its answer is copied out (cdev.c)
- * @nr_maps:	live mappings (for RESPOOL_IOC_INFO and client-get)
+ * @nr_maps:	live mappings (for RESPOOL_IOC_INFO and client-get);
+ *		changed under the owner's client lock, so that its
+ *		0 <-> 1 transitions and @client->mapped_bytes agree
  * @last_client: id of the client it was last handed to; a hand-out to
  *		another client zeroes it first
  * @freed_at:	jiffies when it last became free: the age for eviction and
  *		trim (ties keep insertion order in the reserve trees)
  * @handle:	while in use: the handle in the owner's table
  * @requested:	while in use: the bytes the client asked for
- * @client:	while in use: the owner
+ * @client:	while in use: the owner, charged @size bytes for the
+ *		block until its last reference (handle or mapping) goes.
+ *		Valid until then: a mapping holds the owner's file.
  * @ever_mapped: set at the first mmap; such a block is checked for
  *		foreign page references before it is reused
  * @zeroed:	it was cleared at its last hand-out
@@ -169,16 +177,41 @@ struct respool_cpu {
 };
 
 /**
+ * struct respool_user - what the open files of one uid hold together
+ * @uid:	the opener's fsuid (in init_user_ns), the key in pool->users
+ * @nr_files:	open files of this uid; under pool->clients_lock, which
+ *		also guards its entry in pool->users
+ * @charged_bytes: sum of the charged_bytes of those files (atomic64):
+ *		raised only by respool_user_try_charge(), which never takes
+ *		it past user_quota, lowered at a block's last reference
+ *
+ * Looked up at open() and held by the file (client->user) until its
+ * release, after every block it was charged for is gone; freed with the
+ * last file of its uid.
+ */
+struct respool_user {
+	u32 uid;
+	unsigned int nr_files;
+	atomic64_t charged_bytes;
+};
+
+/**
  * struct respool_client - one open file of /dev/respool
  * @pool:	the pool
+ * @user:	the opener's struct respool_user, for the file's lifetime
  * @id:		unique for the module's lifetime; never reused
  * @pid:	tgid of the opener
  * @comm:	command name of the opener
- * @handles:	handle -> in-use block; its xa_lock also guards the byte
- *		counts below
- * @held_bytes:	block bytes behind live handles
- * @charged_bytes: page-aligned bytes of live requests and of ALLOCs in
- *		progress; client_quota bounds it
+ * @handles:	handle -> in-use block; its xa_lock (the client lock) also
+ *		guards the byte counts below and the nr_maps transitions
+ *		of the client's blocks
+ * @held_bytes:	bytes of the client's blocks still referenced, by a
+ *		handle or by a mapping (a FREEd block stays until its last
+ *		mapping goes)
+ * @charged_bytes: @held_bytes plus the page-aligned need of ALLOCs in
+ *		progress; client_quota bounds it. Charged together with
+ *		@user->charged_bytes, in one section of the client lock.
+ * @mapped_bytes: bytes of the client's blocks with a live mapping
  * @requested_bytes: bytes asked for by live handles
  * @blocked_size: bytes of the last ALLOC that failed with EAGAIN (poll)
  * @waiting_since: ktime of the wait in progress, 0 if none (READ_ONCE)
@@ -190,12 +223,14 @@ struct respool_cpu {
  */
 struct respool_client {
 	struct respool_pool *pool;
+	struct respool_user *user;
 	u64 id;
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
 	struct xarray handles;
 	u64 held_bytes;
 	u64 charged_bytes;
+	u64 mapped_bytes;
 	u64 requested_bytes;
 	u64 blocked_size;
 	u64 waiting_since;
@@ -208,12 +243,15 @@ struct respool_client {
  * struct respool_request - one ALLOC on its way through the pool
  * @size:	bytes asked for
  * @need:	@size in whole pages
+ * @max_size:	the largest block it may be served with: the room its
+ *		quotas leave (a reused block counts whole); U64_MAX for none
  * @flags:	RESPOOL_ALLOC_* flags, validated
  * @timeout_ms:	bound of a wait with RESPOOL_ALLOC_TIMEOUT
  */
 struct respool_request {
 	u64 size;
 	u64 need;
+	u64 max_size;
 	u32 flags;
 	u32 timeout_ms;
 };
@@ -223,6 +261,7 @@ struct respool_request {
  * @node:	in pool->waiters, FIFO; under pool->lock
  * @client:	who waits
  * @need:	bytes needed (page aligned)
+ * @max_size:	the largest block it may be handed (its quota's room)
  * @files:	file table of the waiting task (see ->flush)
  * @block:	the block handed over, or NULL when @need bytes of capacity
  *		were charged for a fresh block instead
@@ -243,6 +282,7 @@ struct respool_waiter {
 	struct list_head node;
 	struct respool_client *client;
 	u64 need;
+	u64 max_size;
 	struct files_struct *files;
 	struct respool_block *block;
 	int src;
@@ -301,10 +341,12 @@ struct respool_waiter {
  * @trim_work:		deferred release of idle free blocks
  * @shrinker:		releases free blocks under memory pressure
  * @poll_wq:		woken when room may have appeared (poll)
- * @clients_lock:	protects @clients, @nr_clients and @next_client_id
+ * @clients_lock:	protects @clients, @nr_clients, @next_client_id,
+ *			and the entries of @users with their nr_files
  * @clients:		every open client
  * @nr_clients:		length of @clients
  * @next_client_id:	id of the next client
+ * @users:		uid -> struct respool_user of the open files' users
  * @notify:		hook for events (netlink), may be NULL
  */
 struct respool_pool {
@@ -343,10 +385,11 @@ struct respool_pool {
 	struct delayed_work trim_work;
 	struct shrinker *shrinker;
 	wait_queue_head_t poll_wq;
-	struct mutex clients_lock;	/* clients, nr_clients, ids */
+	struct mutex clients_lock;	/* clients, nr_clients, ids, users */
 	struct list_head clients;
 	unsigned int nr_clients;
 	u64 next_client_id;
+	struct xarray users;
 	void (*notify)(struct respool_pool *pool, int event, u64 value);
 };
 
@@ -401,7 +444,8 @@ bool respool_pool_would_wait(struct respool_pool *pool, u64 size);
 void respool_pool_notify(struct respool_pool *pool, int event, u64 value);
 void respool_poll_wake(struct respool_pool *pool);
 struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
-					  bool *fresh, bool *rejected,
+					  u64 max_size, bool *fresh,
+					  bool *rejected,
 					  struct list_head *released);
 void respool_put_free_locked(struct respool_pool *pool,
 			     struct respool_block *b,
@@ -420,7 +464,8 @@ static inline void respool_check_locked(struct respool_pool *pool) { }
 void respool_reserve_insert(struct respool_pool *pool,
 			    struct respool_block *b);
 struct respool_block *respool_reserve_take(struct respool_pool *pool,
-					   u64 need, bool *rejected);
+					   u64 need, u64 max_size,
+					   bool *rejected);
 void respool_reserve_trim_locked(struct respool_pool *pool,
 				 struct list_head *released);
 void respool_release_list(struct respool_pool *pool, struct list_head *list);
@@ -430,7 +475,7 @@ void respool_wait_account_locked(struct respool_pool *pool, u64 ns);
 int respool_pcpu_init(struct respool_pool *pool);
 void respool_pcpu_exit(struct respool_pool *pool);
 struct respool_block *respool_pcpu_get(struct respool_pool *pool, u64 need,
-				       bool *rejected);
+				       u64 max_size, bool *rejected);
 bool respool_pcpu_put(struct respool_pool *pool, struct respool_block *b);
 void respool_pcpu_drain_locked(struct respool_pool *pool, u64 freed_before);
 void respool_pcpu_set_budget(struct respool_pool *pool);
@@ -444,6 +489,8 @@ struct respool_block *respool_block_new(struct respool_pool *pool, u64 size);
 void respool_block_destroy(struct respool_pool *pool, struct respool_block *b);
 bool respool_block_fits(const struct respool_block *b, u64 need,
 			u32 threshold);
+bool respool_block_fits_limit(const struct respool_block *b, u64 need,
+			      u64 max_size, u32 threshold);
 bool respool_block_exclusive(const struct respool_block *b);
 void respool_block_prepare(struct respool_pool *pool, struct respool_block *b,
 			   struct respool_client *client);
@@ -466,6 +513,8 @@ void respool_wait_abort_client(struct respool_pool *pool,
 int respool_cdev_init(umode_t mode);
 void respool_cdev_exit(void);
 void respool_block_put(struct respool_block *b);
+void respool_client_map_account(struct respool_client *c,
+				struct respool_block *b, int delta);
 
 /* mmap.c */
 int respool_mmap(struct file *file, struct vm_area_struct *vma);

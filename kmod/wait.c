@@ -97,8 +97,8 @@ unsigned int respool_wait_serve_locked(struct respool_pool *pool,
 		bool fresh, rejected = false;
 		struct respool_block *b;
 
-		b = respool_take_locked(pool, w->need, &fresh, &rejected,
-					released);
+		b = respool_take_locked(pool, w->need, w->max_size, &fresh,
+					&rejected, released);
 		if (!b && !fresh)
 			break;
 		respool_wait_give_locked(pool, w, b, b ? RESPOOL_SRC_RESERVE :
@@ -112,11 +112,12 @@ unsigned int respool_wait_serve_locked(struct respool_pool *pool,
 static bool respool_wait_servable_locked(struct respool_pool *pool,
 					 const struct respool_waiter *w)
 {
-	u64 quota = pool->cfg.client_quota;
+	u64 cquota = pool->cfg.client_quota, uquota = pool->cfg.user_quota;
 
 	return w->need <= pool->cfg.capacity &&
 	       w->need <= pool->cfg.max_block_size &&
-	       (!quota || w->need <= quota);
+	       (!cquota || w->need <= cquota) &&
+	       (!uquota || w->need <= uquota);
 }
 
 /**
@@ -159,7 +160,8 @@ bool respool_wait_handoff_locked(struct respool_pool *pool,
 	    pool->total_bytes > pool->cfg.capacity)
 		return false;
 	w = list_first_entry(&pool->waiters, struct respool_waiter, node);
-	if (!respool_block_fits(b, w->need, pool->cfg.threshold))
+	if (!respool_block_fits_limit(b, w->need, w->max_size,
+				      pool->cfg.threshold))
 		return false;
 	pool->handoffs++;
 	respool_wait_give_locked(pool, w, b, RESPOOL_SRC_HANDOFF);
@@ -246,8 +248,8 @@ static int respool_wait_queue(struct respool_pool *pool,
 		bool rejected = false;
 
 		/* Room may have appeared since the caller looked. */
-		*b = respool_take_locked(pool, w->need, fresh, &rejected,
-					 &released);
+		*b = respool_take_locked(pool, w->need, w->max_size, fresh,
+					 &rejected, &released);
 		if (*b || *fresh) {
 			respool_pool_unlock(pool, &released);
 			return 0;
@@ -346,6 +348,7 @@ struct respool_block *respool_wait_for_room(struct respool_pool *pool,
 	init_completion(&w->done);
 	w->client = client;
 	w->need = req->need;
+	w->max_size = req->max_size;
 	w->files = current->files;
 
 	ret = respool_wait_queue(pool, w, &b, &fresh, &first);

@@ -985,7 +985,7 @@ static int parse_client(struct nl_msg *msg, void *arg)
 	struct nlattr *tb[RESPOOL_A_CLIENT_MAX + 1];
 	struct timespec now;
 	int *first = arg;
-	char held[32], req[32], wait[32] = "-";
+	char held[32], mapped[32], req[32], wait[32] = "-";
 	const char *comm;
 	uint64_t since;
 
@@ -1000,6 +1000,8 @@ static int parse_client(struct nl_msg *msg, void *arg)
 		jw_u64("pid", get_uint(tb[RESPOOL_A_CLIENT_PID]));
 		jw_str("comm", comm);
 		jw_u64("held-bytes", get_uint(tb[RESPOOL_A_CLIENT_HELD_BYTES]));
+		jw_u64("mapped-bytes",
+		       get_uint(tb[RESPOOL_A_CLIENT_MAPPED_BYTES]));
 		jw_u64("requested-bytes",
 		       get_uint(tb[RESPOOL_A_CLIENT_REQUESTED_BYTES]));
 		jw_u64("handles", get_uint(tb[RESPOOL_A_CLIENT_HANDLES]));
@@ -1010,9 +1012,9 @@ static int parse_client(struct nl_msg *msg, void *arg)
 		return NL_OK;
 	}
 	if (*first) {
-		printf("%-6s %-8s %-16s %8s %9s %7s %6s  %s\n", "ID", "PID",
-		       "COMM", "HELD", "REQUESTED", "HANDLES", "MAPPED",
-		       "WAITING");
+		printf("%-6s %-8s %-16s %8s %8s %9s %7s %7s  %s\n", "ID",
+		       "PID", "COMM", "HELD", "MAPPED", "REQUESTED", "HANDLES",
+		       "MAPBLKS", "WAITING");
 		*first = 0;
 	}
 	if (since) {
@@ -1022,12 +1024,14 @@ static int parse_client(struct nl_msg *msg, void *arg)
 		now_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
 		fmt_ns(wait, sizeof(wait), now_ns > since ? now_ns - since : 0);
 	}
-	printf("%-6" PRIu64 " %-8" PRIu64 " %-16s %8s %9s %7" PRIu64 " %6" PRIu64
-	       "  %s\n",
+	printf("%-6" PRIu64 " %-8" PRIu64 " %-16s %8s %8s %9s %7" PRIu64
+	       " %7" PRIu64 "  %s\n",
 	       get_uint(tb[RESPOOL_A_CLIENT_ID]),
 	       get_uint(tb[RESPOOL_A_CLIENT_PID]), comm,
 	       fmt_size(held, sizeof(held),
 			get_uint(tb[RESPOOL_A_CLIENT_HELD_BYTES])),
+	       fmt_size(mapped, sizeof(mapped),
+			get_uint(tb[RESPOOL_A_CLIENT_MAPPED_BYTES])),
 	       fmt_size(req, sizeof(req),
 			get_uint(tb[RESPOOL_A_CLIENT_REQUESTED_BYTES])),
 	       get_uint(tb[RESPOOL_A_CLIENT_HANDLES]),
