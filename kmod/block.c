@@ -14,6 +14,7 @@
 
 #include "compat.h"
 #include "respool.h"
+#include "block.h"
 
 /**
  * respool_block_new() - allocate a block and its pages

@@ -32,6 +32,8 @@
 
 #include "compat.h"
 #include "respool.h"
+#include "cdev.h"
+#include "pool.h"
 
 /*
  * Raise a user's charge by @bytes unless that takes it past @quota (0: no

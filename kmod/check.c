@@ -22,6 +22,7 @@
 #include <linux/rbtree.h>
 
 #include "respool.h"
+#include "pool.h"
 
 #ifdef RESPOOL_CHECK_INVARIANTS
 

@@ -35,6 +35,8 @@
 
 #include "compat.h"
 #include "respool.h"
+#include "pool.h"
+#include "pcpu.h"
 #include "genl.h"
 #include "genl-gen.h"
 #include "genl-gen.c"

@@ -18,6 +18,8 @@
 
 #include "compat.h"
 #include "respool.h"
+#include "cdev.h"
+#include "pool.h"
 #include "genl.h"
 #include "inject.h"
 

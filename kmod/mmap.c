@@ -22,6 +22,7 @@
 
 #include "compat.h"
 #include "respool.h"
+#include "cdev.h"
 
 static void respool_vm_open(struct vm_area_struct *vma)
 {

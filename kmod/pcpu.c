@@ -28,6 +28,9 @@
 
 #include "compat.h"
 #include "respool.h"
+#include "block.h"
+#include "pcpu.h"
+#include "reserve.h"
 #include "trace.h"
 #include "inject.h"
 
@@ -126,19 +129,20 @@ out:
  * respool_pcpu_put() - keep a freed block in this CPU's cache
  * @pool:	the pool
  * @b:		a block nobody holds
+ * @spill:	out: blocks the cache let go to make room, linked by ->link,
+ *		for the caller to put in the reserve
  *
- * When the cache is full, its older half moves to the reserve.
+ * When the cache is full, its older half spills, so that the caller
+ * takes pool->lock once for many blocks.
  *
- * Context: process context; takes this CPU's cache lock, then maybe
- * pool->lock (never both at once).
+ * Context: process context; takes this CPU's cache lock.
  * Return: false if the block was not taken (caches off, over budget, or
  * someone waits): the caller frees it through the reserve.
  */
-bool respool_pcpu_put(struct respool_pool *pool, struct respool_block *b)
+bool respool_pcpu_put(struct respool_pool *pool, struct respool_block *b,
+		      struct list_head *spill)
 {
-	struct respool_block *spill[RESPOOL_PCPU_CACHE_MAX];
-	unsigned int i, max, keep, nr_spill = 0;
-	LIST_HEAD(released);
+	unsigned int max, keep;
 	struct respool_cpu *c;
 	u64 budget;
 
@@ -158,22 +162,12 @@ bool respool_pcpu_put(struct respool_pool *pool, struct respool_block *b)
 	/* A full cache spills its older half at once, to batch pool->lock. */
 	keep = c->nr >= max ? max / 2 : c->nr;
 	while (c->nr && (c->nr > keep || c->bytes + b->size > budget)) {
-		spill[nr_spill++] = c->blocks[0];
+		list_add_tail(&c->blocks[0]->link, spill);
 		respool_pcpu_remove(c, 0);
 	}
 	c->blocks[c->nr++] = b;
 	c->bytes += b->size;
 	spin_unlock(&c->lock);
-
-	if (!nr_spill)
-		return true;
-
-	spin_lock(&pool->lock);
-	for (i = 0; i < nr_spill; i++)
-		respool_reserve_insert(pool, spill[i]);
-	respool_reserve_trim_locked(pool, &released);
-	/* A waiter may have queued since we looked: it is served here. */
-	respool_pool_unlock(pool, &released);
 	return true;
 }
 

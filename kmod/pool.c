@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pool.c - the pool: reserve, capacity, eviction, trim, stats.
+ * pool.c - the pool's policy: where a request is served from, what a
+ * freed block becomes, the settings, trim, shrinker and stats.
  *
- * The reserve holds free blocks in two red-black trees: by (size, age), so
- * best fit is one O(log n) descent, and by age, so eviction and idle trim
- * take the oldest first. Both trees, the byte counts and the waiter queue
- * live under pool->lock; the per-CPU caches in front (pcpu.c) take it only
- * on a miss or a spill.
+ * Above the per-CPU caches (pcpu.c) and the reserve (reserve.c), beside
+ * the waiting (wait.c). An ALLOC tries this CPU's cache, then the reserve,
+ * then capacity for a fresh block, and waits when the blocks in use leave
+ * no room. Every pool->lock section that may have made room ends in
+ * respool_pool_unlock(), the one "room appeared" step, which serves the
+ * queue before the lock is dropped.
  */
 #include <linux/ktime.h>
 #include <linux/log2.h>
@@ -16,8 +18,11 @@
 
 #include "compat.h"
 #include "respool.h"
+#include "block.h"
+#include "pcpu.h"
+#include "pool.h"
+#include "reserve.h"
 #include "trace.h"
-#include "inject.h"
 
 int respool_config_check(const struct respool_config *cfg, const char **bad)
 {
@@ -40,199 +45,6 @@ int respool_config_check(const struct respool_config *cfg, const char **bad)
 		return -EINVAL;
 	}
 	return 0;
-}
-
-/* Reserve trees: by_size orders (size, age), by_age orders age. */
-static bool respool_size_less(struct rb_node *a, const struct rb_node *b)
-{
-	const struct respool_block *x = rb_entry(a, struct respool_block,
-						 size_node);
-	const struct respool_block *y = rb_entry(b, struct respool_block,
-						 size_node);
-
-	if (x->size != y->size)
-		return x->size < y->size;
-	return x->freed_at < y->freed_at;
-}
-
-static bool respool_age_less(struct rb_node *a, const struct rb_node *b)
-{
-	return rb_entry(a, struct respool_block, age_node)->freed_at <
-	       rb_entry(b, struct respool_block, age_node)->freed_at;
-}
-
-/**
- * respool_reserve_insert() - put a free block into the reserve
- * @pool:	the pool, pool->lock held
- * @b:		a block nobody holds
- */
-void respool_reserve_insert(struct respool_pool *pool, struct respool_block *b)
-{
-	lockdep_assert_held(&pool->lock);
-	rb_add_cached(&b->size_node, &pool->by_size, respool_size_less);
-	rb_add_cached(&b->age_node, &pool->by_age, respool_age_less);
-	pool->reserve_bytes += b->size;
-	pool->reserve_blocks++;
-}
-
-static void respool_reserve_remove(struct respool_pool *pool,
-				   struct respool_block *b)
-{
-	rb_erase_cached(&b->size_node, &pool->by_size);
-	rb_erase_cached(&b->age_node, &pool->by_age);
-	RB_CLEAR_NODE(&b->size_node);
-	RB_CLEAR_NODE(&b->age_node);
-	pool->reserve_bytes -= b->size;
-	pool->reserve_blocks--;
-}
-
-/*
- * The smallest reserve block of at least @need bytes, the oldest of its
- * size; the only one the threshold rule can accept, since a larger block
- * fits no better. One descent of by_size.
- */
-static struct respool_block *respool_reserve_smallest(struct respool_pool *pool,
-						      u64 need)
-{
-	struct rb_node *n = pool->by_size.rb_root.rb_node;
-	struct respool_block *best = NULL;
-
-	lockdep_assert_held(&pool->lock);
-	while (n) {
-		struct respool_block *b = rb_entry(n, struct respool_block,
-						   size_node);
-
-		if (b->size >= need) {
-			best = b;
-			n = n->rb_left;
-		} else {
-			n = n->rb_right;
-		}
-	}
-	return best;
-}
-
-/**
- * respool_reserve_take() - take the best fitting block from the reserve
- * @pool:	the pool, pool->lock held
- * @need:	page-aligned bytes
- * @max_size:	the largest block the request may take
- * @rejected:	set when the smallest large-enough block failed the
- *		threshold or @max_size (then every larger one fails too)
- *
- * Return: the smallest block that fits, the oldest of its size; or NULL.
- */
-struct respool_block *respool_reserve_take(struct respool_pool *pool,
-					   u64 need, u64 max_size,
-					   bool *rejected)
-{
-	struct respool_block *best = respool_reserve_smallest(pool, need);
-
-	if (!best)
-		return NULL;
-	if (!respool_block_fits_limit(best, need, max_size,
-				      pool->cfg.threshold)) {
-		*rejected = true;
-		return NULL;
-	}
-	respool_reserve_remove(pool, best);
-	return best;
-}
-
-/*
- * Take a reserve block out of the pool's ownership, to be freed by
- * respool_release_list() once pool->lock is dropped.
- */
-static void respool_release_locked(struct respool_pool *pool,
-				   struct respool_block *b,
-				   struct list_head *released,
-				   enum respool_release_reason why)
-{
-	lockdep_assert_held(&pool->lock);
-	respool_reserve_remove(pool, b);
-	respool_uncharge_locked(pool, b->size);
-	switch (why) {
-	case RESPOOL_RELEASE_EVICT:
-		this_cpu_inc(pool->cpu->stats.evictions);
-		this_cpu_add(pool->cpu->stats.evicted_bytes, b->size);
-		break;
-	case RESPOOL_RELEASE_IDLE:
-		pool->idle_trimmed += b->size;
-		break;
-	case RESPOOL_RELEASE_SHRINK:
-		pool->shrinker_released += b->size;
-		break;
-	default:
-		break;
-	}
-	trace_respool_release(b->size, why);
-	list_add_tail(&b->link, released);
-}
-
-static struct respool_block *respool_oldest_locked(struct respool_pool *pool)
-{
-	struct rb_node *n = rb_first_cached(&pool->by_age);
-
-	return n ? rb_entry(n, struct respool_block, age_node) : NULL;
-}
-
-/* Release the oldest free blocks until @bytes are gone; returns bytes. */
-static u64 respool_release_oldest_locked(struct respool_pool *pool, u64 bytes,
-					 struct list_head *released,
-					 enum respool_release_reason why)
-{
-	struct respool_block *b;
-	u64 done = 0;
-
-	while (done < bytes && (b = respool_oldest_locked(pool))) {
-		done += b->size;
-		respool_release_locked(pool, b, released, why);
-	}
-	return done;
-}
-
-/* The fast paths read over_capacity: written only when it changes. */
-static void respool_over_update_locked(struct respool_pool *pool)
-{
-	bool over = pool->total_bytes > pool->cfg.capacity;
-
-	if (pool->over_capacity != over)
-		WRITE_ONCE(pool->over_capacity, over);
-	if (!over)
-		pool->capacity_lowered = false;
-}
-
-/**
- * respool_charge_locked() - the pool now owns one more block of @bytes
- * @pool:	the pool, pool->lock held
- * @bytes:	bytes of the block
- *
- * The only place pool->total_bytes grows; the callers checked that the
- * capacity allows it.
- */
-void respool_charge_locked(struct respool_pool *pool, u64 bytes)
-{
-	lockdep_assert_held(&pool->lock);
-	WARN_ON_ONCE(pool->total_bytes + bytes > pool->cfg.capacity);
-	pool->total_bytes += bytes;
-	pool->total_blocks++;
-}
-
-/**
- * respool_uncharge_locked() - forget a block the pool no longer owns
- * @pool:	the pool, pool->lock held
- * @bytes:	bytes of the block
- *
- * The only place pool->total_bytes falls.
- */
-void respool_uncharge_locked(struct respool_pool *pool, u64 bytes)
-{
-	lockdep_assert_held(&pool->lock);
-	if (WARN_ON_ONCE(pool->total_bytes < bytes || !pool->total_blocks))
-		return;
-	pool->total_bytes -= bytes;
-	pool->total_blocks--;
-	respool_over_update_locked(pool);
 }
 
 /**
@@ -259,22 +71,6 @@ void respool_pool_unlock(struct respool_pool *pool, struct list_head *released)
 }
 
 /**
- * respool_release_list() - free blocks released under pool->lock
- * @pool:	the pool
- * @list:	blocks linked by ->link, no longer counted anywhere
- *
- * Context: no pool locks held; does not sleep.
- */
-void respool_release_list(struct respool_pool *pool, struct list_head *list)
-{
-	struct respool_block *b, *tmp;
-
-	list_for_each_entry_safe(b, tmp, list, link)
-		respool_block_destroy(pool, b);
-	INIT_LIST_HEAD(list);
-}
-
-/**
  * respool_reserve_trim_locked() - enforce reserve_max and capacity
  * @pool:	the pool, pool->lock held
  * @released:	out: blocks to free after unlocking
@@ -283,8 +79,8 @@ void respool_release_list(struct respool_pool *pool, struct list_head *list)
  * capacity), and any free bytes while the pool owns more than its
  * capacity, go back to the page allocator, oldest first.
  */
-void respool_reserve_trim_locked(struct respool_pool *pool,
-				 struct list_head *released)
+static void respool_reserve_trim_locked(struct respool_pool *pool,
+				       struct list_head *released)
 {
 	u64 limit = min(pool->cfg.reserve_max, pool->cfg.capacity);
 	u64 free = pool->reserve_bytes + respool_pcpu_bytes(pool, NULL);
@@ -544,6 +340,25 @@ out_rejected:
 	return b;
 }
 
+/*
+ * Blocks a full CPU cache let go: into the reserve in one section; a
+ * waiter may have queued since the cache looked, and is served here.
+ */
+static void respool_pool_spill(struct respool_pool *pool,
+			       struct list_head *spill)
+{
+	struct respool_block *b, *tmp;
+	LIST_HEAD(released);
+
+	spin_lock(&pool->lock);
+	list_for_each_entry_safe(b, tmp, spill, link) {
+		list_del_init(&b->link);
+		respool_reserve_insert(pool, b);
+	}
+	respool_reserve_trim_locked(pool, &released);
+	respool_pool_unlock(pool, &released);
+}
+
 /**
  * respool_pool_free() - a block's last reference is gone: take it back
  * @pool:	the pool
@@ -559,6 +374,7 @@ out_rejected:
 void respool_pool_free(struct respool_pool *pool, struct respool_block *b)
 {
 	LIST_HEAD(released);
+	LIST_HEAD(spill);
 
 	this_cpu_inc(pool->cpu->stats.frees);
 	this_cpu_sub(pool->cpu->stats.requested_bytes, b->requested);
@@ -574,9 +390,13 @@ void respool_pool_free(struct respool_pool *pool, struct respool_block *b)
 		respool_pool_unlock(pool, &released);
 		trace_respool_release(b->size, RESPOOL_RELEASE_PINNED);
 		respool_block_destroy(pool, b);
-	} else if (respool_pcpu_put(pool, b)) {
-		/* Cached: nobody waits (pcpu.c), but poll() may. */
-		respool_poll_wake(pool);
+	} else if (respool_pcpu_put(pool, b, &spill)) {
+		if (list_empty(&spill)) {
+			/* Cached: nobody waits (pcpu.c), but poll() may. */
+			respool_poll_wake(pool);
+		} else {
+			respool_pool_spill(pool, &spill);
+		}
 	} else {
 		spin_lock(&pool->lock);
 		respool_put_free_locked(pool, b, &released);
@@ -976,16 +796,3 @@ void respool_pool_destroy(struct respool_pool *pool)
 	kmem_cache_destroy(pool->block_cache);
 	kfree(pool);
 }
-
-/**
- * respool_wait_account_locked() - record a finished wait
- * @pool:	the pool, pool->lock held
- * @ns:		how long it took
- */
-void respool_wait_account_locked(struct respool_pool *pool, u64 ns)
-{
-	lockdep_assert_held(&pool->lock);
-	pool->max_wait_ns = max(pool->max_wait_ns, ns);
-	pool->wait_hist[ns ? min(ilog2(ns), RESPOOL_WAIT_HIST_BUCKETS - 1) : 0]++;
-}
-

@@ -420,103 +420,17 @@ enum respool_release_reason {
 	RESPOOL_RELEASE_PINNED,
 };
 
+/*
+ * The functions live in one header per layer, each calling only the ones
+ * below it: reserve.h (the free blocks' trees, what the pool owns),
+ * pcpu.h (per-CPU caches), pool.h (policy and waiting), cdev.h and genl.h
+ * (the device, mappings, netlink); block.h is used by all.
+ */
+
 /* main.c */
 extern struct respool_pool *respool_pool;
 
-/* pool.c */
-struct respool_pool *respool_pool_create(const struct respool_config *cfg);
-void respool_pool_destroy(struct respool_pool *pool);
+/* pool.c, until the settings get a validator of their own */
 int respool_config_check(const struct respool_config *cfg, const char **bad);
-int respool_pool_set_config(struct respool_pool *pool,
-			    const struct respool_config *cfg);
-void respool_pool_get_config(struct respool_pool *pool,
-			     struct respool_config *cfg);
-struct respool_block *respool_pool_alloc(struct respool_pool *pool,
-					 struct respool_client *client,
-					 struct respool_request *req);
-void respool_pool_free(struct respool_pool *pool, struct respool_block *b);
-u64 respool_pool_need(struct respool_pool *pool, u64 size);
-void respool_pool_stats(struct respool_pool *pool, struct respool_stats *st);
-void respool_pool_reset_stats(struct respool_pool *pool);
-int respool_pool_prefill(struct respool_pool *pool, u64 size, u32 count);
-u64 respool_pool_drain(struct respool_pool *pool);
-bool respool_pool_would_wait(struct respool_pool *pool, u64 size);
-void respool_pool_notify(struct respool_pool *pool, int event, u64 value);
-void respool_poll_wake(struct respool_pool *pool);
-struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
-					  u64 max_size, bool *fresh,
-					  bool *rejected,
-					  struct list_head *released);
-void respool_put_free_locked(struct respool_pool *pool,
-			     struct respool_block *b,
-			     struct list_head *released);
-void respool_charge_locked(struct respool_pool *pool, u64 bytes);
-void respool_uncharge_locked(struct respool_pool *pool, u64 bytes);
-void respool_pool_unlock(struct respool_pool *pool, struct list_head *released)
-	__releases(&pool->lock);
-
-/* check.c: the debug build's invariant checker */
-#ifdef RESPOOL_CHECK_INVARIANTS
-void respool_check_locked(struct respool_pool *pool);
-#else
-static inline void respool_check_locked(struct respool_pool *pool) { }
-#endif
-void respool_reserve_insert(struct respool_pool *pool,
-			    struct respool_block *b);
-struct respool_block *respool_reserve_take(struct respool_pool *pool,
-					   u64 need, u64 max_size,
-					   bool *rejected);
-void respool_reserve_trim_locked(struct respool_pool *pool,
-				 struct list_head *released);
-void respool_release_list(struct respool_pool *pool, struct list_head *list);
-void respool_wait_account_locked(struct respool_pool *pool, u64 ns);
-
-/* pcpu.c */
-int respool_pcpu_init(struct respool_pool *pool);
-void respool_pcpu_exit(struct respool_pool *pool);
-struct respool_block *respool_pcpu_get(struct respool_pool *pool, u64 need,
-				       u64 max_size, bool *rejected);
-bool respool_pcpu_put(struct respool_pool *pool, struct respool_block *b);
-void respool_pcpu_drain_locked(struct respool_pool *pool, u64 freed_before);
-void respool_pcpu_set_budget(struct respool_pool *pool);
-bool respool_pcpu_find_fit_locked(struct respool_pool *pool, u64 need);
-u64 respool_pcpu_bytes(struct respool_pool *pool, unsigned int *nr);
-void respool_pcpu_sum_stats(struct respool_pool *pool,
-			    struct respool_cpu_stats *sum);
-
-/* block.c */
-struct respool_block *respool_block_new(struct respool_pool *pool, u64 size);
-void respool_block_destroy(struct respool_pool *pool, struct respool_block *b);
-bool respool_block_fits(const struct respool_block *b, u64 need,
-			u32 threshold);
-bool respool_block_fits_limit(const struct respool_block *b, u64 need,
-			      u64 max_size, u32 threshold);
-bool respool_block_exclusive(const struct respool_block *b);
-void respool_block_prepare(struct respool_pool *pool, struct respool_block *b,
-			   struct respool_client *client);
-
-/* wait.c */
-struct respool_block *respool_wait_for_room(struct respool_pool *pool,
-					    struct respool_client *client,
-					    struct respool_request *req,
-					    enum respool_source *src);
-bool respool_wait_handoff_locked(struct respool_pool *pool,
-				 struct respool_block *b);
-unsigned int respool_wait_serve_locked(struct respool_pool *pool,
-				       struct list_head *released);
-void respool_wait_reexamine_locked(struct respool_pool *pool);
-void respool_wait_abort_client(struct respool_pool *pool,
-			       struct respool_client *client,
-			       struct file *file);
-
-/* cdev.c */
-int respool_cdev_init(umode_t mode);
-void respool_cdev_exit(void);
-void respool_block_put(struct respool_block *b);
-void respool_client_map_account(struct respool_client *c,
-				struct respool_block *b, int delta);
-
-/* mmap.c */
-int respool_mmap(struct file *file, struct vm_area_struct *vma);
 
 #endif /* _RESPOOL_H */

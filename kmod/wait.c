@@ -28,16 +28,33 @@
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/ktime.h>
+#include <linux/log2.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include "compat.h"
 #include "respool.h"
+#include "block.h"
+#include "pcpu.h"
+#include "pool.h"
+#include "reserve.h"
 #include "trace.h"
 #include "inject.h"
 
 /* How often a sleeping waiter re-checks the pool (the safety net). */
 #define RESPOOL_WAIT_RECHECK	HZ
+
+/**
+ * respool_wait_account_locked() - record a finished wait
+ * @pool:	the pool, pool->lock held
+ * @ns:		how long it took
+ */
+void respool_wait_account_locked(struct respool_pool *pool, u64 ns)
+{
+	lockdep_assert_held(&pool->lock);
+	pool->max_wait_ns = max(pool->max_wait_ns, ns);
+	pool->wait_hist[ns ? min(ilog2(ns), RESPOOL_WAIT_HIST_BUCKETS - 1) : 0]++;
+}
 
 /* Off the queue; an emptied queue owes a "recovered" notification. */
 static void respool_wait_dequeue_locked(struct respool_pool *pool,
