@@ -8,9 +8,9 @@
  * was served, and WARNs once on the first broken invariant, which the
  * debug VM turns into a failed run:
  *
- * 1) the byte counts match the contents: the reserve's trees hold
- *    reserve_blocks blocks of reserve_bytes bytes, each CPU cache nr
- *    blocks of bytes bytes;
+ * 1) the counts match the contents: the reserve's trees hold
+ *    reserve_blocks blocks and reserve_bytes, each CPU cache its nr
+ *    blocks and its bytes;
  * 2) the pool owns no more than its capacity, unless the capacity was
  *    lowered below what it owned (over_capacity says so, and is right);
  * 3) nr_waiters is the length of the queue, and while anyone waits the
@@ -105,6 +105,7 @@ static bool respool_check_waiters_locked(struct respool_pool *pool, u64 pcpu)
 void respool_check_locked(struct respool_pool *pool)
 {
 	u64 pcpu, in_use;
+	bool over;
 
 	lockdep_assert_held(&pool->lock);
 	if (!respool_check_reserve_locked(pool))
@@ -112,8 +113,8 @@ void respool_check_locked(struct respool_pool *pool)
 	pcpu = respool_check_pcpu_locked(pool);
 	if (pcpu == U64_MAX)
 		return;
-	if (WARN_ONCE(pool->over_capacity !=
-		      (pool->total_bytes > pool->cfg.capacity),
+	over = pool->total_bytes > pool->cfg.capacity;
+	if (WARN_ONCE(pool->over_capacity != over,
 		      "respool: over_capacity is stale\n"))
 		return;
 	if (WARN_ONCE(pool->total_bytes > pool->cfg.capacity &&

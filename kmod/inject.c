@@ -17,7 +17,6 @@
  */
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
-#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
@@ -76,7 +75,7 @@ void respool_inject(enum respool_inject_point p)
 		deadline = jiffies + msecs_to_jiffies(ms);
 		while (atomic_read(&s->gen) == gen &&
 		       time_before(jiffies, deadline))
-			udelay(50);
+			cpu_relax();
 	} else {
 		wait_event_timeout(respool_inject_wq,
 				   atomic_read(&s->gen) != gen,

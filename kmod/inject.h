@@ -24,10 +24,12 @@ enum respool_inject_point {
 };
 
 #ifdef RESPOOL_TEST
+static inline bool respool_test_build(void) { return true; }
 void respool_inject(enum respool_inject_point p);
 int respool_inject_init(void);
 void respool_inject_exit(void);
 #else
+static inline bool respool_test_build(void) { return false; }
 static inline void respool_inject(enum respool_inject_point p) { }
 static inline int respool_inject_init(void) { return 0; }
 static inline void respool_inject_exit(void) { }

@@ -80,7 +80,7 @@ void respool_pool_unlock(struct respool_pool *pool, struct list_head *released)
  * capacity, go back to the page allocator, oldest first.
  */
 static void respool_reserve_trim_locked(struct respool_pool *pool,
-				       struct list_head *released)
+					struct list_head *released)
 {
 	u64 limit = min(pool->cfg.reserve_max, pool->cfg.capacity);
 	u64 free = pool->reserve_bytes + respool_pcpu_bytes(pool, NULL);

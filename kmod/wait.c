@@ -309,8 +309,8 @@ static long respool_wait_sleep(struct respool_pool *pool,
 		       (long)(deadline - jiffies);
 		if (left <= 0)
 			return 0;
-		ret = wait_for_completion_interruptible_timeout(&w->done,
-				min_t(long, left, RESPOOL_WAIT_RECHECK));
+		left = min_t(long, left, RESPOOL_WAIT_RECHECK);
+		ret = wait_for_completion_interruptible_timeout(&w->done, left);
 		if (ret)
 			return ret < 0 ? ret : max(ret, 1L);
 		spin_lock(&pool->lock);
@@ -318,7 +318,7 @@ static long respool_wait_sleep(struct respool_pool *pool,
 		pool->lost_wakeups += lost;
 		respool_pool_unlock(pool, &released);
 		/* A lost wakeup is a bug of ours: make the test build say so. */
-		if (IS_ENABLED(RESPOOL_TEST))
+		if (respool_test_build())
 			WARN_ONCE(lost, "respool: %u waits found room late\n",
 				  lost);
 	}
