@@ -18,10 +18,23 @@
  * 4) every queued waiter is servable by the settings, and the head cannot
  *    be served now (else the "room appeared" step missed it);
  * 5) in-use bytes (the gauge) never exceed what the pool owns.
+ *
+ * What spans the clients cannot be checked under pool->lock (the client
+ * lock is never held with it) and holds only when no ALLOC or FREE is in
+ * flight, so the tests ask for it at such points, by writing to debugfs
+ * respool/check (respool_check_clients()):
+ *
+ * 6) the clients' held bytes add up to the in-use gauge, and each client
+ *    is charged at least what it holds;
+ * 7) each user is charged what its files are.
  */
+#include <linux/debugfs.h>
+#include <linux/fs.h>
 #include <linux/rbtree.h>
+#include <linux/xarray.h>
 
 #include "respool.h"
+#include "inject.h"
 #include "pool.h"
 
 #ifdef RESPOOL_CHECK_INVARIANTS
@@ -128,6 +141,67 @@ void respool_check_locked(struct respool_pool *pool)
 	WARN_ONCE(in_use > pool->total_bytes,
 		  "respool: %llu bytes in use, %llu owned\n", in_use,
 		  pool->total_bytes);
+}
+
+/* 6) and 7), at a point the caller knows to be quiet. */
+static void respool_check_clients(struct respool_pool *pool)
+{
+	struct respool_client *c;
+	struct respool_user *u;
+	unsigned long uid;
+	u64 held = 0, in_use;
+
+	mutex_lock(&pool->clients_lock);
+	in_use = atomic64_read(&pool->in_use);
+	xa_for_each(&pool->users, uid, u)
+		u->check_bytes = 0;
+	list_for_each_entry(c, &pool->clients, node) {
+		xa_lock(&c->handles);
+		held += c->held_bytes;
+		WARN_ONCE(c->charged_bytes < c->held_bytes,
+			  "respool: client %llu holds %llu bytes, charged %llu\n",
+			  c->id, c->held_bytes, c->charged_bytes);
+		c->user->check_bytes += c->charged_bytes;
+		xa_unlock(&c->handles);
+	}
+	WARN_ONCE(held != in_use,
+		  "respool: clients hold %llu bytes, %llu in use\n", held,
+		  in_use);
+	xa_for_each(&pool->users, uid, u)
+		WARN_ONCE(u->check_bytes != atomic64_read(&u->charged_bytes),
+			  "respool: uid %lu charged %lld bytes, its files %llu\n",
+			  uid, (s64)atomic64_read(&u->charged_bytes),
+			  u->check_bytes);
+	mutex_unlock(&pool->clients_lock);
+}
+
+static ssize_t respool_check_write(struct file *file, const char __user *buf,
+				   size_t count, loff_t *ppos)
+{
+	struct respool_pool *pool = file->private_data;
+
+	spin_lock(&pool->lock);
+	respool_check_locked(pool);
+	spin_unlock(&pool->lock);
+	respool_check_clients(pool);
+	return count;
+}
+
+static const struct file_operations respool_check_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= respool_check_write,
+	.llseek	= noop_llseek,
+};
+
+/**
+ * respool_check_init() - debugfs respool/check: check every invariant now
+ * @pool:	the pool
+ */
+void respool_check_init(struct respool_pool *pool)
+{
+	debugfs_create_file("check", 0200, respool_debugfs_dir(), pool,
+			    &respool_check_fops);
 }
 
 #endif /* RESPOOL_CHECK_INVARIANTS */

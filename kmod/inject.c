@@ -59,6 +59,12 @@ static struct respool_inject_state respool_points[RESPOOL_INJ_NR] = {
 static DECLARE_WAIT_QUEUE_HEAD(respool_inject_wq);
 static struct dentry *respool_inject_dir;
 
+/* debugfs respool/, for the test build's other files (check.c). */
+struct dentry *respool_debugfs_dir(void)
+{
+	return respool_inject_dir;
+}
+
 void respool_inject(enum respool_inject_point p)
 {
 	struct respool_inject_state *s = &respool_points[p];

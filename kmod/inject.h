@@ -25,6 +25,7 @@ enum respool_inject_point {
 
 #ifdef RESPOOL_TEST
 static inline bool respool_test_build(void) { return true; }
+struct dentry *respool_debugfs_dir(void);
 void respool_inject(enum respool_inject_point p);
 int respool_inject_init(void);
 void respool_inject_exit(void);

@@ -156,6 +156,7 @@ static int __init respool_init(void)
 	ret = respool_inject_init();
 	if (ret)
 		goto err_genl_exit;
+	respool_check_init(pool);
 	ret = respool_cdev_init(dev_mode);
 	if (ret)
 		goto err_inject_exit;

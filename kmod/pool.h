@@ -57,8 +57,10 @@ void respool_wait_account_locked(struct respool_pool *pool, u64 ns);
 /* check.c: the debug build's invariant checker, at every unlock */
 #ifdef RESPOOL_CHECK_INVARIANTS
 void respool_check_locked(struct respool_pool *pool);
+void respool_check_init(struct respool_pool *pool);
 #else
 static inline void respool_check_locked(struct respool_pool *pool) { }
+static inline void respool_check_init(struct respool_pool *pool) { }
 #endif
 
 #endif /* _RESPOOL_POOL_H */

@@ -184,6 +184,7 @@ struct respool_cpu {
  * @charged_bytes: sum of the charged_bytes of those files (atomic64):
  *		raised only by respool_user_try_charge(), which never takes
  *		it past user_quota, lowered at a block's last reference
+ * @check_bytes: (debug build) the sum check.c computes to compare
  *
  * Looked up at open() and held by the file (client->user) until its
  * release, after every block it was charged for is gone; freed with the
@@ -193,6 +194,9 @@ struct respool_user {
 	u32 uid;
 	unsigned int nr_files;
 	atomic64_t charged_bytes;
+#ifdef RESPOOL_CHECK_INVARIANTS
+	u64 check_bytes;
+#endif
 };
 
 /**
