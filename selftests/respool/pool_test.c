@@ -371,6 +371,79 @@ TEST_F(pool, shrinker_releases_free_blocks_under_pressure)
 	EXPECT_EQ(64 * 16 * PG, st.shrinker_released_bytes);
 }
 
+/*
+ * The peak of in-use bytes sees hand-outs that take no pool lock: a block
+ * taken from this CPU's cache and given back before anyone reads the
+ * statistics still raised it.
+ */
+TEST_F(pool, peak_in_use_counts_per_cpu_hits)
+{
+	struct respool_alloc a;
+	struct respool_stats st;
+
+	pin_to_cpu0(_metadata);
+	fresh_pool(_metadata, &self->fd, "capacity=1M pcpu_cache_blocks=16 idle_trim_ms=0");
+	ASSERT_EQ(0, rp_alloc(self->fd, 64 * RP_KiB, 0, 0, &a));
+	ASSERT_EQ(0, rp_free(self->fd, a.handle));
+	st = stats(self->fd);
+	ASSERT_EQ(64 * RP_KiB, st.pcpu_bytes);
+	/* The reset brings the peak down to what is in use now: nothing. */
+	if (rp_ctl((const char *[]){ "reset", NULL }))
+		SKIP(return, "respoolctl reset is not available");
+	EXPECT_EQ(0, stats(self->fd).peak_in_use_bytes);
+	ASSERT_EQ(0, rp_alloc(self->fd, 64 * RP_KiB, 0, 0, &a));
+	ASSERT_EQ(0, rp_free(self->fd, a.handle));
+	st = stats(self->fd);
+	EXPECT_EQ(1, st.pcpu_hits);
+	EXPECT_EQ(64 * RP_KiB, st.peak_in_use_bytes)
+		TH_LOG("the peak missed a per-CPU hit");
+}
+
+/*
+ * When a block that someone pinned is released (never reused), the pool
+ * may fall back within a lowered capacity; the per-CPU caches must take
+ * blocks again from then on. over_capacity used to be recomputed only by
+ * the reserve's trim, which that release skips.
+ */
+TEST_F(pool, caches_come_back_after_a_pinned_block_ends_the_overrun)
+{
+	struct respool_alloc a, b, c;
+	struct respool_stats st;
+	struct iovec iov;
+	int pfd[2];
+	void *pa;
+
+	pin_to_cpu0(_metadata);
+	fresh_pool(_metadata, &self->fd, "capacity=64K pcpu_cache_blocks=16 idle_trim_ms=0");
+	ASSERT_EQ(0, rp_alloc(self->fd, 16 * RP_KiB, 0, 0, &a));
+	ASSERT_EQ(0, rp_alloc(self->fd, 16 * RP_KiB, 0, 0, &b));
+	ASSERT_EQ(0, rp_alloc(self->fd, 32 * RP_KiB, 0, 0, &c));
+	pa = rp_map(self->fd, &a);
+	ASSERT_NE(MAP_FAILED, pa);
+	memset(pa, 'A', 64);
+	ASSERT_EQ(0, pipe(pfd));
+	iov.iov_base = pa;
+	iov.iov_len = 64;
+	ASSERT_EQ(64, vmsplice(pfd[1], &iov, 1, 0));
+	munmap(pa, 16 * RP_KiB);
+
+	/* 64K owned over a 56K capacity: nothing may be cached. */
+	if (rp_ctl((const char *[]){ "config", "set", "capacity", "56K", NULL }))
+		SKIP(return, "respoolctl is not built");
+	/* The pinned block is released, not reused: 48K owned, within. */
+	ASSERT_EQ(0, rp_free(self->fd, a.handle));
+	st = stats(self->fd);
+	ASSERT_EQ(48 * RP_KiB, st.in_use_bytes);
+	ASSERT_EQ(0, st.reserve_bytes + st.pcpu_bytes);
+	/* Within capacity again: the next free goes to this CPU's cache. */
+	ASSERT_EQ(0, rp_free(self->fd, b.handle));
+	st = stats(self->fd);
+	EXPECT_EQ(16 * RP_KiB, st.pcpu_bytes)
+		TH_LOG("the caches still refuse blocks within the capacity");
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
 TEST_F(pool, client_quota_gives_edquot_without_waiting)
 {
 	struct respool_alloc a, b;
