@@ -90,7 +90,11 @@ static bool respool_check_waiters_locked(struct respool_pool *pool, u64 pcpu)
 			head = w;
 		n++;
 		if (WARN_ONCE(w->need > pool->cfg.capacity ||
-			      w->need > pool->cfg.max_block_size,
+			      w->need > pool->cfg.max_block_size ||
+			      (pool->cfg.client_quota &&
+			       w->need > pool->cfg.client_quota) ||
+			      (pool->cfg.user_quota &&
+			       w->need > pool->cfg.user_quota),
 			      "respool: a waiter of %llu bytes can never be served\n",
 			      w->need))
 			return false;
