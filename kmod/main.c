@@ -18,6 +18,7 @@
 
 #include "compat.h"
 #include "respool.h"
+#include "config.h"
 #include "genl.h"
 
 struct respool_pool *respool_pool;
@@ -126,13 +127,15 @@ static int __init respool_init(void)
 		.pcpu_cache_blocks = pcpu_cache_blocks,
 		.idle_trim_ms = idle_trim_ms,
 	};
+	struct respool_config_error err;
 	struct respool_pool *pool;
-	const char *bad;
 	int ret;
 
-	ret = respool_config_check(&cfg, &bad);
+	ret = respool_config_validate(&cfg, &err);
 	if (ret) {
-		pr_err("invalid value for parameter %s\n", bad);
+		pr_err("invalid value %llu for parameter %s: %s\n",
+		       respool_setting_get(&cfg, err.setting),
+		       err.setting->param, err.rule);
 		return ret;
 	}
 

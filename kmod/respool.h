@@ -349,7 +349,6 @@ extern struct respool_pool *respool_pool;
 /* pool.c */
 struct respool_pool *respool_pool_create(const struct respool_config *cfg);
 void respool_pool_destroy(struct respool_pool *pool);
-int respool_config_check(const struct respool_config *cfg, const char **bad);
 int respool_pool_set_config(struct respool_pool *pool,
 			    const struct respool_config *cfg);
 void respool_pool_get_config(struct respool_pool *pool,

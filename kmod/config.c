@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * config.c - the pool's settings: their table and their one validator.
+ *
+ * The rules of the settings live here only. Module load (main.c) and
+ * config-set (genl.c) build a complete struct respool_config and call
+ * respool_config_validate(); so does respool_pool_set_config() before it
+ * applies one. The netlink policies generated from the spec also refuse
+ * threshold and pcpu-cache-blocks above their maximum (ERANGE, with the
+ * bounds in the ack) before the handler runs; the table has the same
+ * bounds (genl.c asserts the spec's maximum of pcpu-cache-blocks).
+ */
+#include <linux/build_bug.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/limits.h>
+#include <linux/mm.h>
+#include <linux/stddef.h>
+
+#include "compat.h"
+#include "respool.h"
+#include "config.h"
+
+#define RP_SETTING(_field, _name, _ATTR, _min, _max, _aligned, _rule)	\
+	{								\
+		.param = #_field,					\
+		.attr = RESPOOL_A_POOL_##_ATTR,				\
+		.offset = offsetof(struct respool_config, _field),	\
+		.size = sizeof_field(struct respool_config, _field),	\
+		.min = _min,						\
+		.max = _max,						\
+		.page_aligned = _aligned,				\
+		.rule = _rule,						\
+		.msg = _name ": " _rule,				\
+	}
+
+/* Indexes of respool_settings[]. */
+enum {
+	RP_CAPACITY,
+	RP_MAX_BLOCK_SIZE,
+	RP_RESERVE_MAX,
+	RP_CLIENT_QUOTA,
+	RP_THRESHOLD,
+	RP_PCPU_CACHE_BLOCKS,
+	RP_IDLE_TRIM_MS,
+	RP_NR_SETTINGS
+};
+
+/* In the order of pool-get's reply and of the config notification. */
+const struct respool_setting respool_settings[RP_NR_SETTINGS] = {
+	[RP_CAPACITY] =
+		RP_SETTING(capacity, "capacity", CAPACITY,
+			   PAGE_SIZE, U64_MAX, false,
+			   "must be at least one page"),
+	[RP_MAX_BLOCK_SIZE] =
+		RP_SETTING(max_block_size, "max-block-size", MAX_BLOCK_SIZE,
+			   PAGE_SIZE, RESPOOL_BLOCK_MAX, true,
+			   "must be a multiple of the page size, from one page to 4M"),
+	[RP_RESERVE_MAX] =
+		RP_SETTING(reserve_max, "reserve-max", RESERVE_MAX,
+			   0, U64_MAX, false, "any number of bytes"),
+	[RP_CLIENT_QUOTA] =
+		RP_SETTING(client_quota, "client-quota", CLIENT_QUOTA,
+			   0, U64_MAX, false, "any number of bytes"),
+	[RP_THRESHOLD] =
+		RP_SETTING(threshold, "threshold", THRESHOLD,
+			   0, 100, false, "must be 0..100"),
+	[RP_PCPU_CACHE_BLOCKS] =
+		RP_SETTING(pcpu_cache_blocks, "pcpu-cache-blocks",
+			   PCPU_CACHE_BLOCKS, 0, RESPOOL_PCPU_CACHE_MAX, false,
+			   "must be 0..64"),
+	[RP_IDLE_TRIM_MS] =
+		RP_SETTING(idle_trim_ms, "idle-trim-ms", IDLE_TRIM_MS,
+			   0, U32_MAX, false, "any number of ms"),
+};
+
+const unsigned int respool_nr_settings = ARRAY_SIZE(respool_settings);
+
+static_assert(RESPOOL_PCPU_CACHE_MAX == 64,
+	      "the rule text of pcpu_cache_blocks says 64");
+static_assert(RESPOOL_BLOCK_MAX == 4UL << 20,
+	      "the rule text of max_block_size says 4M");
+
+/**
+ * respool_setting_get() - the value of one setting
+ * @cfg:	the settings
+ * @s:		an entry of respool_settings[]
+ *
+ * Return: the value, widened to u64.
+ */
+u64 respool_setting_get(const struct respool_config *cfg,
+			const struct respool_setting *s)
+{
+	const void *p = (const void *)cfg + s->offset;
+
+	return s->size == sizeof(u64) ? *(const u64 *)p : *(const u32 *)p;
+}
+
+/**
+ * respool_setting_set() - change one setting in a struct respool_config
+ * @cfg:	the settings, not yet published (no READ_ONCE() readers)
+ * @s:		an entry of respool_settings[]
+ * @val:	the value; a u32 setting takes the low 32 bits, which the
+ *		caller's parsing (nla_get_u32(), the parameter's type)
+ *		already bounded
+ */
+void respool_setting_set(struct respool_config *cfg,
+			 const struct respool_setting *s, u64 val)
+{
+	void *p = (void *)cfg + s->offset;
+
+	if (s->size == sizeof(u64))
+		*(u64 *)p = val;
+	else
+		*(u32 *)p = (u32)val;
+}
+
+static bool respool_setting_valid(const struct respool_setting *s, u64 val)
+{
+	return val >= s->min && val <= s->max &&
+	       (!s->page_aligned || PAGE_ALIGNED(val));
+}
+
+/**
+ * respool_config_validate() - check a complete set of settings
+ * @cfg:	the settings
+ * @err:	out: which setting breaks which rule, when one does
+ *
+ * The settings are checked one by one in table order; the first broken
+ * rule is reported.
+ *
+ * Context: any.
+ * Return: 0, or -EINVAL with @err filled in.
+ */
+int respool_config_validate(const struct respool_config *cfg,
+			    struct respool_config_error *err)
+{
+	const struct respool_setting *s;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(respool_settings); i++) {
+		s = &respool_settings[i];
+		if (respool_setting_valid(s, respool_setting_get(cfg, s)))
+			continue;
+		*err = (struct respool_config_error){
+			.setting = s,
+			.rule = s->rule,
+			.msg = s->msg,
+		};
+		return -EINVAL;
+	}
+	return 0;
+}
