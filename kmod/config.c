@@ -34,12 +34,13 @@
 		.msg = _name ": " _rule,				\
 	}
 
-/* Indexes of respool_settings[]. */
+/* Indexes of respool_settings[], for the rules between two settings. */
 enum {
 	RP_CAPACITY,
 	RP_MAX_BLOCK_SIZE,
 	RP_RESERVE_MAX,
 	RP_CLIENT_QUOTA,
+	RP_USER_QUOTA,
 	RP_THRESHOLD,
 	RP_PCPU_CACHE_BLOCKS,
 	RP_IDLE_TRIM_MS,
@@ -61,6 +62,9 @@ const struct respool_setting respool_settings[RP_NR_SETTINGS] = {
 			   0, U64_MAX, false, "any number of bytes"),
 	[RP_CLIENT_QUOTA] =
 		RP_SETTING(client_quota, "client-quota", CLIENT_QUOTA,
+			   0, U64_MAX, false, "any number of bytes"),
+	[RP_USER_QUOTA] =
+		RP_SETTING(user_quota, "user-quota", USER_QUOTA,
 			   0, U64_MAX, false, "any number of bytes"),
 	[RP_THRESHOLD] =
 		RP_SETTING(threshold, "threshold", THRESHOLD,
@@ -115,6 +119,24 @@ void respool_setting_set(struct respool_config *cfg,
 		*(u32 *)p = (u32)val;
 }
 
+/*
+ * Rules between two settings: @lo must not exceed @hi where both are
+ * limits (0 is "no limit"). A file's quota above its user's could never
+ * be reached: the setting that says so is a mistake.
+ */
+static const struct {
+	u16 lo, hi;		/* indexes into respool_settings[] */
+	const char *lo_rule, *lo_msg, *hi_rule, *hi_msg;
+} respool_config_order[] = {
+	{
+		.lo = RP_CLIENT_QUOTA, .hi = RP_USER_QUOTA,
+		.lo_rule = "must be 0 or at most user_quota (when that is not 0)",
+		.lo_msg = "client-quota: must be 0 or at most user-quota (when that is not 0)",
+		.hi_rule = "must be 0 or at least client_quota",
+		.hi_msg = "user-quota: must be 0 or at least client-quota",
+	},
+};
+
 static bool respool_setting_valid(const struct respool_setting *s, u64 val)
 {
 	return val >= s->min && val <= s->max &&
@@ -126,8 +148,8 @@ static bool respool_setting_valid(const struct respool_setting *s, u64 val)
  * @cfg:	the settings
  * @err:	out: which setting breaks which rule, when one does
  *
- * The settings are checked one by one in table order; the first broken
- * rule is reported.
+ * The settings are checked one by one in table order, then the rules
+ * between two settings; the first broken rule is reported.
  *
  * Context: any.
  * Return: 0, or -EINVAL with @err filled in.
@@ -146,6 +168,26 @@ int respool_config_validate(const struct respool_config *cfg,
 			.setting = s,
 			.rule = s->rule,
 			.msg = s->msg,
+		};
+		return -EINVAL;
+	}
+	for (i = 0; i < ARRAY_SIZE(respool_config_order); i++) {
+		const struct respool_setting *lo, *hi;
+		u64 lo_val, hi_val;
+
+		lo = &respool_settings[respool_config_order[i].lo];
+		hi = &respool_settings[respool_config_order[i].hi];
+		lo_val = respool_setting_get(cfg, lo);
+		hi_val = respool_setting_get(cfg, hi);
+		if (!lo_val || !hi_val || lo_val <= hi_val)
+			continue;
+		/* Named as the higher one: the one that is meant to bound. */
+		*err = (struct respool_config_error){
+			.setting = hi,
+			.rule = respool_config_order[i].hi_rule,
+			.msg = respool_config_order[i].hi_msg,
+			.other = lo,
+			.other_msg = respool_config_order[i].lo_msg,
 		};
 		return -EINVAL;
 	}

@@ -28,6 +28,7 @@ static u64 max_block_size = 4ULL << 20;
 /* U64_MAX: not given, follow capacity. */
 static u64 reserve_max = U64_MAX;
 static u64 client_quota;
+static u64 user_quota;
 static unsigned int threshold = 75;
 static unsigned int pcpu_cache_blocks = 16;
 static unsigned int idle_trim_ms = 10000;
@@ -113,6 +114,9 @@ MODULE_PARM_DESC(idle_trim_ms,
 		 "Release free blocks idle this long, 0 = never, default 10000");
 module_param_cb(client_quota, &respool_size_ops, &client_quota, 0444);
 MODULE_PARM_DESC(client_quota, "Bytes one open file may hold, 0 = no limit");
+module_param_cb(user_quota, &respool_size_ops, &user_quota, 0444);
+MODULE_PARM_DESC(user_quota,
+		 "Bytes one user may hold in all files, 0 = no limit");
 module_param_cb(dev_mode, &respool_mode_ops, &dev_mode, 0444);
 MODULE_PARM_DESC(dev_mode, "Mode of /dev/respool (octal), default 0666");
 
@@ -123,6 +127,7 @@ static int __init respool_init(void)
 		.max_block_size = max_block_size,
 		.reserve_max = reserve_max == U64_MAX ? capacity : reserve_max,
 		.client_quota = client_quota,
+		.user_quota = user_quota,
 		.threshold = threshold,
 		.pcpu_cache_blocks = pcpu_cache_blocks,
 		.idle_trim_ms = idle_trim_ms,

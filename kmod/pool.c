@@ -564,6 +564,7 @@ int respool_pool_set_config(struct respool_pool *pool,
 	WRITE_ONCE(pool->cfg.max_block_size, cfg->max_block_size);
 	WRITE_ONCE(pool->cfg.reserve_max, cfg->reserve_max);
 	WRITE_ONCE(pool->cfg.client_quota, cfg->client_quota);
+	WRITE_ONCE(pool->cfg.user_quota, cfg->user_quota);
 	WRITE_ONCE(pool->cfg.threshold, cfg->threshold);
 	WRITE_ONCE(pool->cfg.pcpu_cache_blocks, cfg->pcpu_cache_blocks);
 	WRITE_ONCE(pool->cfg.idle_trim_ms, cfg->idle_trim_ms);

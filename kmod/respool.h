@@ -60,6 +60,8 @@
  * @max_block_size:	largest block, bytes (page multiple)
  * @reserve_max:	free bytes kept at most (effective: min with capacity)
  * @client_quota:	bytes one open file may hold, 0 = no limit
+ * @user_quota:		bytes one user (uid) may hold across every file of
+ *			the pool, 0 = no limit
  * @threshold:		reuse threshold, percent
  * @pcpu_cache_blocks:	entries of each per-CPU cache, 0 = no caches
  * @idle_trim_ms:	release free blocks idle this long, 0 = never
@@ -72,6 +74,7 @@ struct respool_config {
 	u64 max_block_size;
 	u64 reserve_max;
 	u64 client_quota;
+	u64 user_quota;
 	u32 threshold;
 	u32 pcpu_cache_blocks;
 	u32 idle_trim_ms;

@@ -125,7 +125,7 @@ check "stats -j -p: pretty JSON" bash -c "$R -j -p stats | json_ok && [ \$($R -p
 check "config show" bash -c "$R config show | grep -q '^threshold  *75%$'"
 check "config (prefix, default show)" bash -c "$R conf | grep -q '^capacity  *16M$'"
 check "config show -j" \
-	bash -c "$R -j config show | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d == {\"capacity\": 16<<20, \"max-block-size\": 1<<20, \"reserve-max\": 16<<20, \"client-quota\": 0, \"threshold\": 75, \"pcpu-cache-blocks\": 16, \"idle-trim-ms\": 0}, d'"
+	bash -c "$R -j config show | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d == {\"capacity\": 16<<20, \"max-block-size\": 1<<20, \"reserve-max\": 16<<20, \"client-quota\": 0, \"user-quota\": 0, \"threshold\": 75, \"pcpu-cache-blocks\": 16, \"idle-trim-ms\": 0}, d'"
 check "config set with sizes and prefixes" \
 	bash -c "$R config set cap 12M thr 60 client-quota 1m && [ \$(cfg capacity) = 12582912 ] &&
 		[ \$(cfg threshold) = 60 ] && [ \$(cfg client-quota) = 1048576 ]"
