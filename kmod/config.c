@@ -21,18 +21,13 @@
 #include "respool.h"
 #include "config.h"
 
-#define RP_SETTING(_field, _name, _ATTR, _min, _max, _aligned, _rule)	\
-	{								\
-		.param = #_field,					\
-		.attr = RESPOOL_A_POOL_##_ATTR,				\
-		.offset = offsetof(struct respool_config, _field),	\
-		.size = sizeof_field(struct respool_config, _field),	\
-		.min = _min,						\
-		.max = _max,						\
-		.page_aligned = _aligned,				\
-		.rule = _rule,						\
-		.msg = _name ": " _rule,				\
-	}
+/*
+ * The field of struct respool_config behind a setting; its width is
+ * checked against the struct below. The extended ack keeps a pointer to
+ * its message, so each message is a string of its own.
+ */
+#define RP_U64(f)	.offset = offsetof(struct respool_config, f), .size = 8
+#define RP_U32(f)	.offset = offsetof(struct respool_config, f), .size = 4
 
 /* Indexes of respool_settings[], for the rules between two settings. */
 enum {
@@ -49,37 +44,62 @@ enum {
 
 /* In the order of pool-get's reply and of the config notification. */
 const struct respool_setting respool_settings[RP_NR_SETTINGS] = {
-	[RP_CAPACITY] =
-		RP_SETTING(capacity, "capacity", CAPACITY,
-			   PAGE_SIZE, U64_MAX, false,
-			   "must be at least one page"),
-	[RP_MAX_BLOCK_SIZE] =
-		RP_SETTING(max_block_size, "max-block-size", MAX_BLOCK_SIZE,
-			   PAGE_SIZE, RESPOOL_BLOCK_MAX, true,
-			   "must be a multiple of the page size, from one page to 4M"),
-	[RP_RESERVE_MAX] =
-		RP_SETTING(reserve_max, "reserve-max", RESERVE_MAX,
-			   0, U64_MAX, false, "any number of bytes"),
-	[RP_CLIENT_QUOTA] =
-		RP_SETTING(client_quota, "client-quota", CLIENT_QUOTA,
-			   0, U64_MAX, false, "any number of bytes"),
-	[RP_USER_QUOTA] =
-		RP_SETTING(user_quota, "user-quota", USER_QUOTA,
-			   0, U64_MAX, false, "any number of bytes"),
-	[RP_THRESHOLD] =
-		RP_SETTING(threshold, "threshold", THRESHOLD,
-			   0, 100, false, "must be 0..100"),
-	[RP_PCPU_CACHE_BLOCKS] =
-		RP_SETTING(pcpu_cache_blocks, "pcpu-cache-blocks",
-			   PCPU_CACHE_BLOCKS, 0, RESPOOL_PCPU_CACHE_MAX, false,
-			   "must be 0..64"),
-	[RP_IDLE_TRIM_MS] =
-		RP_SETTING(idle_trim_ms, "idle-trim-ms", IDLE_TRIM_MS,
-			   0, U32_MAX, false, "any number of ms"),
+	[RP_CAPACITY] = {
+		.param = "capacity", .attr = RESPOOL_A_POOL_CAPACITY,
+		RP_U64(capacity), .min = PAGE_SIZE, .max = U64_MAX,
+		.rule = "must be at least one page",
+		.msg = "capacity: must be at least one page",
+	},
+	[RP_MAX_BLOCK_SIZE] = {
+		.param = "max_block_size", .attr = RESPOOL_A_POOL_MAX_BLOCK_SIZE,
+		RP_U64(max_block_size), .min = PAGE_SIZE,
+		.max = RESPOOL_BLOCK_MAX, .page_aligned = true,
+		.rule = "must be a multiple of the page size, from one page to 4M",
+		.msg = "max-block-size: must be a multiple of the page size, from one page to 4M",
+	},
+	[RP_RESERVE_MAX] = {
+		.param = "reserve_max", .attr = RESPOOL_A_POOL_RESERVE_MAX,
+		RP_U64(reserve_max), .min = 0, .max = U64_MAX,
+	},
+	[RP_CLIENT_QUOTA] = {
+		.param = "client_quota", .attr = RESPOOL_A_POOL_CLIENT_QUOTA,
+		RP_U64(client_quota), .min = 0, .max = U64_MAX,
+	},
+	[RP_USER_QUOTA] = {
+		.param = "user_quota", .attr = RESPOOL_A_POOL_USER_QUOTA,
+		RP_U64(user_quota), .min = 0, .max = U64_MAX,
+	},
+	[RP_THRESHOLD] = {
+		.param = "threshold", .attr = RESPOOL_A_POOL_THRESHOLD,
+		RP_U32(threshold), .min = 0, .max = 100,
+		.rule = "must be 0..100",
+		.msg = "threshold: must be 0..100",
+	},
+	[RP_PCPU_CACHE_BLOCKS] = {
+		.param = "pcpu_cache_blocks",
+		.attr = RESPOOL_A_POOL_PCPU_CACHE_BLOCKS,
+		RP_U32(pcpu_cache_blocks), .min = 0,
+		.max = RESPOOL_PCPU_CACHE_MAX,
+		.rule = "must be 0..64",
+		.msg = "pcpu-cache-blocks: must be 0..64",
+	},
+	[RP_IDLE_TRIM_MS] = {
+		.param = "idle_trim_ms", .attr = RESPOOL_A_POOL_IDLE_TRIM_MS,
+		RP_U32(idle_trim_ms), .min = 0, .max = U32_MAX,
+	},
 };
 
 const unsigned int respool_nr_settings = ARRAY_SIZE(respool_settings);
 
+static_assert(sizeof_field(struct respool_config, capacity) == 8 &&
+	      sizeof_field(struct respool_config, max_block_size) == 8 &&
+	      sizeof_field(struct respool_config, reserve_max) == 8 &&
+	      sizeof_field(struct respool_config, client_quota) == 8 &&
+	      sizeof_field(struct respool_config, user_quota) == 8 &&
+	      sizeof_field(struct respool_config, threshold) == 4 &&
+	      sizeof_field(struct respool_config, pcpu_cache_blocks) == 4 &&
+	      sizeof_field(struct respool_config, idle_trim_ms) == 4,
+	      "RP_U64()/RP_U32() of respool_settings[]");
 static_assert(RESPOOL_PCPU_CACHE_MAX == 64,
 	      "the rule text of pcpu_cache_blocks says 64");
 static_assert(RESPOOL_BLOCK_MAX == 4UL << 20,

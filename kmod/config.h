@@ -25,7 +25,8 @@ struct respool_config;
  * @min:	smallest valid value
  * @max:	largest valid value
  * @page_aligned: the value must be a multiple of PAGE_SIZE
- * @rule:	the valid values in words, for the log ("must be ...")
+ * @rule:	the valid values in words, for the log ("must be ...");
+ *		NULL when any value of the field's width is valid
  * @msg:	the same prefixed by the attribute's name, for the extended
  *		ack ("capacity: must be ..."); a static string
  */
