@@ -441,12 +441,14 @@ static_assert(RESPOOL_PCPU_CACHE_MAX == 64,
 	      "respool.yaml: checks: max of pcpu-cache-blocks");
 
 /*
- * NL_SET_ERR_MSG_ATTR() takes a string literal; the validator's messages
- * are static strings as well, so the ack may point at them the same way.
+ * NL_SET_ERR_MSG_ATTR() for a message that is not a literal: the
+ * validator's messages are static strings, so the ack may keep a pointer
+ * to them just the same.
  */
 static void respool_nl_set_err(struct netlink_ext_ack *extack,
 			       const struct nlattr *attr, const char *msg)
 {
+	do_trace_netlink_extack(msg);
 	if (!extack)
 		return;
 	extack->_msg = msg;
