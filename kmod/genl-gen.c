@@ -25,11 +25,12 @@ const struct nla_policy respool_client_get_nl_policy[RESPOOL_A_CLIENT_ID + 1] = 
 };
 
 /* RESPOOL_CMD_CONFIG_SET - do */
-const struct nla_policy respool_config_set_nl_policy[RESPOOL_A_POOL_IDLE_TRIM_MS + 1] = {
+const struct nla_policy respool_config_set_nl_policy[RESPOOL_A_POOL_USER_QUOTA + 1] = {
 	[RESPOOL_A_POOL_CAPACITY] = { .type = NLA_U64, },
 	[RESPOOL_A_POOL_MAX_BLOCK_SIZE] = { .type = NLA_U64, },
 	[RESPOOL_A_POOL_RESERVE_MAX] = { .type = NLA_U64, },
 	[RESPOOL_A_POOL_CLIENT_QUOTA] = { .type = NLA_U64, },
+	[RESPOOL_A_POOL_USER_QUOTA] = { .type = NLA_U64, },
 	[RESPOOL_A_POOL_THRESHOLD] = NLA_POLICY_MAX(NLA_U32, 100),
 	[RESPOOL_A_POOL_PCPU_CACHE_BLOCKS] = NLA_POLICY_MAX(NLA_U32, 64),
 	[RESPOOL_A_POOL_IDLE_TRIM_MS] = { .type = NLA_U32, },
@@ -75,7 +76,7 @@ const struct genl_ops respool_nl_ops[7] = {
 		.cmd		= RESPOOL_CMD_CONFIG_SET,
 		.doit		= respool_nl_config_set_doit,
 		.policy		= respool_config_set_nl_policy,
-		.maxattr	= RESPOOL_A_POOL_IDLE_TRIM_MS,
+		.maxattr	= RESPOOL_A_POOL_USER_QUOTA,
 		.flags		= GENL_ADMIN_PERM,
 	},
 	{

@@ -17,7 +17,7 @@ extern const struct nla_policy respool_cpu_get_nl_policy[RESPOOL_A_CPU_ID + 1];
 
 extern const struct nla_policy respool_client_get_nl_policy[RESPOOL_A_CLIENT_ID + 1];
 
-extern const struct nla_policy respool_config_set_nl_policy[RESPOOL_A_POOL_IDLE_TRIM_MS + 1];
+extern const struct nla_policy respool_config_set_nl_policy[RESPOOL_A_POOL_USER_QUOTA + 1];
 
 extern const struct nla_policy respool_stats_reset_nl_policy[RESPOOL_A_POOL_PAD + 1];
 

@@ -37,6 +37,7 @@
 #include "respool.h"
 #include "pool.h"
 #include "pcpu.h"
+#include "config.h"
 #include "genl.h"
 #include "genl-gen.h"
 #include "genl-gen.c"
@@ -98,21 +99,21 @@ static int respool_nl_put_u64(struct sk_buff *msg, int attr, u64 val)
 	return nla_put_u64_64bit(msg, attr, val, RESPOOL_A_POOL_PAD);
 }
 
+/* Every setting of respool_settings[], in its order. */
 static int respool_nl_fill_config(struct sk_buff *msg,
 				  const struct respool_config *cfg)
 {
-	if (respool_nl_put_u64(msg, RESPOOL_A_POOL_CAPACITY, cfg->capacity) ||
-	    respool_nl_put_u64(msg, RESPOOL_A_POOL_MAX_BLOCK_SIZE,
-			       cfg->max_block_size) ||
-	    respool_nl_put_u64(msg, RESPOOL_A_POOL_RESERVE_MAX,
-			       cfg->reserve_max) ||
-	    respool_nl_put_u64(msg, RESPOOL_A_POOL_CLIENT_QUOTA,
-			       cfg->client_quota) ||
-	    nla_put_u32(msg, RESPOOL_A_POOL_THRESHOLD, cfg->threshold) ||
-	    nla_put_u32(msg, RESPOOL_A_POOL_PCPU_CACHE_BLOCKS,
-			cfg->pcpu_cache_blocks) ||
-	    nla_put_u32(msg, RESPOOL_A_POOL_IDLE_TRIM_MS, cfg->idle_trim_ms))
-		return -EMSGSIZE;
+	const struct respool_setting *s;
+	unsigned int i;
+	u64 val;
+
+	for (i = 0; i < respool_nr_settings; i++) {
+		s = &respool_settings[i];
+		val = respool_setting_get(cfg, s);
+		if (s->size == sizeof(u64) ? respool_nl_put_u64(msg, s->attr, val) :
+					     nla_put_u32(msg, s->attr, val))
+			return -EMSGSIZE;
+	}
 	return 0;
 }
 
@@ -439,68 +440,69 @@ static bool respool_nl_admin(struct sk_buff *skb, struct genl_info *info)
  * The spec's "checks:" put the static bounds into the generated policies,
  * which refuse a value out of them with ERANGE before any handler runs:
  * threshold at most 100, pcpu-cache-blocks at most RESPOOL_PCPU_CACHE_MAX,
- * prefill size at least 1. The handlers check what depends on the page
- * size or on the pool's settings.
+ * prefill size at least 1. Every rule of the settings, those included, is
+ * respool_config_validate()'s (config.c).
  */
 static_assert(RESPOOL_PCPU_CACHE_MAX == 64,
 	      "respool.yaml: checks: max of pcpu-cache-blocks");
 
 /*
- * Overlay the attributes given in @info on @cfg, checking the bounds the
- * policy cannot express (the page size); respool_config_check() has the
- * last word.
+ * NL_SET_ERR_MSG_ATTR() for a message that is not a literal: the
+ * validator's messages are static strings, so the ack may keep a pointer
+ * to them just the same.
  */
-static int respool_nl_parse_config(struct genl_info *info,
-				   struct respool_config *cfg)
+static void respool_nl_set_err(struct netlink_ext_ack *extack,
+			       const struct nlattr *attr, const char *msg)
 {
-	struct nlattr **tb = info->attrs;
+	do_trace_netlink_extack(msg);
+	if (!extack)
+		return;
+	extack->_msg = msg;
+	extack->bad_attr = attr;
+}
+
+/*
+ * Point the ack at the attribute that made @cfg invalid. The request
+ * changed only what it carried and the settings were valid before it, so
+ * it carried the refused setting or, for a rule between two settings,
+ * the other one.
+ */
+static void respool_nl_config_error(struct genl_info *info,
+				    const struct respool_config_error *err)
+{
+	struct nlattr *a = info->attrs[err->setting->attr];
+
+	if (!a && err->other && info->attrs[err->other->attr]) {
+		respool_nl_set_err(info->extack, info->attrs[err->other->attr],
+				   err->other_msg);
+		return;
+	}
+	respool_nl_set_err(info->extack, a, err->msg);
+}
+
+/* Overlay the settings given in @info on @cfg. */
+static void respool_nl_parse_config(struct genl_info *info,
+				    struct respool_config *cfg)
+{
+	const struct respool_setting *s;
 	struct nlattr *a;
+	unsigned int i;
 
-	a = tb[RESPOOL_A_POOL_CAPACITY];
-	if (a) {
-		cfg->capacity = nla_get_u64(a);
-		if (cfg->capacity < PAGE_SIZE)
-			goto err_small;
+	for (i = 0; i < respool_nr_settings; i++) {
+		s = &respool_settings[i];
+		a = info->attrs[s->attr];
+		if (a)
+			respool_setting_set(cfg, s, s->size == sizeof(u64) ?
+						    nla_get_u64(a) :
+						    nla_get_u32(a));
 	}
-	a = tb[RESPOOL_A_POOL_MAX_BLOCK_SIZE];
-	if (a) {
-		cfg->max_block_size = nla_get_u64(a);
-		if (cfg->max_block_size < PAGE_SIZE ||
-		    cfg->max_block_size > RESPOOL_BLOCK_MAX ||
-		    !PAGE_ALIGNED(cfg->max_block_size)) {
-			NL_SET_ERR_MSG_ATTR(info->extack, a,
-					    "max-block-size: must be a multiple of the page size, from one page to 4M");
-			return -EINVAL;
-		}
-	}
-	a = tb[RESPOOL_A_POOL_RESERVE_MAX];
-	if (a)
-		cfg->reserve_max = nla_get_u64(a);
-	a = tb[RESPOOL_A_POOL_CLIENT_QUOTA];
-	if (a)
-		cfg->client_quota = nla_get_u64(a);
-	a = tb[RESPOOL_A_POOL_THRESHOLD];
-	if (a)
-		cfg->threshold = nla_get_u32(a);
-	a = tb[RESPOOL_A_POOL_PCPU_CACHE_BLOCKS];
-	if (a)
-		cfg->pcpu_cache_blocks = nla_get_u32(a);
-	a = tb[RESPOOL_A_POOL_IDLE_TRIM_MS];
-	if (a)
-		cfg->idle_trim_ms = nla_get_u32(a);
-	return 0;
-
-err_small:
-	NL_SET_ERR_MSG_ATTR(info->extack, a,
-			    "capacity: must be at least one page");
-	return -EINVAL;
 }
 
 int respool_nl_config_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct respool_pool *pool = respool_genl_pool;
+	struct respool_config_error cerr;
 	struct respool_config cfg;
-	const char *bad;
 	int err;
 
 	if (!respool_nl_admin(skb, info))
@@ -508,13 +510,10 @@ int respool_nl_config_set_doit(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&respool_genl_config_lock);
 	respool_pool_get_config(pool, &cfg);
-	err = respool_nl_parse_config(info, &cfg);
-	if (err)
-		goto out_unlock;
-	/* The pool's own check, in case it grows rules the above lacks. */
-	err = respool_config_check(&cfg, &bad);
+	respool_nl_parse_config(info, &cfg);
+	err = respool_config_validate(&cfg, &cerr);
 	if (err) {
-		NL_SET_ERR_MSG(info->extack, "invalid configuration");
+		respool_nl_config_error(info, &cerr);
 		goto out_unlock;
 	}
 	err = respool_pool_set_config(pool, &cfg);

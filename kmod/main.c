@@ -20,6 +20,7 @@
 #include "respool.h"
 #include "cdev.h"
 #include "pool.h"
+#include "config.h"
 #include "genl.h"
 #include "inject.h"
 
@@ -118,7 +119,7 @@ module_param_cb(client_quota, &respool_size_ops, &client_quota, 0444);
 MODULE_PARM_DESC(client_quota, "Bytes one open file may hold, 0 = no limit");
 module_param_cb(user_quota, &respool_size_ops, &user_quota, 0444);
 MODULE_PARM_DESC(user_quota,
-		 "Bytes the files of one uid may hold together, 0 = no limit");
+		 "Bytes one user may hold in all files, 0 = no limit");
 module_param_cb(dev_mode, &respool_mode_ops, &dev_mode, 0444);
 MODULE_PARM_DESC(dev_mode, "Mode of /dev/respool (octal), default 0666");
 
@@ -134,13 +135,15 @@ static int __init respool_init(void)
 		.pcpu_cache_blocks = pcpu_cache_blocks,
 		.idle_trim_ms = idle_trim_ms,
 	};
+	struct respool_config_error err;
 	struct respool_pool *pool;
-	const char *bad;
 	int ret;
 
-	ret = respool_config_check(&cfg, &bad);
+	ret = respool_config_validate(&cfg, &err);
 	if (ret) {
-		pr_err("invalid value for parameter %s\n", bad);
+		pr_err("invalid value %llu for parameter %s: %s\n",
+		       respool_setting_get(&cfg, err.setting),
+		       err.setting->param, err.rule);
 		return ret;
 	}
 

@@ -19,33 +19,11 @@
 #include "compat.h"
 #include "respool.h"
 #include "block.h"
+#include "config.h"
 #include "pcpu.h"
 #include "pool.h"
 #include "reserve.h"
 #include "trace.h"
-
-int respool_config_check(const struct respool_config *cfg, const char **bad)
-{
-	if (cfg->capacity < PAGE_SIZE) {
-		*bad = "capacity";
-		return -EINVAL;
-	}
-	if (cfg->max_block_size < PAGE_SIZE ||
-	    cfg->max_block_size > RESPOOL_BLOCK_MAX ||
-	    !PAGE_ALIGNED(cfg->max_block_size)) {
-		*bad = "max_block_size";
-		return -EINVAL;
-	}
-	if (cfg->threshold > 100) {
-		*bad = "threshold";
-		return -EINVAL;
-	}
-	if (cfg->pcpu_cache_blocks > RESPOOL_PCPU_CACHE_MAX) {
-		*bad = "pcpu_cache_blocks";
-		return -EINVAL;
-	}
-	return 0;
-}
 
 /**
  * respool_pool_unlock() - end a pool->lock section that changed the pool
@@ -448,11 +426,11 @@ bool respool_pool_would_wait(struct respool_pool *pool, u64 size)
 int respool_pool_set_config(struct respool_pool *pool,
 			    const struct respool_config *cfg)
 {
+	struct respool_config_error err;
 	LIST_HEAD(released);
-	const char *bad;
 	int ret;
 
-	ret = respool_config_check(cfg, &bad);
+	ret = respool_config_validate(cfg, &err);
 	if (ret)
 		return ret;
 

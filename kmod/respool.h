@@ -61,8 +61,8 @@
  * @max_block_size:	largest block, bytes (page multiple)
  * @reserve_max:	free bytes kept at most (effective: min with capacity)
  * @client_quota:	bytes one open file may hold, 0 = no limit
- * @user_quota:	bytes the files of one uid may hold together, 0 = no
- *		limit
+ * @user_quota:		bytes one user (uid) may hold across every file of
+ *			the pool, 0 = no limit
  * @threshold:		reuse threshold, percent
  * @pcpu_cache_blocks:	entries of each per-CPU cache, 0 = no caches
  * @idle_trim_ms:	release free blocks idle this long, 0 = never
@@ -434,7 +434,5 @@ enum respool_release_reason {
 /* main.c */
 extern struct respool_pool *respool_pool;
 
-/* pool.c, until the settings get a validator of their own */
-int respool_config_check(const struct respool_config *cfg, const char **bad);
 
 #endif /* _RESPOOL_H */

@@ -15,6 +15,9 @@
  *   RESPOOL_FUZZ_FAULTS   1: faults are being injected (fault_test): ENOMEM
  *                         and EAGAIN are acceptable from anything, and the
  *                         module is not reloaded
+ *   RESPOOL_FUZZ_NL_OPS   netlink commands at least (default 0): the netlink
+ *                         process goes on after the workers until it has
+ *                         sent that many
  *
  * Each worker keeps hints of its handles and mappings; ops on them are
  * checked against the documented errno of each case (a hint may be stale
@@ -62,6 +65,7 @@ struct fz_shared {
 	atomic_long kills;
 	atomic_long closes;
 	atomic_long nl_ops;
+	atomic_long nl_nomem;	/* netlink answers of injected failures */
 	char first_fail[512];
 	atomic_int fail_claimed;
 };
@@ -72,6 +76,7 @@ static int g_faults;
 static int g_quota;
 static uint64_t g_cap, g_maxb;
 static const char *g_respoolctl;
+static long g_nl_min;
 
 static uint64_t splitmix(uint64_t *s)
 {
@@ -1133,42 +1138,298 @@ static void worker(int id, uint64_t seed, int nthreads)
 	_exit(0);
 }
 
-/* Netlink through respoolctl, when it is built: reads and admin commands
- * that change no setting (the invariants above assume a fixed capacity). */
+/* ---- netlink, through respoolctl ---- */
+
+/* The settings as config show -j names them, in the order of config set. */
+static const char *const nl_keys[] = {
+	"capacity", "max-block-size", "reserve-max", "client-quota",
+	"user-quota", "threshold", "pcpu-cache-blocks", "idle-trim-ms",
+};
+#define NL_NKEYS	(sizeof(nl_keys) / sizeof(nl_keys[0]))
+enum { K_CAP, K_MAXB, K_RESV, K_CQ, K_UQ, K_THR, K_PCPU, K_TRIM };
+
+/*
+ * Run respoolctl with @argv (NULL-terminated); its stderr, and its stdout
+ * when @want_stdout, into @out. Returns the wait status.
+ */
+static int nl_run(const char *const *argv, bool want_stdout, char *out,
+		  size_t len)
+{
+	int pfd[2], st = -1;
+	size_t n = 0;
+	ssize_t k;
+	char junk[512];
+	pid_t pid;
+
+	out[0] = '\0';
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int nul = open("/dev/null", O_WRONLY);
+
+		dup2(want_stdout ? pfd[1] : nul, 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		execv(g_respoolctl, (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		close(pfd[0]);
+		return -1;
+	}
+	for (;;) {
+		if (n + 1 < len)
+			k = read(pfd[0], out + n, len - 1 - n);
+		else
+			k = read(pfd[0], junk, sizeof(junk));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		if (n + 1 < len)
+			n += k;
+	}
+	out[n] = '\0';
+	close(pfd[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return st;
+}
+
+/*
+ * An answer that an injected allocation failure explains: the kernel's
+ * ENOMEM or ENOBUFS, as respoolctl prints them (strerror, or libnl's
+ * "Out of memory" when its own receive buffer could not be had).
+ */
+static bool nl_nomem(const char *out)
+{
+	return strstr(out, strerror(ENOMEM)) || strstr(out, strerror(ENOBUFS)) ||
+	       strstr(out, "Out of memory");
+}
+
+static void nl_cmdline(const char *const *argv, char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 1; argv[i] && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s", i > 1 ? " " : "", argv[i]);
+}
+
+/*
+ * Run one command and check its answer: @refusal NULL, it must succeed;
+ * otherwise it must exit 1 with that text in its message. Under fault
+ * injection a command may also fail for an allocation (nl_nomem()).
+ * Returns 1 when it succeeded, 0 when it was refused as expected, -1 when
+ * an allocation failed, -2 on a wrong answer (reported).
+ */
+static int nl_check(const char *const *argv, const char *refusal)
+{
+	char out[2048], cmd[256];
+	int st = nl_run(argv, false, out, sizeof(out));
+
+	atomic_fetch_add(&sh->nl_ops, 1);
+	if (!refusal && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 1;
+	if (refusal && WIFEXITED(st) && WEXITSTATUS(st) == 1 &&
+	    strstr(out, refusal))
+		return 0;
+	if (g_faults && WIFEXITED(st) && WEXITSTATUS(st) == 1 && nl_nomem(out)) {
+		atomic_fetch_add(&sh->nl_nomem, 1);
+		return -1;
+	}
+	nl_cmdline(argv, cmd, sizeof(cmd));
+	fz_fail("respoolctl %s: status %#x, expected %s: %.200s", cmd, st,
+		refusal ? refusal : "success", out);
+	return -2;
+}
+
+/* The settings in force, from config show -j; 0 or -1. */
+static int nl_get_config(uint64_t *v)
+{
+	const char *const argv[] = { "respoolctl", "-j", "config", "show", NULL };
+	char out[1024], key[40], *p;
+	size_t i;
+	int tries, st;
+
+	for (tries = 0; tries < 100; tries++) {
+		st = nl_run(argv, true, out, sizeof(out));
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			break;
+		if (!g_faults || !nl_nomem(out)) {
+			fz_fail("respoolctl -j config show: status %#x: %.200s",
+				st, out);
+			return -1;
+		}
+	}
+	for (i = 0; i < NL_NKEYS; i++) {
+		snprintf(key, sizeof(key), "\"%s\":", nl_keys[i]);
+		p = strstr(out, key);
+		if (!p) {
+			fz_fail("config show -j has no %s: %.200s", nl_keys[i], out);
+			return -1;
+		}
+		/* strtoull() skips the blank of pretty output. */
+		v[i] = strtoull(p + strlen(key), NULL, 10);
+	}
+	return 0;
+}
+
+/* The settings in force must be @want: a refused set changes nothing. */
+static void nl_expect_config(const uint64_t *want, const char *after)
+{
+	uint64_t v[NL_NKEYS];
+	size_t i;
+
+	if (nl_get_config(v))
+		return;
+	for (i = 0; i < NL_NKEYS; i++)
+		if (v[i] != want[i])
+			fz_fail("after %s: %s is %llu, expected %llu", after,
+				nl_keys[i], (unsigned long long)v[i],
+				(unsigned long long)want[i]);
+}
+
+/*
+ * A value for setting @k: valid ones keep what the workers' checks assume
+ * (capacity and max-block-size as loaded, no quota at all unless the run
+ * has one), invalid ones break one rule each. Sets *@refusal to the
+ * message expected for it, NULL for a valid one.
+ */
+static uint64_t nl_pick(int k, uint64_t *r, const uint64_t *cur,
+			const char **refusal)
+{
+	uint64_t x = splitmix(r);
+	const uint64_t big = 1ULL << 40;	/* above anything held */
+
+	*refusal = NULL;
+	switch (k) {
+	case K_CAP:
+		if (x % 4)
+			return g_cap;
+		*refusal = "invalid capacity 100: must be at least one page";
+		return 100;
+	case K_MAXB:
+		if (x % 4)
+			return g_maxb;
+		*refusal = "must be a multiple of the page size, from one page to 4M";
+		return x % 8 < 4 ? 5000 : 8 << 20;
+	case K_RESV:
+		return (uint64_t[]){ 0, g_maxb, g_cap, big }[x % 4];
+	case K_CQ:
+		x = g_quota ? (uint64_t[]){ 0, g_maxb, 2 * g_maxb, 4 * g_maxb }[x % 4] : 0;
+		if (x && cur[K_UQ] && x > cur[K_UQ])
+			*refusal = "must be 0 or at most user-quota";
+		return x;
+	case K_UQ:
+		x = g_quota ? (uint64_t[]){ 0, g_cap / 2, g_maxb, big }[x % 4] :
+			      (x % 2 ? big : 0);
+		if (x && cur[K_CQ] && cur[K_CQ] > x)
+			*refusal = "must be 0 or at least client-quota";
+		return x;
+	case K_THR:
+		if (x % 5)
+			return (uint64_t[]){ 0, 50, 75, 100 }[x % 4];
+		*refusal = "invalid threshold 101: must be 0..100";
+		return 101;
+	case K_PCPU:
+		if (x % 5)
+			return (uint64_t[]){ 0, 4, 16, 64 }[x % 4];
+		*refusal = "invalid pcpu-cache-blocks 65: must be 0..64";
+		return 65;
+	default:
+		return (uint64_t[]){ 0, 5, 100, 10000 }[x % 4];
+	}
+}
+
+/* config set of one or two settings; keeps @cur the settings in force. */
+static void nl_config_set(uint64_t *r, uint64_t *cur)
+{
+	const char *argv[8] = { "respoolctl", "config", "set" };
+	const char *refusal = NULL, *why;
+	char vals[2][24];
+	uint64_t next[NL_NKEYS];
+	int n = 1 + splitmix(r) % 2, i, k, ret;
+
+	/*
+	 * One or two settings, at most one of them invalid (which of two
+	 * refusals comes first is the kernel's business, not this test's),
+	 * never one twice (the last value would count).
+	 */
+	memcpy(next, cur, sizeof(next));
+	for (i = 0, k = -1; i < n && !refusal; i++) {
+		k = k < 0 ? (int)(splitmix(r) % NL_NKEYS) :
+			    (int)((k + 1 + splitmix(r) % (NL_NKEYS - 1)) % NL_NKEYS);
+		/* The rule between the quotas sees the whole request. */
+		next[k] = nl_pick(k, r, next, &why);
+		refusal = why;
+		snprintf(vals[i], sizeof(vals[i]), "%llu", (unsigned long long)next[k]);
+		argv[3 + 2 * i] = nl_keys[k];
+		argv[4 + 2 * i] = vals[i];
+	}
+	ret = nl_check(argv, refusal);
+	if (ret == 1)
+		memcpy(cur, next, sizeof(next));
+	if (ret != -2)
+		nl_expect_config(cur, argv[3]);
+}
+
+/*
+ * Netlink through respoolctl, when it is built: reads, admin commands,
+ * and config set of every setting with valid and invalid values, each
+ * answer checked. Under fault injection it runs with make-it-fail, as the
+ * workers do, so that the kernel's side of every command meets injected
+ * allocation failures too; an answer such a failure explains is counted,
+ * any other wrong answer fails the run. At the end the settings are put
+ * back as they were loaded.
+ */
 static void nl_worker(uint64_t seed)
 {
-	static const char *const cmds[][4] = {
-		{ "stats" }, { "-j", "stats" }, { "cpus" }, { "clients" },
-		{ "config", "show" }, { "drain" }, { "reset" },
-		{ "prefill", "4K", "4" }, { "prefill", "64K", "2" },
+	static const char *const cmds[][6] = {
+		{ "respoolctl", "stats" }, { "respoolctl", "-j", "stats" },
+		{ "respoolctl", "cpus" }, { "respoolctl", "clients" },
+		{ "respoolctl", "-j", "clients" },
+		{ "respoolctl", "config", "show" }, { "respoolctl", "drain" },
+		{ "respoolctl", "reset" },
+		{ "respoolctl", "prefill", "4K", "4" },
+		{ "respoolctl", "prefill", "64K", "2" },
 	};
-	uint64_t r = seed;
+	const char *argv[20] = { "respoolctl", "config", "set" };
+	uint64_t r = seed, orig[NL_NKEYS], cur[NL_NKEYS];
+	char vals[NL_NKEYS][24];
+	size_t i;
+	int tries;
 
 	prctl(PR_SET_NAME, "fz-netlink");
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	while (atomic_load(&sh->ops) < atomic_load(&sh->target)) {
-		const char *const *c = cmds[splitmix(&r) % 9];
-		pid_t pid = fork();
-		int st;
+	if (g_faults && rp_write_file("/proc/self/make-it-fail", "1"))
+		fz_fail("netlink: cannot set make-it-fail");
+	if (nl_get_config(orig))
+		_exit(0);
+	memcpy(cur, orig, sizeof(cur));
+	while (atomic_load(&sh->ops) < atomic_load(&sh->target) ||
+	       atomic_load(&sh->nl_ops) < g_nl_min) {
+		uint64_t x = splitmix(&r) % 16;
 
-		if (pid == 0) {
-			int nul = open("/dev/null", O_WRONLY);
-
-			dup2(nul, 1);
-			dup2(nul, 2);
-			execl(g_respoolctl, "respoolctl", c[0], c[1], c[2], c[3],
-			      (char *)NULL);
-			_exit(127);
-		}
-		if (pid < 0)
-			break;
-		waitpid(pid, &st, 0);
-		if (!g_faults && (!WIFEXITED(st) || WEXITSTATUS(st)))
-			fz_fail("respoolctl %s %s: status %#x", c[0],
-				c[1] ? c[1] : "", st);
-		atomic_fetch_add(&sh->nl_ops, 1);
+		if (x < 6)
+			nl_config_set(&r, cur);
+		else
+			nl_check(cmds[x % 10], NULL);
 		usleep(splitmix(&r) % 50000);
 	}
+	/* Back to the loaded settings, as one request. */
+	for (i = 0; i < NL_NKEYS; i++) {
+		snprintf(vals[i], sizeof(vals[i]), "%llu",
+			 (unsigned long long)orig[i]);
+		argv[3 + 2 * i] = nl_keys[i];
+		argv[4 + 2 * i] = vals[i];
+	}
+	for (tries = 0; tries < 100 && nl_check(argv, NULL) == -1; tries++)
+		;
+	nl_expect_config(orig, "restoring the settings");
 	_exit(0);
 }
 
@@ -1206,8 +1467,6 @@ static int find_respoolctl(void)
 	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 64);
 	char *slash;
 
-	if (getenv("RESPOOL_FUZZ_NO_NETLINK"))
-		return 0;
 	if (n <= 0)
 		return 0;
 	path[n] = 0;
@@ -1233,6 +1492,7 @@ TEST_F_TIMEOUT(fuzz, random_ops, 6 * 3600)
 	static pid_t allpids[4096];
 
 	g_faults = env_u64("RESPOOL_FUZZ_FAULTS", 0) != 0;
+	g_nl_min = env_u64("RESPOOL_FUZZ_NL_OPS", 0);
 	g_seed = env_u64("RESPOOL_FUZZ_SEED", t0 ^ ((uint64_t)getpid() << 32));
 	if (nprocs < 1 || nprocs > MAXPROCS)
 		nprocs = 4;
@@ -1328,12 +1588,13 @@ TEST_F_TIMEOUT(fuzz, random_ops, 6 * 3600)
 	for (i = 0; i < nallpids; i++)
 		kill(-allpids[i], SIGKILL);
 
-	ksft_print_msg("%ld ops in %.1f s: %ld ALLOCs served, %ld mappings, %ld forks, %ld SIGKILLs, %ld closes, %ld netlink commands, %d workers restarted\n",
+	ksft_print_msg("%ld ops in %.1f s: %ld ALLOCs served, %ld mappings, %ld forks, %ld SIGKILLs, %ld closes, %ld netlink commands (%ld failed for memory), %d workers restarted\n",
 		       atomic_load(&sh->ops) < ops ? atomic_load(&sh->ops) : ops,
 		       (rp_now_ns() - t0) / 1e9, atomic_load(&sh->allocs_ok),
 		       atomic_load(&sh->maps_ok), atomic_load(&sh->forks),
 		       atomic_load(&sh->kills), atomic_load(&sh->closes),
-		       atomic_load(&sh->nl_ops), respawns);
+		       atomic_load(&sh->nl_ops), atomic_load(&sh->nl_nomem),
+		       respawns);
 	EXPECT_EQ(0, atomic_load(&sh->fails))
 		TH_LOG("seed %llu: first failure: %s", (unsigned long long)g_seed,
 		       sh->first_fail);

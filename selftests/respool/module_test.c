@@ -88,6 +88,10 @@ static const char *const bad_params[] = {
 	"pcpu_cache_blocks=65",
 	"idle_trim_ms=-1",
 	"client_quota=lots",
+	"user_quota=lots",
+	"user_quota=-1",
+	"client_quota=2M user_quota=1M",
+	"user_quota=4096 client_quota=4097",
 	"dev_mode=0888",
 	"dev_mode=01666",
 	"dev_mode=rw",
@@ -116,7 +120,7 @@ TEST_F(mod, valid_parameters_with_suffixes_are_accepted)
 
 	ASSERT_EQ(0, rp_load("capacity=3M reserve_max=512k max_block_size=64K "
 			     "threshold=0 pcpu_cache_blocks=0 idle_trim_ms=0 "
-			     "client_quota=1g dev_mode=600"));
+			     "client_quota=1g user_quota=2g dev_mode=600"));
 	ASSERT_EQ(0, read_param("capacity", buf, sizeof(buf)));
 	EXPECT_STREQ("3145728", buf);
 	ASSERT_EQ(0, read_param("reserve_max", buf, sizeof(buf)));
@@ -125,6 +129,8 @@ TEST_F(mod, valid_parameters_with_suffixes_are_accepted)
 	EXPECT_STREQ("65536", buf);
 	ASSERT_EQ(0, read_param("client_quota", buf, sizeof(buf)));
 	EXPECT_STREQ("1073741824", buf);
+	ASSERT_EQ(0, read_param("user_quota", buf, sizeof(buf)));
+	EXPECT_STREQ("2147483648", buf);
 	ASSERT_EQ(0, read_param("dev_mode", buf, sizeof(buf)));
 	EXPECT_STREQ("0600", buf);
 	ASSERT_EQ(0, rp_unload());
@@ -144,6 +150,28 @@ TEST_F(mod, invalid_parameter_is_named_in_the_kernel_log)
 			found = 1;
 	pclose(f);
 	EXPECT_TRUE(found) TH_LOG("no kernel log line names threshold");
+}
+
+/*
+ * A rule between two settings names one of them (the quota meant to
+ * bound the other), its value and the rule.
+ */
+TEST_F(mod, quota_rule_is_named_in_the_kernel_log)
+{
+	const char *want = "invalid value 1048576 for parameter user_quota: must be 0 or at least client_quota";
+	char line[512];
+	int found = 0;
+	FILE *f;
+
+	ASSERT_EQ(-EINVAL, rp_load("client_quota=2M user_quota=1M"));
+	EXPECT_FALSE(module_loaded());
+	f = popen("dmesg | tail -n 20", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "respool") && strstr(line, want))
+			found = 1;
+	pclose(f);
+	EXPECT_TRUE(found) TH_LOG("no kernel log line says '%s'", want);
 }
 
 TEST_F(mod, rmmod_fails_while_a_file_is_open)

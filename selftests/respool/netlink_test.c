@@ -223,7 +223,7 @@ static const struct {
 #define NSTATS (sizeof(stats_map) / sizeof(stats_map[0]))
 
 struct pool_info {
-	uint64_t capacity, max_block_size, reserve_max, client_quota;
+	uint64_t capacity, max_block_size, reserve_max, client_quota, user_quota;
 	uint64_t threshold, pcpu_cache_blocks, idle_trim_ms;
 	struct respool_stats st;
 	int missing;	/* stats attributes absent from the reply */
@@ -241,6 +241,7 @@ static int parse_pool(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 	p->max_block_size = nl_uint(tb[RESPOOL_A_POOL_MAX_BLOCK_SIZE]);
 	p->reserve_max = nl_uint(tb[RESPOOL_A_POOL_RESERVE_MAX]);
 	p->client_quota = nl_uint(tb[RESPOOL_A_POOL_CLIENT_QUOTA]);
+	p->user_quota = nl_uint(tb[RESPOOL_A_POOL_USER_QUOTA]);
 	p->threshold = nl_uint(tb[RESPOOL_A_POOL_THRESHOLD]);
 	p->pcpu_cache_blocks = nl_uint(tb[RESPOOL_A_POOL_PCPU_CACHE_BLOCKS]);
 	p->idle_trim_ms = nl_uint(tb[RESPOOL_A_POOL_IDLE_TRIM_MS]);
@@ -725,9 +726,168 @@ TEST_F(nl, config_set_rejects_each_invalid_value_and_changes_nothing)
 	EXPECT_EQ(before.max_block_size, after.max_block_size);
 	EXPECT_EQ(before.reserve_max, after.reserve_max);
 	EXPECT_EQ(before.client_quota, after.client_quota);
+	EXPECT_EQ(before.user_quota, after.user_quota);
 	EXPECT_EQ(before.threshold, after.threshold);
 	EXPECT_EQ(before.pcpu_cache_blocks, after.pcpu_cache_blocks);
 	EXPECT_EQ(before.idle_trim_ms, after.idle_trim_ms);
+}
+
+/* Every setting of @a equals @b's. */
+static void expect_same_config(struct __test_metadata *_metadata,
+			       const struct pool_info *a,
+			       const struct pool_info *b, const char *what)
+{
+	EXPECT_EQ(a->capacity, b->capacity) TH_LOG("%s: capacity", what);
+	EXPECT_EQ(a->max_block_size, b->max_block_size)
+		TH_LOG("%s: max-block-size", what);
+	EXPECT_EQ(a->reserve_max, b->reserve_max) TH_LOG("%s: reserve-max", what);
+	EXPECT_EQ(a->client_quota, b->client_quota)
+		TH_LOG("%s: client-quota", what);
+	EXPECT_EQ(a->user_quota, b->user_quota) TH_LOG("%s: user-quota", what);
+	EXPECT_EQ(a->threshold, b->threshold) TH_LOG("%s: threshold", what);
+	EXPECT_EQ(a->pcpu_cache_blocks, b->pcpu_cache_blocks)
+		TH_LOG("%s: pcpu-cache-blocks", what);
+	EXPECT_EQ(a->idle_trim_ms, b->idle_trim_ms)
+		TH_LOG("%s: idle-trim-ms", what);
+}
+
+/*
+ * One value per rule of the module's validator of the settings (one
+ * page, at most 4M, page aligned, and client-quota against user-quota,
+ * the rule between two settings): EINVAL, nothing changes, and the
+ * extended ack points at the attribute that broke the rule, with a
+ * message naming it. A rule between two settings is reported at the one
+ * the request carried.
+ */
+TEST_F(nl, config_set_refuses_each_rule_naming_the_attribute)
+{
+	const char *cq_msg = "client-quota: must be 0 or at most user-quota (when that is not 0)";
+	const char *uq_msg = "user-quota: must be 0 or at least client-quota";
+	const char *mbs_msg = "max-block-size: must be a multiple of the page size, from one page to 4M";
+	const struct {
+		const char *what;
+		int attr1;
+		uint64_t val1;
+		int attr2;		/* 0: not sent */
+		uint64_t val2;
+		int bad_attr;
+		const char *msg;
+	} bad[] = {
+		{ "capacity below one page", RESPOOL_A_POOL_CAPACITY,
+		  RP_PAGE - 1, 0, 0, RESPOOL_A_POOL_CAPACITY,
+		  "capacity: must be at least one page" },
+		{ "max-block-size below one page",
+		  RESPOOL_A_POOL_MAX_BLOCK_SIZE, RP_PAGE / 2, 0, 0,
+		  RESPOOL_A_POOL_MAX_BLOCK_SIZE, mbs_msg },
+		{ "max-block-size above 4M", RESPOOL_A_POOL_MAX_BLOCK_SIZE,
+		  4 * RP_MiB + RP_PAGE, 0, 0, RESPOOL_A_POOL_MAX_BLOCK_SIZE,
+		  mbs_msg },
+		{ "max-block-size not page aligned",
+		  RESPOOL_A_POOL_MAX_BLOCK_SIZE, 3 * RP_PAGE / 2, 0, 0,
+		  RESPOOL_A_POOL_MAX_BLOCK_SIZE, mbs_msg },
+		{ "user-quota below client-quota, both sent",
+		  RESPOOL_A_POOL_CLIENT_QUOTA, 2 * RP_MiB,
+		  RESPOOL_A_POOL_USER_QUOTA, RP_MiB,
+		  RESPOOL_A_POOL_USER_QUOTA, uq_msg },
+		{ "client-quota above the user-quota in force",
+		  RESPOOL_A_POOL_CLIENT_QUOTA, 8 * RP_MiB, 0, 0,
+		  RESPOOL_A_POOL_CLIENT_QUOTA, cq_msg },
+		{ "user-quota below the client-quota in force",
+		  RESPOOL_A_POOL_USER_QUOTA, RP_MiB, 0, 0,
+		  RESPOOL_A_POOL_USER_QUOTA, uq_msg },
+	};
+	struct pool_info before, after;
+	struct nlreq r;
+	size_t i;
+
+	/* Both quotas in force, so that either side of the rule can break. */
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_CLIENT_QUOTA, 2 * RP_MiB);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_USER_QUOTA, 4 * RP_MiB);
+	ASSERT_EQ(0, nlreq_run(&r)) TH_LOG("quotas 2M and 4M: '%s'", r.extack);
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &before));
+	ASSERT_EQ(2 * RP_MiB, before.client_quota);
+	ASSERT_EQ(4 * RP_MiB, before.user_quota);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
+		/* A valid value first: all or nothing. */
+		nla_put_u32(r.msg, RESPOOL_A_POOL_IDLE_TRIM_MS, 1234);
+		nla_put_u64(r.msg, bad[i].attr1, bad[i].val1);
+		if (bad[i].attr2)
+			nla_put_u64(r.msg, bad[i].attr2, bad[i].val2);
+		EXPECT_EQ(-EINVAL, nlreq_run(&r)) TH_LOG("%s", bad[i].what);
+		EXPECT_STREQ(bad[i].msg, r.extack) TH_LOG("%s", bad[i].what);
+		EXPECT_EQ(bad[i].bad_attr, r.bad_attr)
+			TH_LOG("%s: the ack points at attribute %d", bad[i].what,
+			       r.bad_attr);
+		EXPECT_FALSE(r.pol) TH_LOG("%s: a policy in the ack", bad[i].what);
+		ASSERT_EQ(0, pool_get(self->sk, self->family, &after));
+		expect_same_config(_metadata, &before, &after, bad[i].what);
+	}
+
+	/* Either quota at 0 is no limit, and lifts the rule. */
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_USER_QUOTA, 0);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_CLIENT_QUOTA, 8 * RP_MiB);
+	EXPECT_EQ(0, nlreq_run(&r)) TH_LOG("'%s'", r.extack);
+	nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_CLIENT_QUOTA, 0);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_USER_QUOTA, RP_PAGE);
+	EXPECT_EQ(0, nlreq_run(&r)) TH_LOG("'%s'", r.extack);
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &after));
+	EXPECT_EQ(0, after.client_quota);
+	EXPECT_EQ(RP_PAGE, after.user_quota);
+}
+
+/* Read /sys/module/respool/parameters/@name as a number. */
+static uint64_t module_param_value(const char *name)
+{
+	char path[128];
+	unsigned long long v = UINT64_MAX - 1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/respool/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return UINT64_MAX - 1;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = UINT64_MAX - 1;
+	fclose(f);
+	return v;
+}
+
+/* user_quota: from the parameter to pool-get, and through config-set. */
+TEST_F(nl, user_quota_round_trips_parameter_config_set_and_get)
+{
+	const uint64_t vals[] = { 3 * RP_MiB, RP_PAGE + 1, UINT64_MAX, 0 };
+	struct pool_info p;
+	struct nlreq r;
+	size_t i;
+
+	close(self->fd);
+	self->fd = -1;
+	nl_socket_free(self->sk);
+	self->sk = NULL;
+	ASSERT_EQ(0, rp_reload("capacity=8M max_block_size=1M user_quota=5M"));
+	EXPECT_EQ(5 * RP_MiB, module_param_value("user_quota"));
+	self->sk = nl_open(&self->family);
+	ASSERT_NE(NULL, self->sk);
+	ASSERT_LT(0, self->family);
+	ASSERT_EQ(0, pool_get(self->sk, self->family, &p));
+	EXPECT_EQ(5 * RP_MiB, p.user_quota);
+	EXPECT_EQ(0, p.client_quota);
+
+	for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		nlreq_init(&r, self->sk, self->family, RESPOOL_CMD_CONFIG_SET, 0);
+		nla_put_u64(r.msg, RESPOOL_A_POOL_USER_QUOTA, vals[i]);
+		EXPECT_EQ(0, nlreq_run(&r)) TH_LOG("user-quota %llu: '%s'",
+			(unsigned long long)vals[i], r.extack);
+		ASSERT_EQ(0, pool_get(self->sk, self->family, &p));
+		EXPECT_EQ(vals[i], p.user_quota);
+		EXPECT_EQ(8 * RP_MiB, p.capacity) TH_LOG("nothing else changes");
+		EXPECT_EQ(0, p.client_quota) TH_LOG("nothing else changes");
+	}
 }
 
 TEST_F(nl, stats_reset_zeroes_counters_keeps_gauges)
@@ -1173,6 +1333,8 @@ TEST_F(nl, policy_refuses_malformed_attributes_changes_nothing)
 		  RESPOOL_A_POOL_RESERVE_MAX, true, 2 * RP_MiB },
 		{ "config-set client-quota", RESPOOL_CMD_CONFIG_SET,
 		  RESPOOL_A_POOL_CLIENT_QUOTA, true, 2 * RP_MiB },
+		{ "config-set user-quota", RESPOOL_CMD_CONFIG_SET,
+		  RESPOOL_A_POOL_USER_QUOTA, true, 2 * RP_MiB },
 		{ "config-set threshold", RESPOOL_CMD_CONFIG_SET,
 		  RESPOOL_A_POOL_THRESHOLD, false, 50 },
 		{ "config-set pcpu-cache-blocks", RESPOOL_CMD_CONFIG_SET,
@@ -1197,12 +1359,16 @@ TEST_F(nl, policy_refuses_malformed_attributes_changes_nothing)
 		BAD("config-set pad", RESPOOL_CMD_CONFIG_SET,
 		    RESPOOL_A_POOL_PAD, 0, 0, 0, -EINVAL, UNSUPP_MSG,
 		    RESPOOL_A_POOL_PAD),
-		BAD("config-set stats (first past maxattr)",
-		    RESPOOL_CMD_CONFIG_SET, RESPOOL_A_POOL_STATS, 4, 1, 0,
-		    -EINVAL, UNKNOWN_MSG, RESPOOL_A_POOL_STATS),
+		/* Below user-quota, config-set's maxattr: in no request. */
+		BAD("config-set stats", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_STATS, 4, 1, 0, -EINVAL, UNSUPP_MSG,
+		    RESPOOL_A_POOL_STATS),
 		BAD("config-set size", RESPOOL_CMD_CONFIG_SET,
-		    RESPOOL_A_POOL_SIZE, 8, 4096, 0, -EINVAL, UNKNOWN_MSG,
+		    RESPOOL_A_POOL_SIZE, 8, 4096, 0, -EINVAL, UNSUPP_MSG,
 		    RESPOOL_A_POOL_SIZE),
+		BAD("config-set bytes", RESPOOL_CMD_CONFIG_SET,
+		    RESPOOL_A_POOL_BYTES, 8, 4096, 0, -EINVAL, UNSUPP_MSG,
+		    RESPOOL_A_POOL_BYTES),
 		BAD("config-set type max+1", RESPOOL_CMD_CONFIG_SET,
 		    RESPOOL_A_POOL_MAX + 1, 4, 1, 0, -EINVAL, UNKNOWN_MSG,
 		    RESPOOL_A_POOL_MAX + 1),
@@ -1248,7 +1414,7 @@ TEST_F(nl, policy_refuses_malformed_attributes_changes_nothing)
 		    RESPOOL_A_POOL_CAPACITY),
 		BAD("config-set stats nest", RESPOOL_CMD_CONFIG_SET,
 		    RESPOOL_A_POOL_STATS | NLA_F_NESTED, 8,
-		    0x0020000000020008ULL, 0, -EINVAL, UNKNOWN_MSG,
+		    0x0020000000020008ULL, 0, -EINVAL, UNSUPP_MSG,
 		    RESPOOL_A_POOL_STATS),
 		BAD("prefill size with NLA_F_NESTED", RESPOOL_CMD_PREFILL,
 		    RESPOOL_A_POOL_SIZE | NLA_F_NESTED, 8, 8192, 0, -EINVAL,
@@ -1405,6 +1571,7 @@ static uint64_t config_field(const struct pool_info *p, int attr)
 	case RESPOOL_A_POOL_MAX_BLOCK_SIZE:	return p->max_block_size;
 	case RESPOOL_A_POOL_RESERVE_MAX:	return p->reserve_max;
 	case RESPOOL_A_POOL_CLIENT_QUOTA:	return p->client_quota;
+	case RESPOOL_A_POOL_USER_QUOTA:		return p->user_quota;
 	case RESPOOL_A_POOL_THRESHOLD:		return p->threshold;
 	case RESPOOL_A_POOL_PCPU_CACHE_BLOCKS:	return p->pcpu_cache_blocks;
 	case RESPOOL_A_POOL_IDLE_TRIM_MS:	return p->idle_trim_ms;
@@ -1426,6 +1593,8 @@ TEST_F(nl, config_set_accepts_each_bound_then_restores)
 		{ RESPOOL_A_POOL_RESERVE_MAX, true, 0 },
 		{ RESPOOL_A_POOL_RESERVE_MAX, true, UINT64_MAX },
 		{ RESPOOL_A_POOL_CLIENT_QUOTA, true, UINT64_MAX },
+		{ RESPOOL_A_POOL_USER_QUOTA, true, UINT64_MAX },
+		{ RESPOOL_A_POOL_USER_QUOTA, true, 0 },
 		{ RESPOOL_A_POOL_THRESHOLD, false, 0 },
 		{ RESPOOL_A_POOL_THRESHOLD, false, 100 },
 		{ RESPOOL_A_POOL_PCPU_CACHE_BLOCKS, false, 0 },
@@ -1456,6 +1625,7 @@ TEST_F(nl, config_set_accepts_each_bound_then_restores)
 	nla_put_u64(r.msg, RESPOOL_A_POOL_MAX_BLOCK_SIZE, orig.max_block_size);
 	nla_put_u64(r.msg, RESPOOL_A_POOL_RESERVE_MAX, orig.reserve_max);
 	nla_put_u64(r.msg, RESPOOL_A_POOL_CLIENT_QUOTA, orig.client_quota);
+	nla_put_u64(r.msg, RESPOOL_A_POOL_USER_QUOTA, orig.user_quota);
 	nla_put_u32(r.msg, RESPOOL_A_POOL_THRESHOLD, orig.threshold);
 	nla_put_u32(r.msg, RESPOOL_A_POOL_PCPU_CACHE_BLOCKS,
 		    orig.pcpu_cache_blocks);
@@ -1466,6 +1636,7 @@ TEST_F(nl, config_set_accepts_each_bound_then_restores)
 	EXPECT_EQ(orig.max_block_size, p.max_block_size);
 	EXPECT_EQ(orig.reserve_max, p.reserve_max);
 	EXPECT_EQ(orig.client_quota, p.client_quota);
+	EXPECT_EQ(orig.user_quota, p.user_quota);
 	EXPECT_EQ(orig.threshold, p.threshold);
 	EXPECT_EQ(orig.pcpu_cache_blocks, p.pcpu_cache_blocks);
 	EXPECT_EQ(orig.idle_trim_ms, p.idle_trim_ms);

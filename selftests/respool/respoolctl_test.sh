@@ -39,7 +39,7 @@ finish() {
 }
 
 echo "TAP version 13"
-NTESTS=41
+NTESTS=44
 echo "1..$NTESTS"
 why=
 if [ "$(id -u)" != 0 ]; then
@@ -125,7 +125,7 @@ check "stats -j -p: pretty JSON" bash -c "$R -j -p stats | json_ok && [ \$($R -p
 check "config show" bash -c "$R config show | grep -q '^threshold  *75%$'"
 check "config (prefix, default show)" bash -c "$R conf | grep -q '^capacity  *16M$'"
 check "config show -j" \
-	bash -c "$R -j config show | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d == {\"capacity\": 16<<20, \"max-block-size\": 1<<20, \"reserve-max\": 16<<20, \"client-quota\": 0, \"threshold\": 75, \"pcpu-cache-blocks\": 16, \"idle-trim-ms\": 0}, d'"
+	bash -c "$R -j config show | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d == {\"capacity\": 16<<20, \"max-block-size\": 1<<20, \"reserve-max\": 16<<20, \"client-quota\": 0, \"user-quota\": 0, \"threshold\": 75, \"pcpu-cache-blocks\": 16, \"idle-trim-ms\": 0}, d'"
 check "config set with sizes and prefixes" \
 	bash -c "$R config set cap 12M thr 60 client-quota 1m && [ \$(cfg capacity) = 12582912 ] &&
 		[ \$(cfg threshold) = 60 ] && [ \$(cfg client-quota) = 1048576 ]"
@@ -148,6 +148,25 @@ out=$("$R" config set max-block-size 5000 2>&1); rc=$?
 [ $rc = 1 ] && [[ "$out" == "respoolctl: invalid max-block-size 5000: must be a multiple"* ]] &&
 	ok "config set max-block-size 5000 refused" ||
 	{ echo "# rc=$rc out=$out"; nok "config set max-block-size 5000 refused"; }
+# client-quota is 1M from above.
+check "config set user_quota 1M (the parameter's name): config show prints it" \
+	bash -c "$R config set user_quota 1M && [ \$(cfg user-quota) = 1048576 ] &&
+		$R config show | grep -q '^user-quota  *1M$'"
+out=$("$R" config set user-quota 512K 2>&1); rc=$?
+if [ $rc = 1 ] && [ "$out" = "respoolctl: invalid user-quota 512K: must be 0 or at least client-quota" ] &&
+   [ "$(cfg user-quota)" = 1048576 ]; then
+	ok "config set user-quota below client-quota: refused, named, unchanged"
+else
+	echo "# rc=$rc out=$out"; nok "config set user-quota below client-quota: refused, named, unchanged"
+fi
+out=$("$R" config set client-quota 2M 2>&1); rc=$?
+if [ $rc = 1 ] && [ "$out" = "respoolctl: invalid client-quota 2M: must be 0 or at most user-quota (when that is not 0)" ] &&
+   [ "$(cfg client-quota)" = 1048576 ] && "$R" config set user-quota 0 &&
+   "$R" config show | grep -q '^user-quota  *none$'; then
+	ok "config set client-quota above user-quota: refused at client-quota"
+else
+	echo "# rc=$rc out=$out"; nok "config set client-quota above user-quota: refused at client-quota"
+fi
 
 "$R" config set threshold >/dev/null 2>&1; rc1=$?
 "$R" config set bogus 1 >/dev/null 2>&1; rc2=$?

@@ -169,6 +169,7 @@ static const struct attr_desc config_attrs[] = {
 	{ RESPOOL_A_POOL_MAX_BLOCK_SIZE, "max-block-size", K_BYTES, false },
 	{ RESPOOL_A_POOL_RESERVE_MAX, "reserve-max", K_BYTES, false },
 	{ RESPOOL_A_POOL_CLIENT_QUOTA, "client-quota", K_BYTES, false },
+	{ RESPOOL_A_POOL_USER_QUOTA, "user-quota", K_BYTES, false },
 	{ RESPOOL_A_POOL_THRESHOLD, "threshold", K_PCT, true },
 	{ RESPOOL_A_POOL_PCPU_CACHE_BLOCKS, "pcpu-cache-blocks", K_COUNT, true },
 	{ RESPOOL_A_POOL_IDLE_TRIM_MS, "idle-trim-ms", K_MS, true },
@@ -683,7 +684,8 @@ static int do_config_show(int argc, char **argv)
 	}
 	for (i = 0; i < NR_CONFIG; i++) {
 		printf("%-18s ", config_attrs[i].name);
-		if (config_attrs[i].attr == RESPOOL_A_POOL_CLIENT_QUOTA &&
+		if ((config_attrs[i].attr == RESPOOL_A_POOL_CLIENT_QUOTA ||
+		     config_attrs[i].attr == RESPOOL_A_POOL_USER_QUOTA) &&
 		    !p.cfg[i])
 			fputs("none", stdout);
 		else if (config_attrs[i].attr == RESPOOL_A_POOL_IDLE_TRIM_MS &&
@@ -771,10 +773,18 @@ static int do_config_set(int argc, char **argv)
 	if (req_init(&r, RESPOOL_CMD_CONFIG_SET, 0, "config set", NULL, NULL))
 		return 1;
 	for (; argc; argc -= 2, argv += 2) {
-		int k = match_word(argv[0], names, NR_CONFIG);
 		const struct attr_desc *d;
+		char key[32], *c;
 		uint64_t v64;
 		uint32_t v32;
+		int k;
+
+		/* The module parameter's name works too: user_quota. */
+		snprintf(key, sizeof(key), "%s", argv[0]);
+		for (c = key; *c; c++)
+			if (*c == '_')
+				*c = '-';
+		k = match_word(key, names, NR_CONFIG);
 
 		if (k < 0) {
 			fprintf(stderr, "%s: %s setting '%s' (one of:", prog,
@@ -1300,7 +1310,8 @@ static const struct cmd cmds[] = {
 	{ "config", "show", do_config_show, "", "the pool's settings" },
 	{ "config", "set", do_config_set, "KEY VALUE...",
 	  "change settings (capacity, max-block-size, reserve-max, client-quota,\n"
-	  "\t\t\t\tthreshold, pcpu-cache-blocks, idle-trim-ms); CAP_SYS_ADMIN" },
+	  "\t\t\t\tuser-quota, threshold, pcpu-cache-blocks, idle-trim-ms);\n"
+	  "\t\t\t\tCAP_SYS_ADMIN" },
 	{ "reset", NULL, do_reset, "", "zero the counters; CAP_SYS_ADMIN" },
 	{ "prefill", NULL, do_prefill, "SIZE COUNT", "put COUNT fresh SIZE blocks in the reserve; CAP_SYS_ADMIN" },
 	{ "drain", NULL, do_drain, "", "release every free block; CAP_SYS_ADMIN" },
