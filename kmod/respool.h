@@ -428,11 +428,11 @@ enum respool_release_reason {
  * The functions live in one header per layer, each calling only the ones
  * below it: reserve.h (the free blocks' trees, what the pool owns),
  * pcpu.h (per-CPU caches), pool.h (policy and waiting), cdev.h and genl.h
- * (the device, mappings, netlink); block.h is used by all.
+ * (the device, mappings, netlink); block.h and config.h (the settings'
+ * one validator) are used by all.
  */
 
 /* main.c */
 extern struct respool_pool *respool_pool;
-
 
 #endif /* _RESPOOL_H */
