@@ -90,9 +90,11 @@ static int respool_nl_fill_stats(struct sk_buff *msg,
 	nest = nla_nest_start(msg, RESPOOL_A_POOL_STATS);
 	if (!nest)
 		return -EMSGSIZE;
-	for_each_respool_stat(d) {
-		const u64 *val = (const void *)st + d->off;
+	for (i = 0; i < RESPOOL_NR_STATS; i++) {
+		const u64 *val;
 
+		d = &respool_stat_table[i];
+		val = (const void *)st + d->off;
 		if (nla_put_u64_64bit(msg, d->attr, *val, RESPOOL_A_STATS_PAD))
 			goto err_cancel;
 	}
@@ -167,10 +169,12 @@ static int respool_nl_fill_cpu_counters(struct sk_buff *msg,
 					const struct respool_cpu_stats *s)
 {
 	const struct respool_stat_desc *d;
+	unsigned int i;
 	u64 val;
 	int err;
 
-	for_each_respool_stat(d) {
+	for (i = 0; i < RESPOOL_NR_STATS; i++) {
+		d = &respool_stat_table[i];
 		if (d->src != RESPOOL_STAT_PCPU)
 			continue;
 		val = READ_ONCE(s->cnt[d->idx]);

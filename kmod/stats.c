@@ -32,6 +32,7 @@
 	.src = RESPOOL_STAT_GAUGE,					\
 	.keep = true,							\
 }
+
 #define RP_CPU_ATTR(NAME)						\
 	(RESPOOL_A_CPU_##NAME +						\
 	 BUILD_BUG_ON_ZERO(RESPOOL_A_CPU_##NAME - RESPOOL_A_CPU_ALLOCS !=	\
@@ -43,6 +44,7 @@
 	.src = RESPOOL_STAT_PCPU,					\
 	.idx = RESPOOL_CNT_##NAME,					\
 }
+
 #define RP_PCPU_GAUGE(NAME, field) {					\
 	.off = offsetof(struct respool_stats, field),			\
 	.attr = RESPOOL_A_STATS_##NAME,					\
@@ -52,6 +54,7 @@
 	.keep = true,							\
 	.is_signed = true,						\
 }
+
 #define RP_LOCKED(NAME, field) {					\
 	.off = offsetof(struct respool_stats, field),			\
 	.attr = RESPOOL_A_STATS_##NAME,					\
@@ -138,10 +141,12 @@ void respool_stats_read_locked(struct respool_pool *pool,
 			       struct respool_stats *st)
 {
 	const struct respool_stat_desc *d;
+	unsigned int i;
 	u64 val;
 
 	lockdep_assert_held(&pool->lock);
-	for_each_respool_stat(d) {
+	for (i = 0; i < RESPOOL_NR_STATS; i++) {
+		d = &respool_stat_table[i];
 		switch (d->src) {
 		case RESPOOL_STAT_PCPU:
 			val = sum->cnt[d->idx] - pool->reset_base.cnt[d->idx];
@@ -168,9 +173,11 @@ void respool_stats_reset_locked(struct respool_pool *pool,
 				const struct respool_cpu_stats *sum)
 {
 	const struct respool_stat_desc *d;
+	unsigned int i;
 
 	lockdep_assert_held(&pool->lock);
-	for_each_respool_stat(d) {
+	for (i = 0; i < RESPOOL_NR_STATS; i++) {
+		d = &respool_stat_table[i];
 		if (d->keep)
 			continue;
 		if (d->src == RESPOOL_STAT_PCPU)

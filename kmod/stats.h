@@ -67,10 +67,6 @@ struct respool_stat_desc {
 
 extern const struct respool_stat_desc respool_stat_table[];
 
-#define for_each_respool_stat(d)					\
-	for ((d) = respool_stat_table;					\
-	     (d) < respool_stat_table + RESPOOL_NR_STATS; (d)++)
-
 /**
  * respool_count() - count one event on this CPU
  * @pool:	the pool
