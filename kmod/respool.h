@@ -457,7 +457,8 @@ enum respool_release_reason {
  * The functions live in one header per layer, each calling only the ones
  * below it: reserve.h (the free blocks' trees, what the pool owns),
  * pcpu.h (per-CPU caches), pool.h (policy and waiting), cdev.h and genl.h
- * (the device, mappings, netlink); block.h is used by all.
+ * (the device, mappings, netlink); block.h and stats.h (the counters)
+ * are used by all.
  */
 
 /* main.c */
