@@ -15,6 +15,7 @@
 #include "compat.h"
 #include "respool.h"
 #include "block.h"
+#include "stats.h"
 
 /**
  * respool_block_new() - allocate a block and its pages
@@ -146,7 +147,7 @@ void respool_block_prepare(struct respool_pool *pool, struct respool_block *b,
 			clear_page(b->vaddr + off);
 			cond_resched();
 		}
-		this_cpu_add(pool->cpu->stats.zeroed_bytes, b->size);
+		respool_count_add(pool, RESPOOL_CNT_ZEROED_BYTES, b->size);
 	}
 	b->last_client = client->id;
 	b->client = client;

@@ -38,6 +38,7 @@
 #include "pool.h"
 #include "pcpu.h"
 #include "config.h"
+#include "stats.h"
 #include "genl.h"
 #include "genl-gen.h"
 #include "genl-gen.c"
@@ -56,43 +57,6 @@ static bool respool_genl_live;
 
 /* Serialises config-set's read-overlay-write of the settings. */
 static DEFINE_MUTEX(respool_genl_config_lock);
-
-/* Stats attributes and where their values sit in struct respool_stats. */
-static const struct {
-	u16 attr;
-	u16 off;
-} respool_stats_map[] = {
-#define RP_STAT(a, f) { RESPOOL_A_STATS_##a, offsetof(struct respool_stats, f) }
-	RP_STAT(CAPACITY, capacity),
-	RP_STAT(IN_USE_BYTES, in_use_bytes),
-	RP_STAT(RESERVE_BYTES, reserve_bytes),
-	RP_STAT(PCPU_BYTES, pcpu_bytes),
-	RP_STAT(REQUESTED_BYTES, requested_bytes),
-	RP_STAT(PEAK_IN_USE_BYTES, peak_in_use_bytes),
-	RP_STAT(BLOCKS_IN_USE, blocks_in_use),
-	RP_STAT(BLOCKS_FREE, blocks_free),
-	RP_STAT(ALLOCS, allocs),
-	RP_STAT(FREES, frees),
-	RP_STAT(PCPU_HITS, pcpu_hits),
-	RP_STAT(RESERVE_HITS, reserve_hits),
-	RP_STAT(FRESH_ALLOCS, fresh_allocs),
-	RP_STAT(THRESHOLD_REJECTS, threshold_rejects),
-	RP_STAT(EVICTIONS, evictions),
-	RP_STAT(EVICTED_BYTES, evicted_bytes),
-	RP_STAT(WAITS, waits),
-	RP_STAT(WAIT_TIMEOUTS, wait_timeouts),
-	RP_STAT(WAIT_INTERRUPTS, wait_interrupts),
-	RP_STAT(WAITERS, waiters),
-	RP_STAT(MAX_WAIT_NS, max_wait_ns),
-	RP_STAT(HANDOFFS, handoffs),
-	RP_STAT(SHRINKER_RELEASED_BYTES, shrinker_released_bytes),
-	RP_STAT(IDLE_TRIMMED_BYTES, idle_trimmed_bytes),
-	RP_STAT(ZEROED_BYTES, zeroed_bytes),
-	RP_STAT(CLIENTS, clients),
-	RP_STAT(LAST_RESET_NS, last_reset_ns),
-	RP_STAT(LOST_WAKEUPS, lost_wakeups),
-#undef RP_STAT
-};
 
 static int respool_nl_put_u64(struct sk_buff *msg, int attr, u64 val)
 {
@@ -120,17 +84,19 @@ static int respool_nl_fill_config(struct sk_buff *msg,
 static int respool_nl_fill_stats(struct sk_buff *msg,
 				 const struct respool_stats *st)
 {
+	const struct respool_stat_desc *d;
 	struct nlattr *nest, *bucket;
 	unsigned int i;
 
 	nest = nla_nest_start(msg, RESPOOL_A_POOL_STATS);
 	if (!nest)
 		return -EMSGSIZE;
-	for (i = 0; i < ARRAY_SIZE(respool_stats_map); i++) {
-		const u64 *val = (const void *)st + respool_stats_map[i].off;
+	for (i = 0; i < RESPOOL_NR_STATS; i++) {
+		const u64 *val;
 
-		if (nla_put_u64_64bit(msg, respool_stats_map[i].attr, *val,
-				      RESPOOL_A_STATS_PAD))
+		d = &respool_stat_table[i];
+		val = (const void *)st + d->off;
+		if (nla_put_u64_64bit(msg, d->attr, *val, RESPOOL_A_STATS_PAD))
 			goto err_cancel;
 	}
 	for (i = 0; i < RESPOOL_WAIT_HIST_BUCKETS; i++) {
@@ -196,6 +162,35 @@ out_free_stats:
 
 /* cpu-get */
 
+/*
+ * A CPU's counters, as they are (never less the reset base): they need
+ * no lock, each being a u64 that only its CPU adds to.
+ */
+static int respool_nl_fill_cpu_counters(struct sk_buff *msg,
+					const struct respool_cpu_stats *s)
+{
+	const struct respool_stat_desc *d;
+	unsigned int i;
+	u64 val;
+	int err;
+
+	for (i = 0; i < RESPOOL_NR_STATS; i++) {
+		d = &respool_stat_table[i];
+		if (d->src != RESPOOL_STAT_PCPU)
+			continue;
+		val = READ_ONCE(s->cnt[d->idx]);
+		if (d->is_signed)
+			err = nla_put_s64(msg, d->cpu_attr, (s64)val,
+					  RESPOOL_A_CPU_PAD);
+		else
+			err = nla_put_u64_64bit(msg, d->cpu_attr, val,
+						RESPOOL_A_CPU_PAD);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int respool_nl_fill_cpu(struct sk_buff *msg, struct respool_pool *pool,
 			       unsigned int cpu, u32 portid, u32 seq,
 			       int flags)
@@ -205,23 +200,6 @@ static int respool_nl_fill_cpu(struct sk_buff *msg, struct respool_pool *pool,
 	unsigned int nr, i;
 	u64 bytes;
 	void *hdr;
-
-	/* Counters need no lock: each is a u64 only its CPU adds to. */
-	const struct {
-		u16 attr;
-		u64 val;
-	} ctr[] = {
-		{ RESPOOL_A_CPU_ALLOCS, READ_ONCE(c->stats.allocs) },
-		{ RESPOOL_A_CPU_FREES, READ_ONCE(c->stats.frees) },
-		{ RESPOOL_A_CPU_PCPU_HITS, READ_ONCE(c->stats.pcpu_hits) },
-		{ RESPOOL_A_CPU_RESERVE_HITS, READ_ONCE(c->stats.reserve_hits) },
-		{ RESPOOL_A_CPU_FRESH_ALLOCS, READ_ONCE(c->stats.fresh_allocs) },
-		{ RESPOOL_A_CPU_THRESHOLD_REJECTS,
-		  READ_ONCE(c->stats.threshold_rejects) },
-		{ RESPOOL_A_CPU_EVICTIONS, READ_ONCE(c->stats.evictions) },
-		{ RESPOOL_A_CPU_EVICTED_BYTES, READ_ONCE(c->stats.evicted_bytes) },
-		{ RESPOOL_A_CPU_ZEROED_BYTES, READ_ONCE(c->stats.zeroed_bytes) },
-	};
 
 	/* The cache lock only long enough to copy the block sizes. */
 	spin_lock(&c->lock);
@@ -237,13 +215,9 @@ static int respool_nl_fill_cpu(struct sk_buff *msg, struct respool_pool *pool,
 		return -EMSGSIZE;
 	if (nla_put_u32(msg, RESPOOL_A_CPU_ID, cpu))
 		goto err_cancel;
-	for (i = 0; i < ARRAY_SIZE(ctr); i++)
-		if (nla_put_u64_64bit(msg, ctr[i].attr, ctr[i].val,
-				      RESPOOL_A_CPU_PAD))
-			goto err_cancel;
-	if (nla_put_s64(msg, RESPOOL_A_CPU_REQUESTED_BYTES,
-			READ_ONCE(c->stats.requested_bytes), RESPOOL_A_CPU_PAD) ||
-	    nla_put_u32(msg, RESPOOL_A_CPU_CACHED_BLOCKS, nr) ||
+	if (respool_nl_fill_cpu_counters(msg, &c->stats))
+		goto err_cancel;
+	if (nla_put_u32(msg, RESPOOL_A_CPU_CACHED_BLOCKS, nr) ||
 	    nla_put_u64_64bit(msg, RESPOOL_A_CPU_CACHED_BYTES, bytes,
 			      RESPOOL_A_CPU_PAD))
 		goto err_cancel;

@@ -257,31 +257,3 @@ u64 respool_pcpu_bytes(struct respool_pool *pool, unsigned int *nr)
 		*nr = blocks;
 	return bytes;
 }
-
-/**
- * respool_pcpu_sum_stats() - add up every CPU's counters
- * @pool:	the pool
- * @sum:	out
- */
-void respool_pcpu_sum_stats(struct respool_pool *pool,
-			    struct respool_cpu_stats *sum)
-{
-	int cpu;
-
-	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu) {
-		const struct respool_cpu_stats *s =
-			&per_cpu_ptr(pool->cpu, cpu)->stats;
-
-		sum->allocs += READ_ONCE(s->allocs);
-		sum->frees += READ_ONCE(s->frees);
-		sum->pcpu_hits += READ_ONCE(s->pcpu_hits);
-		sum->reserve_hits += READ_ONCE(s->reserve_hits);
-		sum->fresh_allocs += READ_ONCE(s->fresh_allocs);
-		sum->threshold_rejects += READ_ONCE(s->threshold_rejects);
-		sum->evictions += READ_ONCE(s->evictions);
-		sum->evicted_bytes += READ_ONCE(s->evicted_bytes);
-		sum->zeroed_bytes += READ_ONCE(s->zeroed_bytes);
-		sum->requested_bytes += READ_ONCE(s->requested_bytes);
-	}
-}

@@ -19,7 +19,5 @@ void respool_pcpu_drain_locked(struct respool_pool *pool, u64 freed_before);
 void respool_pcpu_set_budget(struct respool_pool *pool);
 bool respool_pcpu_find_fit_locked(struct respool_pool *pool, u64 need);
 u64 respool_pcpu_bytes(struct respool_pool *pool, unsigned int *nr);
-void respool_pcpu_sum_stats(struct respool_pool *pool,
-			    struct respool_cpu_stats *sum);
 
 #endif /* _RESPOOL_PCPU_H */

@@ -23,6 +23,7 @@
 #include "pcpu.h"
 #include "pool.h"
 #include "reserve.h"
+#include "stats.h"
 #include "trace.h"
 
 /**
@@ -295,26 +296,26 @@ struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 got:
 	switch (src) {
 	case RESPOOL_SRC_PCPU:
-		this_cpu_inc(pool->cpu->stats.pcpu_hits);
+		respool_count(pool, RESPOOL_CNT_PCPU_HITS);
 		break;
 	case RESPOOL_SRC_RESERVE:
-		this_cpu_inc(pool->cpu->stats.reserve_hits);
+		respool_count(pool, RESPOOL_CNT_RESERVE_HITS);
 		break;
 	case RESPOOL_SRC_FRESH:
-		this_cpu_inc(pool->cpu->stats.fresh_allocs);
+		respool_count(pool, RESPOOL_CNT_FRESH_ALLOCS);
 		break;
 	case RESPOOL_SRC_HANDOFF:
 		break;	/* counted as a handoff by the giver */
 	}
-	this_cpu_inc(pool->cpu->stats.allocs);
-	this_cpu_add(pool->cpu->stats.requested_bytes, req->size);
+	respool_count(pool, RESPOOL_CNT_ALLOCS);
+	respool_count_add(pool, RESPOOL_CNT_REQUESTED_BYTES, req->size);
 	respool_in_use_add(pool, b->size);
 	b->requested = req->size;
 	respool_block_prepare(pool, b, client);
 	trace_respool_alloc(client->id, req->size, b->size, src, b->zeroed);
 out_rejected:
 	if (rejected)
-		this_cpu_inc(pool->cpu->stats.threshold_rejects);
+		respool_count(pool, RESPOOL_CNT_THRESHOLD_REJECTS);
 	return b;
 }
 
@@ -354,8 +355,8 @@ void respool_pool_free(struct respool_pool *pool, struct respool_block *b)
 	LIST_HEAD(released);
 	LIST_HEAD(spill);
 
-	this_cpu_inc(pool->cpu->stats.frees);
-	this_cpu_sub(pool->cpu->stats.requested_bytes, b->requested);
+	respool_count(pool, RESPOOL_CNT_FREES);
+	respool_count_sub(pool, RESPOOL_CNT_REQUESTED_BYTES, b->requested);
 	respool_in_use_add(pool, -(s64)b->size);
 	trace_respool_free(b->last_client, b->requested, b->size);
 	b->client = NULL;
@@ -624,9 +625,8 @@ void respool_pool_stats(struct respool_pool *pool, struct respool_stats *st)
 	struct respool_cpu_stats sum;
 	unsigned int pcpu_blocks;
 	u64 free_blocks;
-	int i;
 
-	respool_pcpu_sum_stats(pool, &sum);
+	respool_stats_sum(pool, &sum);
 	spin_lock(&pool->lock);
 	st->capacity = pool->cfg.capacity;
 	st->reserve_bytes = pool->reserve_bytes;
@@ -638,30 +638,10 @@ void respool_pool_stats(struct respool_pool *pool, struct respool_stats *st)
 	st->blocks_free = free_blocks;
 	st->blocks_in_use = pool->total_blocks > free_blocks ?
 			    pool->total_blocks - free_blocks : 0;
-	st->waits = pool->waits;
-	st->wait_timeouts = pool->wait_timeouts;
-	st->wait_interrupts = pool->wait_interrupts;
 	st->waiters = pool->nr_waiters;
-	st->max_wait_ns = pool->max_wait_ns;
-	st->handoffs = pool->handoffs;
-	st->lost_wakeups = pool->lost_wakeups;
-	st->shrinker_released_bytes = pool->shrinker_released;
-	st->idle_trimmed_bytes = pool->idle_trimmed;
 	st->last_reset_ns = pool->last_reset_ns;
-	for (i = 0; i < RESPOOL_WAIT_HIST_BUCKETS; i++)
-		st->wait_hist[i] = pool->wait_hist[i];
-	st->allocs = sum.allocs - pool->reset_base.allocs;
-	st->frees = sum.frees - pool->reset_base.frees;
-	st->pcpu_hits = sum.pcpu_hits - pool->reset_base.pcpu_hits;
-	st->reserve_hits = sum.reserve_hits - pool->reset_base.reserve_hits;
-	st->fresh_allocs = sum.fresh_allocs - pool->reset_base.fresh_allocs;
-	st->threshold_rejects = sum.threshold_rejects -
-				pool->reset_base.threshold_rejects;
-	st->evictions = sum.evictions - pool->reset_base.evictions;
-	st->evicted_bytes = sum.evicted_bytes - pool->reset_base.evicted_bytes;
-	st->zeroed_bytes = sum.zeroed_bytes - pool->reset_base.zeroed_bytes;
+	respool_stats_read_locked(pool, &sum, st);
 	spin_unlock(&pool->lock);
-	st->requested_bytes = sum.requested_bytes > 0 ? sum.requested_bytes : 0;
 	st->clients = READ_ONCE(pool->nr_clients);
 }
 
@@ -674,18 +654,9 @@ void respool_pool_reset_stats(struct respool_pool *pool)
 	struct respool_cpu_stats sum;
 	u64 pcpu;
 
-	respool_pcpu_sum_stats(pool, &sum);
+	respool_stats_sum(pool, &sum);
 	spin_lock(&pool->lock);
-	pool->reset_base = sum;
-	pool->waits = 0;
-	pool->wait_timeouts = 0;
-	pool->wait_interrupts = 0;
-	pool->handoffs = 0;
-	pool->lost_wakeups = 0;
-	pool->max_wait_ns = 0;
-	memset(pool->wait_hist, 0, sizeof(pool->wait_hist));
-	pool->shrinker_released = 0;
-	pool->idle_trimmed = 0;
+	respool_stats_reset_locked(pool, &sum);
 	WRITE_ONCE(pool->peak_in_use, max_t(u64, atomic64_read(&pool->in_use),
 					    respool_in_use_locked(pool, &pcpu)));
 	pool->last_reset_ns = ktime_get_ns();

@@ -18,6 +18,7 @@
 #include "respool.h"
 #include "block.h"
 #include "reserve.h"
+#include "stats.h"
 #include "trace.h"
 
 /* Reserve trees: by_size orders (size, age), by_age orders age. */
@@ -130,14 +131,17 @@ void respool_release_locked(struct respool_pool *pool, struct respool_block *b,
 	respool_uncharge_locked(pool, b->size);
 	switch (why) {
 	case RESPOOL_RELEASE_EVICT:
-		this_cpu_inc(pool->cpu->stats.evictions);
-		this_cpu_add(pool->cpu->stats.evicted_bytes, b->size);
+		respool_count(pool, RESPOOL_CNT_EVICTIONS);
+		respool_count_add(pool, RESPOOL_CNT_EVICTED_BYTES, b->size);
 		break;
 	case RESPOOL_RELEASE_IDLE:
-		pool->idle_trimmed += b->size;
+		respool_count_add_locked(pool, RESPOOL_LCNT_IDLE_TRIMMED_BYTES,
+					 b->size);
 		break;
 	case RESPOOL_RELEASE_SHRINK:
-		pool->shrinker_released += b->size;
+		respool_count_add_locked(pool,
+					 RESPOOL_LCNT_SHRINKER_RELEASED_BYTES,
+					 b->size);
 		break;
 	default:
 		break;

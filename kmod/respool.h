@@ -128,32 +128,80 @@ struct respool_block {
 };
 
 /**
- * struct respool_cpu_stats - counters kept per CPU, summed when read
+ * enum respool_counter - the counters kept per CPU
+ * @RESPOOL_CNT_ALLOCS:		successful allocations
+ * @RESPOOL_CNT_FREES:		blocks returned
+ * @RESPOOL_CNT_PCPU_HITS:	allocations served by a per-CPU cache
+ * @RESPOOL_CNT_RESERVE_HITS:	allocations served by the reserve
+ * @RESPOOL_CNT_FRESH_ALLOCS:	allocations served by the page allocator
+ * @RESPOOL_CNT_THRESHOLD_REJECTS: requests that skipped a free block by
+ *				threshold
+ * @RESPOOL_CNT_EVICTIONS:	free blocks released to make room
+ * @RESPOOL_CNT_EVICTED_BYTES:	their bytes
+ * @RESPOOL_CNT_ZEROED_BYTES:	bytes cleared at hand-out
+ * @RESPOOL_CNT_REQUESTED_BYTES: sum of live requests, a gauge: not reset.
+ *				Added on the CPU that allocates, subtracted on
+ *				the one that frees, so one CPU's part may be
+ *				negative; only the sum is meaningful.
+ * @RESPOOL_CNT_NR:		number of per-CPU counters
  *
- * Each is only ever added to with this_cpu_add(); readers sum over CPUs
- * and subtract the snapshot taken at the last reset.
- * @allocs: successful allocations
- * @frees: blocks returned
- * @pcpu_hits: allocations served by a per-CPU cache
- * @reserve_hits: allocations served by the reserve
- * @fresh_allocs: allocations served by the page allocator
- * @threshold_rejects: requests that skipped a free block by threshold
- * @evictions: free blocks released to make room
- * @evicted_bytes: their bytes
- * @zeroed_bytes: bytes cleared at hand-out
- * @requested_bytes: sum of live requests (a gauge: not reset)
+ * In the order of their attributes in the netlink cpu set
+ * (RESPOOL_A_CPU_ALLOCS...), which stats.c checks at build time. What
+ * each one is reported as is in the table in stats.c.
+ */
+enum respool_counter {
+	RESPOOL_CNT_ALLOCS,
+	RESPOOL_CNT_FREES,
+	RESPOOL_CNT_PCPU_HITS,
+	RESPOOL_CNT_RESERVE_HITS,
+	RESPOOL_CNT_FRESH_ALLOCS,
+	RESPOOL_CNT_THRESHOLD_REJECTS,
+	RESPOOL_CNT_EVICTIONS,
+	RESPOOL_CNT_EVICTED_BYTES,
+	RESPOOL_CNT_ZEROED_BYTES,
+	RESPOOL_CNT_REQUESTED_BYTES,
+	RESPOOL_CNT_NR
+};
+
+/**
+ * enum respool_locked_counter - the counters kept under pool->lock
+ * @RESPOOL_LCNT_WAITS:		ALLOCs that waited
+ * @RESPOOL_LCNT_WAIT_TIMEOUTS:	waits ended by timeout
+ * @RESPOOL_LCNT_WAIT_INTERRUPTS: waits ended by a signal or close
+ * @RESPOOL_LCNT_MAX_WAIT_NS:	longest wait (a maximum, not a sum)
+ * @RESPOOL_LCNT_HANDOFFS:	blocks handed directly to a waiter
+ * @RESPOOL_LCNT_SHRINKER_RELEASED_BYTES: bytes released by the shrinker
+ * @RESPOOL_LCNT_IDLE_TRIMMED_BYTES: bytes released by idle trim
+ * @RESPOOL_LCNT_LOST_WAKEUPS:	waits that the periodic re-check ended,
+ *				having found room that no "room appeared"
+ *				step served: a bug, which every test asserts
+ *				never happens
+ * @RESPOOL_LCNT_NR:		number of counters under pool->lock
+ *
+ * These change only where pool->lock is held anyway (waiting, handoff,
+ * release), so they need no per-CPU copies.
+ */
+enum respool_locked_counter {
+	RESPOOL_LCNT_WAITS,
+	RESPOOL_LCNT_WAIT_TIMEOUTS,
+	RESPOOL_LCNT_WAIT_INTERRUPTS,
+	RESPOOL_LCNT_MAX_WAIT_NS,
+	RESPOOL_LCNT_HANDOFFS,
+	RESPOOL_LCNT_SHRINKER_RELEASED_BYTES,
+	RESPOOL_LCNT_IDLE_TRIMMED_BYTES,
+	RESPOOL_LCNT_LOST_WAKEUPS,
+	RESPOOL_LCNT_NR
+};
+
+/**
+ * struct respool_cpu_stats - counters kept per CPU, summed when read
+ * @cnt:	indexed by enum respool_counter
+ *
+ * Each is only ever changed with this_cpu_add() and friends (stats.h);
+ * readers sum over CPUs and subtract the snapshot taken at the last reset.
  */
 struct respool_cpu_stats {
-	u64 allocs;
-	u64 frees;
-	u64 pcpu_hits;
-	u64 reserve_hits;
-	u64 fresh_allocs;
-	u64 threshold_rejects;
-	u64 evictions;
-	u64 evicted_bytes;
-	u64 zeroed_bytes;
-	s64 requested_bytes;
+	u64 cnt[RESPOOL_CNT_NR];
 };
 
 /**
@@ -318,18 +366,10 @@ struct respool_waiter {
  *			no pool->lock raise it with a cmpxchg (pool.c)
  * @in_use:		bytes of blocks handed out and not yet back: moved at
  *			every hand-out and free, lock-free
- * @waits:		ALLOCs that waited [L]
- * @wait_timeouts:	waits ended by timeout [L]
- * @wait_interrupts:	waits ended by a signal or close [L]
- * @handoffs:		blocks handed directly to a waiter [L]
- * @lost_wakeups:	waits that the periodic re-check ended, having found
- *			room that no "room appeared" step served: a bug,
- *			which every test asserts never happens [L]
- * @max_wait_ns:	longest wait [L]
+ * @lcnt:		counters indexed by enum respool_locked_counter [L]
  * @wait_hist:		log2 histogram of wait ns [L]
- * @shrinker_released:	bytes released by the shrinker [L]
- * @idle_trimmed:	bytes released by idle trim [L]
- * @reset_base:		per-CPU counter sums at the last reset [L]
+ * @reset_base:		per-CPU counter sums at the last reset, zero for
+ *			the gauges that a reset leaves [L]
  * @last_reset_ns:	when the counters were last reset [L]
  * @over_capacity:	the pool owns more than its capacity (lowered below
  *			use): per-CPU caches take nothing, so that every
@@ -368,15 +408,8 @@ struct respool_pool {
 	bool recovered_pending;
 	u64 peak_in_use;
 	atomic64_t in_use;
-	u64 waits;
-	u64 wait_timeouts;
-	u64 wait_interrupts;
-	u64 handoffs;
-	u64 lost_wakeups;
-	u64 max_wait_ns;
+	u64 lcnt[RESPOOL_LCNT_NR];
 	u64 wait_hist[RESPOOL_WAIT_HIST_BUCKETS];
-	u64 shrinker_released;
-	u64 idle_trimmed;
 	struct respool_cpu_stats reset_base;
 	u64 last_reset_ns;
 	bool over_capacity;
@@ -428,8 +461,8 @@ enum respool_release_reason {
  * The functions live in one header per layer, each calling only the ones
  * below it: reserve.h (the free blocks' trees, what the pool owns),
  * pcpu.h (per-CPU caches), pool.h (policy and waiting), cdev.h and genl.h
- * (the device, mappings, netlink); block.h and config.h (the settings'
- * one validator) are used by all.
+ * (the device, mappings, netlink); block.h, config.h (the settings' one
+ * validator) and stats.h (the counters) are used by all.
  */
 
 /* main.c */

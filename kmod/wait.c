@@ -38,6 +38,7 @@
 #include "pcpu.h"
 #include "pool.h"
 #include "reserve.h"
+#include "stats.h"
 #include "trace.h"
 #include "inject.h"
 
@@ -52,7 +53,7 @@
 void respool_wait_account_locked(struct respool_pool *pool, u64 ns)
 {
 	lockdep_assert_held(&pool->lock);
-	pool->max_wait_ns = max(pool->max_wait_ns, ns);
+	respool_count_max_locked(pool, RESPOOL_LCNT_MAX_WAIT_NS, ns);
 	pool->wait_hist[ns ? min(ilog2(ns), RESPOOL_WAIT_HIST_BUCKETS - 1) : 0]++;
 }
 
@@ -180,7 +181,7 @@ bool respool_wait_handoff_locked(struct respool_pool *pool,
 	if (!respool_block_fits_limit(b, w->need, w->max_size,
 				      pool->cfg.threshold))
 		return false;
-	pool->handoffs++;
+	respool_count_add_locked(pool, RESPOOL_LCNT_HANDOFFS, 1);
 	respool_wait_give_locked(pool, w, b, RESPOOL_SRC_HANDOFF);
 	return true;
 }
@@ -280,7 +281,7 @@ static int respool_wait_queue(struct respool_pool *pool,
 	WRITE_ONCE(client->waiting_since, w->since);
 	list_add_tail(&w->node, &pool->waiters);
 	WRITE_ONCE(pool->nr_waiters, pool->nr_waiters + 1);
-	pool->waits++;
+	respool_count_add_locked(pool, RESPOOL_LCNT_WAITS, 1);
 	/*
 	 * Nothing sleeps while a fitting block idles in a CPU cache: from
 	 * here on the fast paths see nr_waiters, so drain what they hold.
@@ -315,7 +316,7 @@ static long respool_wait_sleep(struct respool_pool *pool,
 			return ret < 0 ? ret : max(ret, 1L);
 		spin_lock(&pool->lock);
 		lost = respool_wait_serve_locked(pool, &released);
-		pool->lost_wakeups += lost;
+		respool_count_add_locked(pool, RESPOOL_LCNT_LOST_WAKEUPS, lost);
 		respool_pool_unlock(pool, &released);
 		/* A lost wakeup is a bug of ours: make the test build say so. */
 		if (respool_test_build())
@@ -390,12 +391,14 @@ struct respool_block *respool_wait_for_room(struct respool_pool *pool,
 	}
 	if (w->error) {
 		if (w->error == -EBADF)
-			pool->wait_interrupts++;
+			respool_count_add_locked(pool,
+						 RESPOOL_LCNT_WAIT_INTERRUPTS,
+						 1);
 		ret = w->error;
 	} else if (ret < 0) {
-		pool->wait_interrupts++;
+		respool_count_add_locked(pool, RESPOOL_LCNT_WAIT_INTERRUPTS, 1);
 	} else if (!w->served) {
-		pool->wait_timeouts++;
+		respool_count_add_locked(pool, RESPOOL_LCNT_WAIT_TIMEOUTS, 1);
 		ret = -ETIMEDOUT;
 	} else {
 		ret = 0;
