@@ -52,15 +52,16 @@ void respool_pcpu_exit(struct respool_pool *pool)
 }
 
 /**
- * respool_pcpu_set_budget() - recompute each cache's share of reserve_max
+ * respool_pcpu_set_budget_locked() - recompute each cache's share of reserve_max
  * @pool:	the pool, pool->lock held
  *
  * Done when the settings change, so the free path divides nothing.
  */
-void respool_pcpu_set_budget(struct respool_pool *pool)
+void respool_pcpu_set_budget_locked(struct respool_pool *pool)
 {
 	u64 max = min(pool->cfg.reserve_max, pool->cfg.capacity);
 
+	lockdep_assert_held(&pool->lock);
 	WRITE_ONCE(pool->pcpu_budget, div_u64(max, num_possible_cpus()));
 }
 
@@ -196,7 +197,7 @@ void respool_pcpu_drain_locked(struct respool_pool *pool, u64 freed_before)
 				continue;
 			}
 			respool_pcpu_remove(c, i);
-			respool_reserve_insert(pool, b);
+			respool_reserve_insert_locked(pool, b);
 		}
 		spin_unlock(&c->lock);
 	}

@@ -16,7 +16,7 @@ struct respool_block *respool_pcpu_get(struct respool_pool *pool, u64 need,
 bool respool_pcpu_put(struct respool_pool *pool, struct respool_block *b,
 		      struct list_head *spill);
 void respool_pcpu_drain_locked(struct respool_pool *pool, u64 freed_before);
-void respool_pcpu_set_budget(struct respool_pool *pool);
+void respool_pcpu_set_budget_locked(struct respool_pool *pool);
 bool respool_pcpu_find_fit_locked(struct respool_pool *pool, u64 need);
 u64 respool_pcpu_bytes(struct respool_pool *pool, unsigned int *nr);
 

@@ -137,7 +137,7 @@ struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
 
 	lockdep_assert_held(&pool->lock);
 	*fresh = false;
-	b = respool_reserve_take(pool, need, max_size, rejected);
+	b = respool_reserve_take_locked(pool, need, max_size, rejected);
 	if (b)
 		return b;
 	if (pool->total_bytes + need > cap) {
@@ -148,7 +148,7 @@ struct respool_block *respool_take_locked(struct respool_pool *pool, u64 need,
 		 */
 		if (!pool->nr_waiters) {
 			respool_pcpu_drain_locked(pool, U64_MAX);
-			b = respool_reserve_take(pool, need, max_size, rejected);
+			b = respool_reserve_take_locked(pool, need, max_size, rejected);
 			if (b)
 				return b;
 		}
@@ -176,7 +176,7 @@ void respool_put_free_locked(struct respool_pool *pool,
 	lockdep_assert_held(&pool->lock);
 	if (respool_wait_handoff_locked(pool, b))
 		return;
-	respool_reserve_insert(pool, b);
+	respool_reserve_insert_locked(pool, b);
 	respool_reserve_trim_locked(pool, released);
 }
 
@@ -332,7 +332,7 @@ static void respool_pool_spill(struct respool_pool *pool,
 	spin_lock(&pool->lock);
 	list_for_each_entry_safe(b, tmp, spill, link) {
 		list_del_init(&b->link);
-		respool_reserve_insert(pool, b);
+		respool_reserve_insert_locked(pool, b);
 	}
 	respool_reserve_trim_locked(pool, &released);
 	respool_pool_unlock(pool, &released);
@@ -405,7 +405,7 @@ bool respool_pool_would_wait(struct respool_pool *pool, u64 size)
 		   pool->cfg.capacity) {
 		wait = false;
 	} else {
-		b = respool_reserve_smallest(pool, need);
+		b = respool_reserve_smallest_locked(pool, need);
 		wait = !(b && respool_block_fits(b, need, pool->cfg.threshold)) &&
 		       !respool_pcpu_find_fit_locked(pool, need);
 	}
@@ -447,7 +447,7 @@ int respool_pool_set_config(struct respool_pool *pool,
 	WRITE_ONCE(pool->cfg.threshold, cfg->threshold);
 	WRITE_ONCE(pool->cfg.pcpu_cache_blocks, cfg->pcpu_cache_blocks);
 	WRITE_ONCE(pool->cfg.idle_trim_ms, cfg->idle_trim_ms);
-	respool_pcpu_set_budget(pool);
+	respool_pcpu_set_budget_locked(pool);
 	/*
 	 * Cached blocks may break the new per-CPU limits: start afresh. The
 	 * fast paths read the settings under their CPU lock, so none caches
@@ -704,7 +704,7 @@ struct respool_pool *respool_pool_create(const struct respool_config *cfg)
 	if (ret)
 		goto err_waiter_cache;
 	spin_lock(&pool->lock);
-	respool_pcpu_set_budget(pool);
+	respool_pcpu_set_budget_locked(pool);
 	spin_unlock(&pool->lock);
 	pool->shrinker = respool_shrinker_create("respool", respool_shrink_count,
 						 respool_shrink_scan, pool);

@@ -41,11 +41,11 @@ static bool respool_age_less(struct rb_node *a, const struct rb_node *b)
 }
 
 /**
- * respool_reserve_insert() - put a free block into the reserve
+ * respool_reserve_insert_locked() - put a free block into the reserve
  * @pool:	the pool, pool->lock held
  * @b:		a block nobody holds
  */
-void respool_reserve_insert(struct respool_pool *pool, struct respool_block *b)
+void respool_reserve_insert_locked(struct respool_pool *pool, struct respool_block *b)
 {
 	lockdep_assert_held(&pool->lock);
 	rb_add_cached(&b->size_node, &pool->by_size, respool_size_less);
@@ -54,8 +54,8 @@ void respool_reserve_insert(struct respool_pool *pool, struct respool_block *b)
 	pool->reserve_blocks++;
 }
 
-static void respool_reserve_remove(struct respool_pool *pool,
-				   struct respool_block *b)
+static void respool_reserve_remove_locked(struct respool_pool *pool,
+					  struct respool_block *b)
 {
 	rb_erase_cached(&b->size_node, &pool->by_size);
 	rb_erase_cached(&b->age_node, &pool->by_age);
@@ -70,8 +70,8 @@ static void respool_reserve_remove(struct respool_pool *pool,
  * size; the only one the threshold rule can accept, since a larger block
  * fits no better. One descent of by_size.
  */
-struct respool_block *respool_reserve_smallest(struct respool_pool *pool,
-					       u64 need)
+struct respool_block *respool_reserve_smallest_locked(struct respool_pool *pool,
+						      u64 need)
 {
 	struct rb_node *n = pool->by_size.rb_root.rb_node;
 	struct respool_block *best = NULL;
@@ -92,7 +92,7 @@ struct respool_block *respool_reserve_smallest(struct respool_pool *pool,
 }
 
 /**
- * respool_reserve_take() - take the best fitting block from the reserve
+ * respool_reserve_take_locked() - take the best fitting block from the reserve
  * @pool:	the pool, pool->lock held
  * @need:	page-aligned bytes
  * @max_size:	the largest block the request may take
@@ -101,11 +101,11 @@ struct respool_block *respool_reserve_smallest(struct respool_pool *pool,
  *
  * Return: the smallest block that fits, the oldest of its size; or NULL.
  */
-struct respool_block *respool_reserve_take(struct respool_pool *pool,
-					   u64 need, u64 max_size,
+struct respool_block *respool_reserve_take_locked(struct respool_pool *pool,
+						  u64 need, u64 max_size,
 					   bool *rejected)
 {
-	struct respool_block *best = respool_reserve_smallest(pool, need);
+	struct respool_block *best = respool_reserve_smallest_locked(pool, need);
 
 	if (!best)
 		return NULL;
@@ -114,7 +114,7 @@ struct respool_block *respool_reserve_take(struct respool_pool *pool,
 		*rejected = true;
 		return NULL;
 	}
-	respool_reserve_remove(pool, best);
+	respool_reserve_remove_locked(pool, best);
 	return best;
 }
 
@@ -127,7 +127,7 @@ void respool_release_locked(struct respool_pool *pool, struct respool_block *b,
 			    enum respool_release_reason why)
 {
 	lockdep_assert_held(&pool->lock);
-	respool_reserve_remove(pool, b);
+	respool_reserve_remove_locked(pool, b);
 	respool_uncharge_locked(pool, b->size);
 	switch (why) {
 	case RESPOOL_RELEASE_EVICT:

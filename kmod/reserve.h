@@ -13,12 +13,12 @@ void respool_charge_locked(struct respool_pool *pool, u64 bytes);
 void respool_uncharge_locked(struct respool_pool *pool, u64 bytes);
 void respool_over_update_locked(struct respool_pool *pool);
 
-void respool_reserve_insert(struct respool_pool *pool,
-			    struct respool_block *b);
-struct respool_block *respool_reserve_smallest(struct respool_pool *pool,
-					       u64 need);
-struct respool_block *respool_reserve_take(struct respool_pool *pool,
-					   u64 need, u64 max_size,
+void respool_reserve_insert_locked(struct respool_pool *pool,
+				   struct respool_block *b);
+struct respool_block *respool_reserve_smallest_locked(struct respool_pool *pool,
+						      u64 need);
+struct respool_block *respool_reserve_take_locked(struct respool_pool *pool,
+						  u64 need, u64 max_size,
 					   bool *rejected);
 struct respool_block *respool_oldest_locked(struct respool_pool *pool);
 
