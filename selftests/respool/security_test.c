@@ -453,25 +453,9 @@ static int run_as(uid_t uid, bool userns, const char *const argv[],
 	return WEXITSTATUS(st);
 }
 
-static const char *respoolctl_path(void)
-{
-	static char path[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 64);
-	char *slash;
-
-	if (n <= 0)
-		return NULL;
-	path[n] = 0;
-	slash = strrchr(path, '/');
-	if (!slash)
-		return NULL;
-	strcpy(slash, "/../../tools/respoolctl/respoolctl");
-	return access(path, X_OK) ? NULL : path;
-}
-
 static void admin_refused(struct __test_metadata *_metadata, bool userns)
 {
-	const char *ctl = respoolctl_path();
+	const char *ctl = rp_ctl_path();
 	const char *const cmds[][6] = {
 		{ "prefill", "4K", "2" },
 		{ "drain" },
