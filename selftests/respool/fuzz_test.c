@@ -369,8 +369,11 @@ static void op_alloc(uint64_t *r)
 	pthread_mutex_lock(&mu);
 	if (gen != slots[s].gen) {
 		/* The file was closed under us. */
+		/* Any answer of a live file, or EBADF. */
 		EXPECT_ERR("ALLOC racing close", err, 0, EBADF, ENOTTY, EINTR,
-			   EAGAIN, ETIMEDOUT, EINVAL, E2BIG);
+			   EAGAIN, ETIMEDOUT, EINVAL, E2BIG, EDQUOT);
+		if (err == EDQUOT && !g_quota)
+			fz_fail("ALLOC racing close: EDQUOT without a quota");
 		pthread_mutex_unlock(&mu);
 		return;
 	}
