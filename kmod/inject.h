@@ -18,8 +18,6 @@ enum respool_inject_point {
 	RESPOOL_INJ_PCPU_PUT_UNLOCKED,
 	/* ALLOC about to queue its waiter, no lock held (may sleep). */
 	RESPOOL_INJ_WAIT_QUEUE,
-	/* A waiter queued and about to sleep, no lock held (count only). */
-	RESPOOL_INJ_WAIT_SLEEP,
 	RESPOOL_INJ_NR,
 };
 

@@ -304,7 +304,6 @@ static long respool_wait_sleep(struct respool_pool *pool,
 	unsigned int lost;
 	long left, ret;
 
-	respool_inject(RESPOOL_INJ_WAIT_SLEEP);
 	for (;;) {
 		left = timeout == MAX_SCHEDULE_TIMEOUT ? timeout :
 		       (long)(deadline - jiffies);
