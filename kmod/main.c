@@ -189,3 +189,4 @@ module_exit(respool_exit);
 
 MODULE_DESCRIPTION("respool: a bounded, fair, observable pool of memory blocks");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(RESPOOL_VERSION);

@@ -26,6 +26,8 @@ out=$CACHE/build/$tag
 
 mkdir -p "$out/kmod"
 ln -sfn "$REPO/uapi" "$out/uapi"
+# kmod/Kbuild reads the version from ../VERSION, as in the source tree.
+ln -sfn "$REPO/VERSION" "$out/VERSION"
 # Mirror the sources; drop links to files that are gone.
 find "$out/kmod" -maxdepth 1 -type l ! -exec test -e {} \; -delete
 for f in "$REPO"/kmod/*.[ch] "$REPO"/kmod/Kbuild; do
