@@ -17,22 +17,52 @@
  * the pool: its blocks are private to it, and respool_close() gives every
  * block it still holds back to the pool.
  *
+ * Errors, one rule for every function:
+ *
+ * - A function that returns a pointer returns NULL on failure and sets
+ *   errno.
+ * - A function that returns an int returns 0, or a count where its
+ *   description says so, on success; on failure it returns a negative
+ *   errno value (-EINVAL, ...) and also sets errno to the positive value.
+ *   Both ``if (ret < 0) perror(...)`` and ``strerror(-ret)`` work.
+ * - respool_usable_size() returns a size: 0 on failure, errno set.
+ * - respool_version() and respool_close() cannot fail; respool_close()
+ *   leaves errno as it found it.
+ * - On success errno is not meaningful (it may have changed).
+ * - A call that fails changes nothing: no block is allocated, freed,
+ *   mapped or unmapped, except where its description says otherwise.
+ *   The batch calls, which work entry by entry, fail only when no entry
+ *   was done; otherwise they return how many were, from the first.
+ *
+ * The errno values are those of the ioctls (see <linux/respool.h> and the
+ * respool(4) page) plus the few that this header names. A NULL pool, a NULL
+ * output argument, a count of 0 or an unknown flag is EINVAL, checked
+ * before anything is done.
+ *
+ * Waiting, NONBLOCK and timeouts: an allocation that finds no room queues
+ * behind the pool's earlier waiters (strict FIFO, of all clients) and
+ * sleeps until it is served. @timeout_ms > 0 bounds that sleep (ETIMEDOUT;
+ * the kernel counts it in jiffies, so it may run up to a tick longer).
+ * RESPOOL_ALLOC_NONBLOCK never sleeps: whenever the request would wait,
+ * because the pool has no room or because other requests are queued
+ * (nobody overtakes a waiter, not even a request that would fit), it fails
+ * at once with EAGAIN. With NONBLOCK a @timeout_ms is accepted and has no
+ * effect: NONBLOCK wins. A NONBLOCK failure arms poll() on respool_fd():
+ * EPOLLOUT then tells when a request of that size would not wait. Quota
+ * (EDQUOT) and size (E2BIG) errors never wait, flags or not. A signal ends
+ * a wait with EINTR, or restarts it in full when its handler has
+ * SA_RESTART.
+ *
  * Limits and invariants:
  *
  * - No global state. Every function takes the pool it works on; two pools
  *   in one process are two independent clients.
- * - Thread safe: any number of threads may call respool_alloc(),
- *   respool_free(), respool_usable_size() and respool_stats() on one pool
- *   at once. A mutex guards the pool's pointer-to-handle table only; it is
- *   never held across an ioctl or mmap(), so a thread that waits for
- *   capacity in respool_alloc() does not hold up the others.
- *   respool_close() must not run concurrently with any other call on the
- *   same pool.
- * - Errors are errno-style: functions returning an int return 0 or a
- *   negative errno; functions returning a pointer return NULL and set
- *   errno. The errno values are those of the ioctls (see
- *   <linux/respool.h> and Documentation/userspace-api.rst) plus the few
- *   that this header names.
+ * - Thread safe: any number of threads may call every function but
+ *   respool_close() on one pool at once. A mutex guards the pool's
+ *   pointer-to-handle table only; it is never held across an ioctl or
+ *   mmap(), so a thread that waits for capacity in respool_alloc() does
+ *   not hold up the others. respool_close() must not run concurrently
+ *   with any other call on the same pool.
  * - Every block is mapped whole (MAP_SHARED, PROT_READ | PROT_WRITE) at
  *   the address respool_alloc() returns; the mapping may be larger than
  *   asked for (a reused block), see respool_usable_size().
@@ -53,7 +83,39 @@ extern "C" {
 /* Default device path of respool_open(). */
 #define RESPOOL_DEFAULT_PATH	"/dev/" RESPOOL_DEVICE_NAME
 
+/* Where the loaded module shows its version (MODULE_VERSION). */
+#define RESPOOL_MODULE_VERSION_PATH	"/sys/module/" RESPOOL_DEVICE_NAME "/version"
+
+/* A buffer for respool_module_version() that holds any respool version. */
+#define RESPOOL_VERSION_LEN	64
+
 struct respool;
+
+/**
+ * respool_version() - the version of this library
+ *
+ * The project's one version (the VERSION file of its source tree), which
+ * the module it was released with shows in ``modinfo respool``.
+ *
+ * Return: a static string such as "0.2.0"; never NULL.
+ */
+const char *respool_version(void);
+
+/**
+ * respool_module_version() - the version of the loaded respool module
+ * @buf:	filled with the version, NUL-terminated, without a newline
+ * @size:	bytes at @buf; RESPOOL_VERSION_LEN is always enough
+ *
+ * Reads RESPOOL_MODULE_VERSION_PATH. Needs no open pool and no access to
+ * the device.
+ *
+ * Return: the length of the version (as strlen(@buf)), or a negative errno:
+ * -ENOENT (the module is not loaded), -ENODATA (it is loaded but shows no
+ * version: built without one), -ERANGE (@size is too small; @buf is left
+ * unchanged), -EINVAL (NULL @buf or @size 0), or an error of reading the
+ * file.
+ */
+int respool_module_version(char *buf, size_t size);
 
 /**
  * respool_open() - open /dev/respool as a new client
@@ -66,7 +128,8 @@ struct respool *respool_open(void);
 
 /**
  * respool_open_path() - open a respool device at @path as a new client
- * @path:	the device node; NULL means RESPOOL_DEFAULT_PATH
+ * @path:	the device node (another pool's, for example); NULL means
+ *		RESPOOL_DEFAULT_PATH
  *
  * Return: as respool_open().
  */
@@ -79,43 +142,122 @@ struct respool *respool_open_path(const char *path);
  * @flags:	RESPOOL_ALLOC_NONBLOCK, or 0 to wait for capacity.
  *		RESPOOL_ALLOC_TIMEOUT need not be given: it is set when
  *		@timeout_ms is not 0, and cleared when it is 0.
- * @timeout_ms:	bound of the wait in milliseconds, 0 = wait without bound
+ * @timeout_ms:	bound of the wait in milliseconds, 0 = wait without bound;
+ *		no effect with RESPOOL_ALLOC_NONBLOCK (see the top of this
+ *		header)
  *
  * May sleep until the pool has room, in FIFO order with the pool's other
  * waiters, unless RESPOOL_ALLOC_NONBLOCK is given. The memory is zeroed
  * unless this same pool (open file) wrote it last.
  *
  * Return: the address of the mapped block, page aligned, readable and
- * writable; or NULL with errno set: EINVAL (@size is 0, bad @flags, NULL
- * @pool), E2BIG (larger than the pool can ever serve), EAGAIN (would wait
- * and RESPOOL_ALLOC_NONBLOCK was given), ETIMEDOUT (@timeout_ms passed),
- * EINTR (a signal), EDQUOT (client quota), ENOMEM, or an error of mmap().
+ * writable; or NULL with errno set: EINVAL (@size is 0, unknown @flags,
+ * NULL @pool), E2BIG (larger than the pool can ever serve), EAGAIN (would
+ * wait and RESPOOL_ALLOC_NONBLOCK was given), ETIMEDOUT (@timeout_ms
+ * passed), EINTR (a signal), EDQUOT (client or user quota), ENOMEM, or an
+ * error of mmap(). Nothing is held after a failure.
  */
 void *respool_alloc(struct respool *pool, size_t size, unsigned int flags,
 		    unsigned int timeout_ms);
 
 /**
+ * respool_alloc_batch() - allocate and map several blocks in few syscalls
+ * @pool:	the pool
+ * @ptrs:	out: @count addresses; ptrs[i] is the block of @sizes[i],
+ *		or NULL when entry i was not served
+ * @sizes:	@count sizes, each > 0
+ * @count:	entries, > 0; more than RESPOOL_BATCH_MAX take several
+ *		RESPOOL_IOC_ALLOC_BATCH calls
+ * @flags:	as respool_alloc(), for every entry
+ * @timeout_ms:	as respool_alloc(), for each entry's own wait: the call may
+ *		take up to @count times as long
+ *
+ * Serves the entries in order, as respool_alloc() would one by one, and
+ * stops at the first that fails (the pool is full and NONBLOCK was given,
+ * a quota, a timeout, a signal, mmap() failing, ...). Every block served is
+ * mapped and registered as respool_alloc() does it, so respool_free(),
+ * respool_free_batch(), respool_usable_size(), respool_info() and
+ * respool_close() work on it. Nothing of the entries from the failing one
+ * on is held: a block the kernel gave but that could not be mapped is
+ * given back. Every @ptrs slot is written, when @ptrs is not NULL and
+ * @count is not 0, so respool_free_batch(@pool, @ptrs, @count) frees what
+ * a short batch got.
+ *
+ * Return: the number of entries served, from the first: @count, or fewer
+ * when one failed (as a short write(2): call again with the rest to learn
+ * the error; errno is not set then). If none was served, a negative errno
+ * as respool_alloc() gives it; EINVAL also for a NULL @ptrs or @sizes, a
+ * @count of 0, or any size of 0 (nothing is allocated then).
+ */
+int respool_alloc_batch(struct respool *pool, void **ptrs,
+			const size_t *sizes, unsigned int count,
+			unsigned int flags, unsigned int timeout_ms);
+
+/**
  * respool_free() - unmap a block and give it back to the pool
  * @pool:	the pool that allocated @ptr
- * @ptr:	an address that respool_alloc() on @pool returned, or NULL
+ * @ptr:	an address that respool_alloc() or respool_alloc_batch() on
+ *		@pool returned, or NULL
  *
  * Does not sleep for capacity. A NULL @ptr does nothing, as with free(3).
  *
  * Return: 0, or a negative errno: -ENOENT when @ptr is not a live block
  * of @pool (never allocated there, or already freed), -EINVAL for a NULL
- * @pool, or the error of the FREE ioctl (the mapping is gone even then).
+ * @pool, or the error of the FREE ioctl (the mapping is gone even then:
+ * this happens only if the handle was freed through respool_fd()).
  */
 int respool_free(struct respool *pool, void *ptr);
 
 /**
+ * respool_free_batch() - unmap several blocks and give them back
+ * @pool:	the pool that allocated them
+ * @ptrs:	@count addresses as respool_free() takes them; NULL entries
+ *		are skipped and count as done
+ * @count:	entries, > 0; any number, in RESPOOL_IOC_FREE_BATCH calls
+ *
+ * In order, as respool_free() one by one, stopping at the first entry
+ * that is not a live block of @pool (never allocated there, already freed,
+ * or named twice in @ptrs): that entry and those after it are left as
+ * they are. Does not sleep for capacity.
+ *
+ * Return: the number of entries done, from the first: @count, or fewer
+ * when entry [return value] is not a live block (errno is not set then).
+ * If the first entry is not: -ENOENT. -EINVAL for a NULL @pool or @ptrs
+ * or a @count of 0. A handle that the kernel no longer knows (freed
+ * through respool_fd()) does not stop the batch: its mapping is gone all
+ * the same, and nothing of it is held.
+ */
+int respool_free_batch(struct respool *pool, void *const *ptrs,
+		       unsigned int count);
+
+/**
  * respool_usable_size() - bytes usable at a block's address
  * @pool:	the pool
- * @ptr:	an address that respool_alloc() on @pool returned
+ * @ptr:	an address that respool_alloc() or respool_alloc_batch() on
+ *		@pool returned
  *
  * Return: the block's size (a multiple of the page size, at least the size
- * asked for), or 0 when @ptr is not a live block of @pool.
+ * asked for), or 0 with errno set: ENOENT when @ptr (NULL included) is not
+ * a live block of @pool, EINVAL for a NULL @pool.
  */
 size_t respool_usable_size(struct respool *pool, void *ptr);
+
+/**
+ * respool_info() - describe a block, by RESPOOL_IOC_INFO
+ * @pool:	the pool
+ * @ptr:	an address that respool_alloc() or respool_alloc_batch() on
+ *		@pool returned
+ * @info:	out: the kernel's answer for the block's handle: @info->handle,
+ *		the size asked for, the block size, the mmap() offset, the live
+ *		mappings (at least librespool's own) and RESPOOL_INFO_* flags
+ *		(RESPOOL_INFO_ZEROED: cleared when handed out)
+ *
+ * Return: 0, or a negative errno: -ENOENT when @ptr (NULL included) is not
+ * a live block of @pool, -EINVAL for a NULL @pool or @info, or the error
+ * of the INFO ioctl. @info is written only on success.
+ */
+int respool_info(struct respool *pool, const void *ptr,
+		 struct respool_info *info);
 
 /**
  * respool_stats() - read the pool's counters and gauges
@@ -123,9 +265,11 @@ size_t respool_usable_size(struct respool *pool, void *ptr);
  * @stats:	filled with RESPOOL_IOC_STATS; @stats->size is set here
  *
  * The stats are those of the whole pool (all clients), not of @pool alone;
- * @pool counts in @stats->clients.
+ * @pool counts in @stats->clients. Fields the running module does not
+ * know stay 0; @stats->size says how many bytes it filled.
  *
- * Return: 0 or a negative errno.
+ * Return: 0, or a negative errno: -EINVAL for a NULL @pool or @stats, or
+ * the error of the STATS ioctl.
  */
 int respool_stats(struct respool *pool, struct respool_stats *stats);
 
@@ -137,7 +281,7 @@ int respool_stats(struct respool *pool, struct respool_stats *stats);
  * wait) and for the ioctls this library does not wrap. Do not close it,
  * and do not FREE through it the handles of blocks that librespool mapped.
  *
- * Return: the descriptor, or -1 for a NULL @pool.
+ * Return: the descriptor (>= 0), or -EINVAL for a NULL @pool.
  */
 int respool_fd(const struct respool *pool);
 
@@ -147,7 +291,8 @@ int respool_fd(const struct respool *pool);
  *
  * Every block still held goes back to the pool: closing the file frees
  * them all in the kernel. Must not run concurrently with other calls on
- * @pool; pointers into its blocks are invalid afterwards.
+ * @pool; pointers into its blocks are invalid afterwards. Leaves errno
+ * unchanged.
  */
 void respool_close(struct respool *pool);
 
