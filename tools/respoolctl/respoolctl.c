@@ -4,6 +4,7 @@
  * netlink family "respool" (Documentation/netlink/specs/respool.yaml).
  *
  *   respoolctl [-j] [-p] OBJECT [COMMAND] [ARGS]
+ *   respoolctl -V
  *
  * One table of commands (cmds[]) in the manner of iw: each entry has its
  * words, handler, arguments and help. Words match by unique prefix.
@@ -31,6 +32,11 @@
 #include <sys/socket.h>
 
 #include <linux/respool.h>
+#include "librespool.h"
+
+#ifndef RESPOOLCTL_VERSION
+#error "RESPOOLCTL_VERSION is not defined: the Makefile passes it from ../../VERSION"
+#endif
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -1336,10 +1342,28 @@ static void usage(FILE *f, const char *obj)
 
 	fprintf(f, "usage: %s [-j] [-p] OBJECT [COMMAND] [ARGS]\n"
 		"  -j  JSON output     -p  pretty-print JSON     -h  help\n"
+		"  -V  versions of respoolctl, librespool and the loaded module\n"
 		"sizes take K/M/G suffixes\n\n", prog);
 	for (i = 0; i < NR_CMDS; i++)
 		if (!obj || !strcmp(obj, cmds[i].obj))
 			usage_cmd(f, &cmds[i]);
+}
+
+/* Ours, the library's and the loaded module's version: one line, exit 0. */
+static int print_version(void)
+{
+	char mod[RESPOOL_VERSION_LEN];
+	int ret = respool_module_version(mod, sizeof(mod));
+
+	printf("%s %s (librespool %s, module %s)\n", prog, RESPOOLCTL_VERSION,
+	       respool_version(), ret >= 0 ? mod :
+	       ret == -ENOENT ? "not loaded" : "version unknown");
+	return 0;
+}
+
+static bool is_version(const char *s)
+{
+	return !strcmp(s, "-V") || !strcmp(s, "--version");
 }
 
 static bool is_help(const char *s)
@@ -1362,6 +1386,8 @@ int main(int argc, char **argv)
 			usage(stdout, NULL);
 			return 0;
 		}
+		if (is_version(argv[0]))
+			return print_version();
 		if (!strcmp(argv[0], "--json")) {
 			opt_json = true;
 			continue;
@@ -1375,6 +1401,8 @@ int main(int argc, char **argv)
 				opt_json = true;
 			} else if (*o == 'p') {
 				opt_pretty = true;
+			} else if (*o == 'V') {
+				return print_version();
 			} else {
 				fprintf(stderr, "%s: unknown option -%c\n", prog, *o);
 				usage(stderr, NULL);
