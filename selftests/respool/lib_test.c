@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lib_test - librespool (tools/lib): pointers instead of handles, free by
- * pointer, close frees everything, thread safety on one pool, and the
- * NONBLOCK and timeout flags passed through to the kernel.
+ * pointer, close frees everything, thread safety on one pool, the
+ * NONBLOCK and timeout flags passed through to the kernel, the batch and
+ * INFO wrappers, the versions, and the one error convention of
+ * librespool.h (NULL + errno, or -errno with errno set too).
  *
  * Built from ../../tools/lib/librespool.c directly, so that the selftests
  * do not depend on `make tools` having run first.
  */
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include "kselftest_harness.h"
 #include "respool_util.h"
@@ -293,9 +296,386 @@ TEST_F(lib, bad_arguments_are_einval_or_e2big)
 	EXPECT_EQ(NULL, respool_alloc(self->pool, 2 * RP_MiB, 0, 0));
 	EXPECT_EQ(E2BIG, errno);
 	EXPECT_EQ(0, lib_stats(_metadata, self->pool).allocs);
+	errno = 0;
 	EXPECT_EQ(-EINVAL, respool_stats(NULL, NULL));
-	EXPECT_EQ(-1, respool_fd(NULL));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-EINVAL, respool_stats(self->pool, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-EINVAL, respool_fd(NULL));
+	EXPECT_EQ(EINVAL, errno);
 	EXPECT_LE(0, respool_fd(self->pool));
+}
+
+/* Page-rounded size, as the kernel hands out blocks. */
+static size_t pages(size_t size)
+{
+	return (size + RP_PAGE - 1) / RP_PAGE * RP_PAGE;
+}
+
+TEST_F(lib, alloc_batch_maps_writable_blocks_and_free_batch_returns_them)
+{
+	enum { N = 6 };
+	const size_t sizes[N] = {
+		1, RP_PAGE, 10000, 64 * RP_KiB, 3 * RP_PAGE + 1, RP_MiB,
+	};
+	size_t in_use = 0, requested = 0;
+	struct respool_stats st;
+	void *ptrs[N];
+	int i, j;
+
+	ASSERT_EQ(N, respool_alloc_batch(self->pool, ptrs, sizes, N, 0, 0))
+		TH_LOG("respool_alloc_batch: %s", strerror(errno));
+	for (i = 0; i < N; i++) {
+		ASSERT_NE(NULL, ptrs[i]) TH_LOG("entry %d", i);
+		EXPECT_EQ(0, (uintptr_t)ptrs[i] % RP_PAGE);
+		EXPECT_EQ(pages(sizes[i]), respool_usable_size(self->pool, ptrs[i]))
+			TH_LOG("entry %d: size %zu", i, sizes[i]);
+		EXPECT_TRUE(rp_all_zero(ptrs[i], pages(sizes[i])));
+		rp_fill(ptrs[i], pages(sizes[i]), 1000 + i);
+		for (j = 0; j < i; j++)
+			EXPECT_NE(ptrs[j], ptrs[i]);
+		in_use += pages(sizes[i]);
+		requested += sizes[i];
+	}
+	for (i = 0; i < N; i++)
+		EXPECT_TRUE(rp_check(ptrs[i], pages(sizes[i]), 1000 + i))
+			TH_LOG("entry %d did not read back", i);
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(N, st.allocs);
+	EXPECT_EQ(N, st.blocks_in_use);
+	EXPECT_EQ(in_use, st.in_use_bytes);
+	EXPECT_EQ(requested, st.requested_bytes);
+
+	EXPECT_EQ(N, respool_free_batch(self->pool, ptrs, N));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(N, st.frees);
+	EXPECT_EQ(0, st.blocks_in_use);
+	EXPECT_EQ(0, st.in_use_bytes);
+	EXPECT_EQ(0, st.requested_bytes);
+	for (i = 0; i < N; i++) {
+		errno = 0;
+		EXPECT_EQ(0, respool_usable_size(self->pool, ptrs[i]));
+		EXPECT_EQ(ENOENT, errno);
+	}
+	/* Freed by the batch: gone for the single call too. */
+	EXPECT_EQ(-ENOENT, respool_free(self->pool, ptrs[0]));
+}
+
+/* Blocks of a batch are ordinary blocks to every other call. */
+TEST_F(lib, alloc_batch_blocks_work_with_free_info_and_close)
+{
+	const size_t sizes[4] = { RP_PAGE, 2 * RP_PAGE, 3 * RP_PAGE, 4 * RP_PAGE };
+	struct respool *other = respool_open();
+	struct respool_info info;
+	struct respool_stats st;
+	void *ptrs[4];
+
+	ASSERT_NE(NULL, other);
+	ASSERT_EQ(4, respool_alloc_batch(other, ptrs, sizes, 4, 0, 0));
+	EXPECT_EQ(0, respool_free(other, ptrs[1]));
+	ASSERT_EQ(0, respool_info(other, ptrs[2], &info));
+	EXPECT_EQ(3 * RP_PAGE, info.size);
+	EXPECT_EQ(3 * RP_PAGE, info.block_size);
+	EXPECT_EQ(1, info.mapped);
+	/* Another pool does not know them. */
+	EXPECT_EQ(-ENOENT, respool_free(self->pool, ptrs[0]));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(3, st.blocks_in_use);
+	EXPECT_EQ(8 * RP_PAGE, st.in_use_bytes);
+
+	respool_close(other);
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(0, st.blocks_in_use);
+	EXPECT_EQ(0, st.in_use_bytes);
+	EXPECT_EQ(0, st.requested_bytes);
+	EXPECT_EQ(4, st.frees);
+}
+
+/* More entries than one ioctl takes: the library splits them. */
+TEST_F(lib, batches_larger_than_batch_max)
+{
+	enum { N = RESPOOL_BATCH_MAX + 44 };
+	static size_t sizes[N];
+	static void *ptrs[N];
+	struct respool_stats st;
+	int i;
+
+	for (i = 0; i < N; i++)
+		sizes[i] = RP_PAGE;
+	ASSERT_EQ(N, respool_alloc_batch(self->pool, ptrs, sizes, N, 0, 0))
+		TH_LOG("respool_alloc_batch: %s", strerror(errno));
+	for (i = 0; i < N; i++)
+		*(int *)ptrs[i] = i;
+	for (i = 0; i < N; i++)
+		EXPECT_EQ(i, *(int *)ptrs[i]);
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(N, st.blocks_in_use);
+	EXPECT_EQ(N, respool_free_batch(self->pool, ptrs, N));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(0, st.blocks_in_use);
+	EXPECT_EQ(N, st.frees);
+}
+
+/*
+ * mmap() fails part-way (an address-space limit): the blocks the kernel
+ * served but the library could not map are given back, not leaked.
+ */
+TEST_F(lib, alloc_batch_gives_back_blocks_it_cannot_map)
+{
+	const size_t sizes[4] = { RP_MiB, RP_MiB, RP_MiB, RP_MiB };
+	struct rlimit old, lim;
+	struct respool_stats st;
+	void *ptrs[4], *probe;
+	long vm = 0;
+	char line[256];
+	FILE *f;
+	int ret;
+
+	/* Fault in what the call itself needs before the limit is set. */
+	probe = respool_alloc(self->pool, RP_PAGE, 0, 0);
+	ASSERT_NE(NULL, probe);
+	ASSERT_EQ(0, respool_free(self->pool, probe));
+	f = fopen("/proc/self/status", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, "VmSize: %ld kB", &vm);
+	fclose(f);
+	ASSERT_LT(0, vm);
+	ASSERT_EQ(0, getrlimit(RLIMIT_AS, &old));
+	/* Room for two of the four blocks. */
+	lim = old;
+	lim.rlim_cur = (rlim_t)vm * 1024 + 2 * RP_MiB + RP_MiB / 2;
+	ASSERT_EQ(0, setrlimit(RLIMIT_AS, &lim));
+	ret = respool_alloc_batch(self->pool, ptrs, sizes, 4, 0, 0);
+	ASSERT_EQ(0, setrlimit(RLIMIT_AS, &old));
+	EXPECT_EQ(2, ret) TH_LOG("expected 2 blocks mapped: %s", strerror(errno));
+	EXPECT_NE(NULL, ptrs[0]);
+	EXPECT_NE(NULL, ptrs[1]);
+	EXPECT_EQ(NULL, ptrs[2]);
+	EXPECT_EQ(NULL, ptrs[3]);
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(2, st.blocks_in_use) TH_LOG("blocks not mapped must go back");
+	EXPECT_EQ(2 * RP_MiB, st.in_use_bytes);
+	EXPECT_EQ(4, respool_free_batch(self->pool, ptrs, 4));
+
+	/* Room for none: the call fails, and nothing is held. */
+	lim.rlim_cur = (rlim_t)vm * 1024 + RP_MiB / 2;
+	ASSERT_EQ(0, setrlimit(RLIMIT_AS, &lim));
+	errno = 0;
+	ret = respool_alloc_batch(self->pool, ptrs, sizes, 4, 0, 0);
+	ASSERT_EQ(0, setrlimit(RLIMIT_AS, &old));
+	EXPECT_EQ(-ENOMEM, ret);
+	EXPECT_EQ(ENOMEM, errno);
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(0, st.blocks_in_use);
+	EXPECT_EQ(0, st.in_use_bytes);
+	EXPECT_EQ(0, st.requested_bytes);
+	EXPECT_EQ(st.allocs, st.frees);
+}
+
+TEST_F(lib, free_batch_stops_at_the_first_unknown_entry)
+{
+	const size_t sizes[3] = { RP_PAGE, RP_PAGE, RP_PAGE };
+	struct respool_stats before, st;
+	void *ptrs[3], *list[4];
+	char on_stack;
+
+	ASSERT_EQ(3, respool_alloc_batch(self->pool, ptrs, sizes, 3, 0, 0));
+	before = lib_stats(_metadata, self->pool);
+
+	/* Unknown first: nothing is done. */
+	list[0] = &on_stack;
+	list[1] = ptrs[0];
+	errno = 0;
+	EXPECT_EQ(-ENOENT, respool_free_batch(self->pool, list, 2));
+	EXPECT_EQ(ENOENT, errno);
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(before.frees, st.frees);
+	EXPECT_EQ(RP_PAGE, respool_usable_size(self->pool, ptrs[0]));
+
+	/* NULL counts as done; the unknown one stops the batch there. */
+	list[0] = NULL;
+	list[1] = ptrs[0];
+	list[2] = ptrs[0];	/* named twice: freed already */
+	list[3] = ptrs[1];
+	EXPECT_EQ(2, respool_free_batch(self->pool, list, 4));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(before.frees + 1, st.frees);
+	EXPECT_EQ(0, respool_usable_size(self->pool, ptrs[0]));
+	EXPECT_EQ(RP_PAGE, respool_usable_size(self->pool, ptrs[1]));
+	*(char *)ptrs[1] = 1;	/* still mapped */
+	EXPECT_EQ(2, respool_free_batch(self->pool, ptrs + 1, 2));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(0, st.blocks_in_use);
+}
+
+/* Bad input to the new calls: EINVAL both ways, and the pool unchanged. */
+TEST_F(lib, batch_bad_input_is_einval_and_changes_nothing)
+{
+	size_t sizes[2] = { RP_PAGE, RP_PAGE }, zero[2] = { RP_PAGE, 0 };
+	struct respool_stats before, after;
+	struct respool_info info;
+	void *ptrs[2], *live;
+
+	live = respool_alloc(self->pool, RP_PAGE, 0, 0);
+	ASSERT_NE(NULL, live);
+	before = lib_stats(_metadata, self->pool);
+
+#define EXPECT_EINVAL(call) do {					\
+		errno = 0;						\
+		EXPECT_EQ(-EINVAL, (call)) TH_LOG("%s", #call);		\
+		EXPECT_EQ(EINVAL, errno) TH_LOG("%s", #call);		\
+	} while (0)
+	ptrs[0] = ptrs[1] = &info;
+	EXPECT_EINVAL(respool_alloc_batch(NULL, ptrs, sizes, 2, 0, 0));
+	EXPECT_EQ(NULL, ptrs[0]);
+	EXPECT_EQ(NULL, ptrs[1]);
+	EXPECT_EINVAL(respool_alloc_batch(self->pool, ptrs, sizes, 0, 0, 0));
+	EXPECT_EINVAL(respool_alloc_batch(self->pool, NULL, sizes, 2, 0, 0));
+	EXPECT_EINVAL(respool_alloc_batch(self->pool, ptrs, NULL, 2, 0, 0));
+	EXPECT_EINVAL(respool_alloc_batch(self->pool, ptrs, sizes, 2, 1U << 7, 0));
+	/* A size of 0 anywhere: refused before the first entry is served. */
+	EXPECT_EINVAL(respool_alloc_batch(self->pool, ptrs, zero, 2, 0, 0));
+	EXPECT_EQ(NULL, ptrs[0]);
+	EXPECT_EINVAL(respool_free_batch(NULL, &live, 1));
+	EXPECT_EINVAL(respool_free_batch(self->pool, NULL, 1));
+	EXPECT_EINVAL(respool_free_batch(self->pool, &live, 0));
+	EXPECT_EINVAL(respool_info(NULL, live, &info));
+	EXPECT_EINVAL(respool_info(self->pool, live, NULL));
+	EXPECT_EINVAL(respool_free(NULL, live));
+	EXPECT_EINVAL(respool_module_version(NULL, 16));
+#undef EXPECT_EINVAL
+	errno = 0;
+	EXPECT_EQ(0, respool_usable_size(NULL, live));
+	EXPECT_EQ(EINVAL, errno);
+
+	after = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(before.allocs, after.allocs);
+	EXPECT_EQ(before.frees, after.frees);
+	EXPECT_EQ(before.blocks_in_use, after.blocks_in_use);
+	EXPECT_EQ(before.in_use_bytes, after.in_use_bytes);
+	EXPECT_EQ(RP_PAGE, respool_usable_size(self->pool, live));
+	EXPECT_EQ(0, respool_free(self->pool, live));
+}
+
+/* The old calls follow the rule too: -errno and errno, or 0 and errno. */
+TEST_F(lib, unknown_pointer_sets_errno_everywhere)
+{
+	struct respool_info info;
+	char on_stack;
+
+	errno = 0;
+	EXPECT_EQ(-ENOENT, respool_free(self->pool, &on_stack));
+	EXPECT_EQ(ENOENT, errno);
+	errno = 0;
+	EXPECT_EQ(0, respool_usable_size(self->pool, &on_stack));
+	EXPECT_EQ(ENOENT, errno);
+	errno = 0;
+	EXPECT_EQ(-ENOENT, respool_info(self->pool, &on_stack, &info));
+	EXPECT_EQ(ENOENT, errno);
+	errno = 0;
+	EXPECT_EQ(-ENOENT, respool_info(self->pool, NULL, &info));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+TEST_F(lib, info_equals_the_ioctl)
+{
+	struct respool_info info, raw;
+	char *p = respool_alloc(self->pool, 10000, 0, 0);
+
+	ASSERT_NE(NULL, p);
+	memset(&info, 0xff, sizeof(info));
+	ASSERT_EQ(0, respool_info(self->pool, p, &info));
+	memset(&raw, 0, sizeof(raw));
+	raw.handle = info.handle;
+	ASSERT_EQ(0, ioctl(respool_fd(self->pool), RESPOOL_IOC_INFO, &raw));
+	EXPECT_EQ(0, memcmp(&raw, &info, sizeof(raw)));
+	EXPECT_NE(0, info.handle);
+	EXPECT_EQ(10000, info.size);
+	EXPECT_EQ(3 * RP_PAGE, info.block_size);
+	EXPECT_EQ(respool_usable_size(self->pool, p), info.block_size);
+	EXPECT_EQ(1, info.mapped);
+	EXPECT_EQ(RESPOOL_INFO_ZEROED, info.flags);
+	/* The offset is the block's: a second mapping of it sees our bytes. */
+	p[5] = 42;
+	{
+		char *q = mmap(NULL, RP_PAGE, PROT_READ, MAP_SHARED,
+			       respool_fd(self->pool), (off_t)info.offset);
+
+		ASSERT_NE(MAP_FAILED, q);
+		EXPECT_EQ(42, q[5]);
+		ASSERT_EQ(0, respool_info(self->pool, p, &info));
+		EXPECT_EQ(2, info.mapped);
+		munmap(q, RP_PAGE);
+	}
+	EXPECT_EQ(0, respool_free(self->pool, p));
+	errno = 0;
+	EXPECT_EQ(-ENOENT, respool_info(self->pool, p, &info));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+/* The first line of the tree's VERSION file, found from the test binary. */
+static int tree_version(char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	char *slash;
+	FILE *f;
+
+	if (n <= 0)
+		return -1;
+	path[n] = 0;
+	slash = strrchr(path, '/');
+	if (!slash)
+		return -1;
+	strcpy(slash, "/../../VERSION");
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, (int)size, f))
+		buf[0] = 0;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return buf[0] ? 0 : -1;
+}
+
+TEST(versions_are_the_trees)
+{
+	char want[64], sys[64] = "", got[RESPOOL_VERSION_LEN], small[2] = "x";
+	const char *why = rp_skip_reason();
+	FILE *f;
+	int len;
+
+	ASSERT_EQ(0, tree_version(want, sizeof(want)));
+	ASSERT_NE(NULL, respool_version());
+	EXPECT_STREQ(want, respool_version());
+	if (why)
+		SKIP(return, "%s", why);
+
+	f = fopen("/sys/module/respool/version", "r");
+	ASSERT_NE(NULL, f) TH_LOG("the module shows no version: %s",
+				  strerror(errno));
+	ASSERT_NE(NULL, fgets(sys, sizeof(sys), f));
+	fclose(f);
+	sys[strcspn(sys, "\n")] = 0;
+	len = respool_module_version(got, sizeof(got));
+	ASSERT_EQ((int)strlen(sys), len) TH_LOG("respool_module_version: %d", len);
+	EXPECT_STREQ(sys, got);
+	EXPECT_STREQ(want, got);
+	/* Too small a buffer: ERANGE, buffer unchanged. */
+	errno = 0;
+	EXPECT_EQ(-ERANGE, respool_module_version(small, sizeof(small)));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_STREQ("x", small);
+
+	/* Not loaded: ENOENT. */
+	ASSERT_EQ(0, rp_unload());
+	errno = 0;
+	EXPECT_EQ(-ENOENT, respool_module_version(got, sizeof(got)));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(0, rp_load(NULL));
 }
 
 TEST(open_missing_path_is_enoent)
@@ -395,6 +775,108 @@ TEST_F(full, waiting_thread_is_served_by_free_on_same_pool)
 	 * the block must be mapped and writable. */
 	memset(w.p, 0x5a, 512 * RP_KiB);
 	EXPECT_EQ(0, respool_free(self->pool, w.p));
+}
+
+/* NONBLOCK wins over a timeout: EAGAIN at once, no wait counted. */
+TEST_F(full, nonblock_with_timeout_fails_at_once)
+{
+	struct respool_stats st;
+	uint64_t t0 = rp_now_ns(), ms;
+
+	errno = 0;
+	EXPECT_EQ(NULL, respool_alloc(self->pool, RP_PAGE,
+				      RESPOOL_ALLOC_NONBLOCK, 5000));
+	EXPECT_EQ(EAGAIN, errno);
+	ms = (rp_now_ns() - t0) / 1000000;
+	EXPECT_GT(1000, ms) TH_LOG("took %llu ms: the timeout was waited",
+				   (unsigned long long)ms);
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(0, st.waits);
+	EXPECT_EQ(0, st.wait_timeouts);
+}
+
+/*
+ * NONBLOCK against a pool that fills part-way: exactly the entries that
+ * fit are served and mapped, the rest are NULL and nothing of them is held;
+ * asking again for the rest tells why. Freed, the pool is as it was.
+ */
+TEST_F(full, alloc_batch_nonblock_stops_where_the_pool_is_full)
+{
+	const size_t sizes[4] = {
+		384 * RP_KiB, 384 * RP_KiB, 384 * RP_KiB, RP_PAGE,
+	};
+	struct respool_stats start, st;
+	void *ptrs[4];
+	int i;
+
+	ASSERT_EQ(0, respool_free(self->pool, self->hog));
+	start = lib_stats(_metadata, self->pool);
+	ASSERT_EQ(0, start.in_use_bytes);
+
+	EXPECT_EQ(2, respool_alloc_batch(self->pool, ptrs, sizes, 4,
+					 RESPOOL_ALLOC_NONBLOCK, 0));
+	for (i = 0; i < 2; i++) {
+		ASSERT_NE(NULL, ptrs[i]);
+		memset(ptrs[i], 0x11 * (i + 1), sizes[i]);
+		EXPECT_EQ(sizes[i], respool_usable_size(self->pool, ptrs[i]));
+	}
+	EXPECT_EQ(NULL, ptrs[2]);
+	EXPECT_EQ(NULL, ptrs[3]);
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(2, st.blocks_in_use);
+	EXPECT_EQ(768 * RP_KiB, st.in_use_bytes);
+	EXPECT_EQ(768 * RP_KiB, st.requested_bytes);
+	EXPECT_EQ(0, st.waiters);
+
+	/* The rest, again: none fits, so the call fails with the reason. */
+	errno = 0;
+	EXPECT_EQ(-EAGAIN, respool_alloc_batch(self->pool, ptrs + 2, sizes + 2,
+					       2, RESPOOL_ALLOC_NONBLOCK, 0));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(2, lib_stats(_metadata, self->pool).blocks_in_use);
+
+	/* NULL entries are skipped: the whole array frees what was got. */
+	EXPECT_EQ(4, respool_free_batch(self->pool, ptrs, 4));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(start.blocks_in_use, st.blocks_in_use);
+	EXPECT_EQ(start.in_use_bytes, st.in_use_bytes);
+	EXPECT_EQ(start.requested_bytes, st.requested_bytes);
+	EXPECT_EQ(st.allocs, st.frees);
+}
+
+/* A client quota stops a waiting batch part-way too (EDQUOT never waits). */
+TEST(alloc_batch_stops_at_the_client_quota)
+{
+	const size_t sizes[3] = { 256 * RP_KiB, 256 * RP_KiB, 256 * RP_KiB };
+	const char *why = rp_skip_reason();
+	struct respool_stats st;
+	struct respool *pool;
+	void *ptrs[3];
+
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, rp_reload("capacity=8M max_block_size=1M client_quota=512K"));
+	pool = respool_open();
+	ASSERT_NE(NULL, pool);
+	EXPECT_EQ(2, respool_alloc_batch(pool, ptrs, sizes, 3, 0, 0));
+	EXPECT_EQ(NULL, ptrs[2]);
+	errno = 0;
+	EXPECT_EQ(-EDQUOT, respool_alloc_batch(pool, ptrs + 2, sizes + 2, 1, 0, 0));
+	EXPECT_EQ(EDQUOT, errno);
+	ASSERT_EQ(0, respool_stats(pool, &st));
+	EXPECT_EQ(2, st.blocks_in_use);
+	EXPECT_EQ(512 * RP_KiB, st.in_use_bytes);
+	EXPECT_EQ(0, st.waiters);
+	respool_close(pool);
+
+	pool = respool_open();
+	ASSERT_NE(NULL, pool);
+	ASSERT_EQ(0, respool_stats(pool, &st));
+	EXPECT_EQ(0, st.blocks_in_use);
+	EXPECT_EQ(0, st.in_use_bytes);
+	EXPECT_EQ(0, st.requested_bytes);
+	EXPECT_EQ(st.allocs, st.frees);
+	respool_close(pool);
 }
 
 TEST_HARNESS_MAIN

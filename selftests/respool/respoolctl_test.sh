@@ -39,7 +39,7 @@ finish() {
 }
 
 echo "TAP version 13"
-NTESTS=44
+NTESTS=46
 echo "1..$NTESTS"
 why=
 if [ "$(id -u)" != 0 ]; then
@@ -247,7 +247,25 @@ else
 	{ echo "# rc=$rc out=$out"; nok "config set as root of a user namespace: permission denied"; }
 fi
 
+# One version everywhere: the tree's VERSION, modinfo, sysfs and -V.
+v=$(cat "$repo/VERSION")
+out=$("$R" -V 2>&1); rc=$?
+mi=$(modinfo -F version "$RESPOOL_KO" 2>&1)
+sys=$(cat /sys/module/respool/version 2>&1)
+if [ $rc = 0 ] && [ -n "$v" ] && [ "$mi" = "$v" ] && [ "$sys" = "$v" ] &&
+   [ "$out" = "respoolctl $v (librespool $v, module $v)" ] &&
+   [ "$("$R" --version 2>&1)" = "$out" ]; then
+	ok "-V: respoolctl, librespool and module all at VERSION and modinfo's"
+else
+	echo "# rc=$rc out=$out VERSION=$v modinfo=$mi sysfs=$sys"
+	nok "-V: respoolctl, librespool and module all at VERSION and modinfo's"
+fi
+
 rmmod respool
+out=$("$R" -V 2>&1); rc=$?
+[ $rc = 0 ] && [ "$out" = "respoolctl $v (librespool $v, module not loaded)" ] &&
+	ok "-V without the module: 'module not loaded', exit 0" ||
+	{ echo "# rc=$rc out=$out"; nok "-V without the module: 'module not loaded', exit 0"; }
 out=$("$R" stats 2>&1); rc=$?
 [ $rc = 1 ] && [ "$out" = "respoolctl: respool module not loaded (no generic netlink family 'respool')" ] &&
 	ok "module not loaded: message, exit 1" ||
