@@ -12,6 +12,10 @@
 # Generated: uapi/linux/respool_netlink.h   (uapi enums)
 #            kmod/genl-gen.h, kmod/genl-gen.c (policies, per-op ops table,
 #                                              multicast groups)
+# Copied:    Documentation/netlink/genetlink-legacy.yaml, the kernel's schema
+#            of the spec's protocol, where the kernel's cli.py looks for it
+#            (dirname(dirname(spec))), so that cli.py run from the project
+#            directory validates the spec instead of failing to find it
 #
 # Out of the kernel tree the generator needs two things: a MAINTAINERS
 # file in a parent directory of its output (it walks up to find the tree
@@ -44,7 +48,8 @@ fi
 
 tree=$CACHE/ynl-gen
 rm -rf "$tree"
-mkdir -p "$tree/Documentation/netlink/specs" "$tree/out/kmod" "$tree/out/uapi/linux"
+mkdir -p "$tree/Documentation/netlink/specs" "$tree/out/kmod" "$tree/out/uapi/linux" \
+	"$tree/out/Documentation/netlink"
 : > "$tree/MAINTAINERS"
 cp "$REPO/Documentation/netlink/specs/respool.yaml" "$tree/Documentation/netlink/specs/"
 cp "$ksrc"/Documentation/netlink/genetlink*.yaml "$tree/Documentation/netlink/"
@@ -56,8 +61,11 @@ run --mode kernel --header -o "$tree/out/kmod/genl-gen.h" >/dev/null
 run --mode kernel --source -o "$tree/out/kmod/genl-gen.c" >/dev/null
 sed -i 's|#include <uapi/linux/respool_netlink.h>|#include <linux/respool_netlink.h>|' \
 	"$tree/out/kmod/genl-gen.h" "$tree/out/kmod/genl-gen.c"
+cp "$ksrc/Documentation/netlink/genetlink-legacy.yaml" \
+	"$tree/out/Documentation/netlink/"
 
-files="uapi/linux/respool_netlink.h kmod/genl-gen.h kmod/genl-gen.c"
+files="uapi/linux/respool_netlink.h kmod/genl-gen.h kmod/genl-gen.c
+Documentation/netlink/genetlink-legacy.yaml"
 status=0
 for f in $files; do
 	if [ $check = 1 ]; then

@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # docs_test.sh - the examples in Documentation/ are run, not just read:
-# the small client of userspace-api.rst, and the trace-cmd and bpftrace
-# examples of tracing.rst. KTAP output; exit 0, 1, or 4 (all skipped).
+# every man page (Documentation/man/*.rst) converts with rst2man --strict,
+# and, as root with the module loaded, the C clients of userspace-api.rst,
+# respool(4) and librespool(3), the trace-cmd and bpftrace examples of
+# tracing.rst and the "$ command" lines of netlink.rst and respoolctl(8)
+# run. KTAP output; exit 0, 1, or 4 (all skipped).
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -16,27 +19,65 @@ ok()   { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
 nok()  { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
 skip() { n=$((n + 1)); skip=$((skip + 1)); echo "ok $n $1 # SKIP $2"; }
 
+# The end: exit 4 when nothing ran, as kselftest expects of a skip.
+totals() {
+	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+	[ "$fail" -eq 0 ] || exit 1
+	[ "$pass" -gt 0 ] || exit 4
+	exit 0
+}
+
+# The first C code-block of an .rst file, unindented, as printed there.
+c_block() {
+	awk '/^\.\. code-block:: c/ { on = 1; next }
+	     on && /^[^ \t]/ && NF { exit }
+	     on { sub(/^    /, ""); print }' "$1"
+}
+
 echo "TAP version 13"
-# The "$ command" lines of netlink.rst and respoolctl.rst, run from the
+# The "$ command" lines of netlink.rst and respoolctl(8), run from the
 # repository, as "file: command".
-for f in netlink.rst respoolctl.rst; do
-	grep -E '^    \$ ' "$docs/$f" | sed "s/^    \\$ /$f: /"
+for f in netlink.rst man/respoolctl.8.rst; do
+	grep -E '^    \$ ' "$docs/$f" | sed "s|^    \\$ |$f: |"
 done >"$tmp/nl.cmds"
-plan=$((4 + $(wc -l <"$tmp/nl.cmds")))
+# Every man page, and the two whose C example is built and run (a page
+# that does not exist yet is a skip).
+pages=$(cd "$docs" && ls man/*.rst 2>/dev/null)
+c_pages="man/respool.4.rst man/librespool.3.rst"
+bt=$(grep -c "^    bpftrace -e '" "$docs/tracing.rst")
+plan=$(($(echo "$pages" | grep -c .) + 2 + 2 + bt + $(wc -l <"$tmp/nl.cmds")))
 echo "1..$plan"
 
+# Man pages: rst2man --strict turns every warning into an error; the page
+# must say the name and section of its file name (respool.4.rst: respool(4)).
+rst2man=$(command -v rst2man || command -v rst2man.py)
+for page in $pages; do
+	if [ -z "$rst2man" ]; then
+		skip "$page: rst2man --strict" \
+			"rst2man is not installed (apt-get install python3-docutils)"
+		continue
+	fi
+	base=$(basename "$page" .rst)
+	name=${base%.*} sect=${base##*.}
+	if "$rst2man" --strict "$docs/$page" >"$tmp/man.out" 2>"$tmp/man.err" &&
+	   [ ! -s "$tmp/man.err" ] &&
+	   grep -q "^\.TH \"${name^^}\" \"\?$sect\"\? " "$tmp/man.out"; then
+		ok "$page: rst2man --strict"
+	else
+		sed 's/^/# /' "$tmp/man.err"
+		grep '^\.TH' "$tmp/man.out" | sed "s/^/# want ${name^^}($sect), got: /"
+		nok "$page: rst2man --strict"
+	fi
+done
+
 if [ "$(id -u)" -ne 0 ] || [ ! -e /dev/respool ]; then
-	for t in $(seq "$plan"); do
+	for t in $(seq $((n + 1)) "$plan"); do
 		skip "example $t" "needs root and the respool module (tools/vm/run)"
 	done
-	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:$n error:0"
-	exit 4
+	totals
 fi
 
-# The C block of userspace-api.rst, as printed there.
-awk '/^\.\. code-block:: c/ { on = 1; next }
-     on && /^[^ \t]/ && NF { exit }
-     on { sub(/^    /, ""); print }' "$docs/userspace-api.rst" >"$tmp/client.c"
+c_block "$docs/userspace-api.rst" >"$tmp/client.c"
 if gcc -Wall -Werror -I "$repo/uapi" -o "$tmp/client" "$tmp/client.c" \
 	2>"$tmp/cc.log" && "$tmp/client" >"$tmp/client.out" &&
    grep -q '^handle [0-9]*: 102400 bytes at ' "$tmp/client.out"; then
@@ -102,10 +143,50 @@ while read -r prog; do
 	fi
 done <"$tmp/bt.progs"
 
+# The C examples of the man pages: each is a whole program that exits 0.
+# respool(4) needs only the uapi header; librespool(3) links the library
+# as built in the repository (installed: pkg-config --libs librespool).
+for page in $c_pages; do
+	if [ ! -e "$docs/$page" ]; then
+		skip "$page: the C example builds and runs" "$page does not exist"
+		continue
+	fi
+	flags=(-I "$repo/uapi")
+	case $page in
+	*librespool*)
+		if [ ! -e "$repo/tools/lib/librespool.a" ]; then
+			skip "$page: the C example builds and runs" \
+				"tools/lib/librespool.a is not built (make tools)"
+			continue
+		fi
+		flags=(-I "$repo/tools/lib" "${flags[@]}")
+		libs=("$repo/tools/lib/librespool.a" -pthread) ;;
+	*)
+		libs=() ;;
+	esac
+	c_block "$docs/$page" >"$tmp/ex.c"
+	if [ ! -s "$tmp/ex.c" ]; then
+		echo "# $page has no '.. code-block:: c'"
+		nok "$page: the C example builds and runs"
+	elif gcc -Wall -Werror "${flags[@]}" -o "$tmp/ex" "$tmp/ex.c" \
+		"${libs[@]}" >"$tmp/ex.log" 2>&1 &&
+	     timeout 60 "$tmp/ex" >>"$tmp/ex.log" 2>&1; then
+		sed 's/^/# /' "$tmp/ex.log"
+		ok "$page: the C example builds and runs"
+	else
+		sed 's/^/# /' "$tmp/ex.log"
+		nok "$page: the C example builds and runs"
+	fi
+done
+
 export KSRC=$repo/.cache/linux-src
 export PATH=$repo/tools/respoolctl:$PATH
+# respoolctl(8) names the installed spec; without it, the repository's.
+spec=/usr/share/respool/respool.yaml
 while read -r line; do
-	if (cd "$repo" && eval "${line#*: }") >"$tmp/nl.out" 2>&1; then
+	cmd=${line#*: }
+	[ -e "$spec" ] || cmd=${cmd//$spec/Documentation/netlink/specs/respool.yaml}
+	if (cd "$repo" && eval "$cmd") >"$tmp/nl.out" 2>&1; then
 		ok "$line"
 	else
 		sed 's/^/# /' "$tmp/nl.out" | tail -5
@@ -113,5 +194,4 @@ while read -r line; do
 	fi
 done <"$tmp/nl.cmds"
 
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
-[ "$fail" -eq 0 ]
+totals
