@@ -289,7 +289,7 @@ static int respool_nl_fill_client(struct sk_buff *msg,
 {
 	u32 handles = 0, mapped = 0;
 	struct respool_block *b;
-	u64 held, mapped_bytes, requested, since;
+	u64 held, mapped_bytes, requested, since, waiting;
 	unsigned long idx;
 	void *hdr;
 
@@ -304,7 +304,11 @@ static int respool_nl_fill_client(struct sk_buff *msg,
 			mapped++;
 	}
 	xa_unlock(&c->handles);
-	since = READ_ONCE(c->waiting_since);
+	/* Written together under pool->lock: read them as one. */
+	spin_lock(&c->pool->lock);
+	since = c->waiting_since;
+	waiting = c->waiting_bytes;
+	spin_unlock(&c->pool->lock);
 
 	hdr = genlmsg_put(msg, portid, seq, &respool_nl_family, flags,
 			  RESPOOL_CMD_CLIENT_GET);
@@ -323,7 +327,9 @@ static int respool_nl_fill_client(struct sk_buff *msg,
 	    nla_put_u64_64bit(msg, RESPOOL_A_CLIENT_MAPPED_BYTES, mapped_bytes,
 			      RESPOOL_A_CLIENT_PAD) ||
 	    (since && nla_put_u64_64bit(msg, RESPOOL_A_CLIENT_WAITING_SINCE_NS,
-					since, RESPOOL_A_CLIENT_PAD))) {
+					since, RESPOOL_A_CLIENT_PAD)) ||
+	    (since && nla_put_u64_64bit(msg, RESPOOL_A_CLIENT_WAITING_BYTES,
+					waiting, RESPOOL_A_CLIENT_PAD))) {
 		genlmsg_cancel(msg, hdr);
 		return -EMSGSIZE;
 	}

@@ -266,7 +266,9 @@ struct respool_user {
  * @mapped_bytes: bytes of the client's blocks with a live mapping
  * @requested_bytes: bytes asked for by live handles
  * @blocked_size: bytes of the last ALLOC that failed with EAGAIN (poll)
- * @waiting_since: ktime of the wait in progress, 0 if none (READ_ONCE)
+ * @waiting_since: ktime of the wait in progress, 0 if none
+ * @waiting_bytes: bytes the wait in progress is for, 0 if none; both
+ *		set and cleared under pool->lock, where netlink reads them
  * @file:	the open file this client is
  * @close_gen:	bumped under pool->lock each time a close() takes the file
  *		out of a task's file table (->flush); an ALLOC that saw it
@@ -286,6 +288,7 @@ struct respool_client {
 	u64 requested_bytes;
 	u64 blocked_size;
 	u64 waiting_since;
+	u64 waiting_bytes;
 	struct file *file;
 	u64 close_gen;
 	struct list_head node;

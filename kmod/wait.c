@@ -279,6 +279,7 @@ static int respool_wait_queue(struct respool_pool *pool,
 	 * waiter counted (stats, netlink) sees its client waiting.
 	 */
 	WRITE_ONCE(client->waiting_since, w->since);
+	WRITE_ONCE(client->waiting_bytes, w->need);
 	list_add_tail(&w->node, &pool->waiters);
 	WRITE_ONCE(pool->nr_waiters, pool->nr_waiters + 1);
 	respool_count_add_locked(pool, RESPOOL_LCNT_WAITS, 1);
@@ -406,6 +407,7 @@ struct respool_block *respool_wait_for_room(struct respool_pool *pool,
 	if (ret && w->served)
 		respool_wait_return_locked(pool, w, &released);
 	WRITE_ONCE(client->waiting_since, 0);
+	WRITE_ONCE(client->waiting_bytes, 0);
 	/* A waiter leaving may unblock those queued behind it. */
 	respool_pool_unlock(pool, &released);
 	respool_wait_notify(pool);

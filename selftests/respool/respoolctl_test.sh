@@ -39,7 +39,7 @@ finish() {
 }
 
 echo "TAP version 13"
-NTESTS=46
+NTESTS=57
 echo "1..$NTESTS"
 why=
 if [ "$(id -u)" != 0 ]; then
@@ -199,23 +199,120 @@ exec 3<&-
 check "clients with none open" bash -c "$R clients | grep -q '^no clients$' && [ \"\$($R -j clients)\" = '[]' ]"
 
 check "reset" bash -c "$R reset && $R -j stats | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"allocs\"] == 0 and d[\"frees\"] == 0, d'"
-check "watch human" bash -c "$R watch -i 0.2 -n 2 >$tmp/w && [ \$(grep -c '^capacity 12M' $tmp/w) = 2 ] && grep -q 'allocs/s' $tmp/w"
-check "watch -j" bash -c "$R -j watch -i 0.2 -n 2 >$tmp/wj && [ \$(wc -l <$tmp/wj) = 2 ] && head -1 $tmp/wj | json_ok"
+# One line per sample under one header, each with its time (vmstat's way).
+check "watch human: a header, then one timed line per sample" \
+	bash -c "$R watch -i 0.2 -n 2 >$tmp/w && [ \$(wc -l <$tmp/w) = 3 ] &&
+		head -1 $tmp/w | grep -q '^TIME  *CAPACITY  *IN-USE .*ALLOCS/S' &&
+		[ \$(grep -Ec '^[0-9]{2}:[0-9]{2}:[0-9]{2}  *12M ' $tmp/w) = 2 ]"
+check "watch -t: full time stamps" \
+	bash -c "$R -t watch -i 0.2 -n 1 | tail -1 | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{6}  *12M '"
+# JSON keys are the stats' attribute names, rates under per-second.
+check "watch -j: one object per sample, keyed by attribute names" \
+	bash -c "$R -j watch -i 0.2 -n 2 >$tmp/wj && [ \$(wc -l <$tmp/wj) = 2 ] &&
+		$R -j stats >$tmp/sj && python3 -c '
+import json, sys
+st = json.load(open(\"$tmp/sj\"))
+for line in open(\"$tmp/wj\"):
+    d = json.loads(line)
+    missing = [k for k in st if k != \"wait-hist\" and k not in d]
+    assert not missing, missing
+    assert d[\"capacity\"] == 12 << 20 and d[\"interval-ns\"] > 0, d
+    assert set(d[\"per-second\"]) >= {\"allocs\", \"frees\", \"pcpu-hits\"}, d
+'"
+
+# --- friction a new user met (issue 15) ---
+usage_says() {	# usage_says "WANTED FIRST LINE" ARGS...: exit 2, reason first
+	local want=$1 out rc
+	shift
+	out=$("$R" "$@" 2>&1); rc=$?
+	[ $rc = 2 ] && [ "$(head -1 <<<"$out")" = "$want" ] ||
+		{ echo "# $*: rc=$rc out=$out"; return 1; }
+}
+check "usage errors say why" bash -c "$(declare -f usage_says)
+	usage_says \"respoolctl: stats: takes no arguments, 'bogus' is one too many\" stats bogus &&
+	usage_says \"respoolctl: watch: -i needs a number above 0, not '0'\" watch -i 0 &&
+	usage_says \"respoolctl: prefill: needs a COUNT after the SIZE\" prefill 64K &&
+	usage_says \"respoolctl: unknown option '--bogus'\" --bogus stats &&
+	usage_says \"respoolctl: config set: 'threshold' has no value\" config set threshold"
+check "numbers are decimal: threshold 010 is ten, not octal eight" \
+	bash -c "$R config set threshold 010 && [ \$(cfg threshold) = 10 ]"
+out=$("$R" config set threshold 12Q 2>&1); rc=$?
+[ $rc = 2 ] && [ "$(head -1 <<<"$out")" = "respoolctl: invalid threshold 12Q: not a whole number" ] &&
+	[ "$(cfg threshold)" = 10 ] && ok "threshold 12Q: not a whole number, no wrong range, unchanged" ||
+	{ echo "# rc=$rc out=$out"; nok "threshold 12Q: not a whole number, no wrong range, unchanged"; }
+# What respoolctl prints, it reads back to the same byte.
+check "sizes round-trip: 1.5M and 1028K as printed are typed back in" \
+	bash -c "$R config set capacity 1.5M && [ \$(cfg capacity) = 1572864 ] &&
+		v=\$($R config show | awk '\$1 == \"capacity\" { print \$2 }') && [ \"\$v\" = 1.5M ] &&
+		$R config set capacity 1028K && v=\$($R config show | awk '\$1 == \"capacity\" { print \$2 }') &&
+		$R config set capacity \$v && [ \$(cfg capacity) = \$((1028 << 10)) ] &&
+		$R config set capacity 12M"
+out=$("$R" config set capacity 1.3K 2>&1); rc=$?
+[ $rc = 2 ] && [ "$(head -1 <<<"$out")" = "respoolctl: invalid capacity 1.3K: not a whole number of bytes" ] &&
+	ok "size 1.3K: not a whole number of bytes" ||
+	{ echo "# rc=$rc out=$out"; nok "size 1.3K: not a whole number of bytes"; }
+check "prefill says why it added fewer blocks than asked" \
+	bash -c "$R drain >/dev/null && $R config set reserve-max 128K &&
+		$R prefill 64K 4 >$tmp/pf && grep -qx 'prefilled 2 of 4 blocks of 64K: the free blocks (128K) reach reserve-max (128K)' $tmp/pf &&
+		$R -j prefill 64K 1 | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"count\"] == 0 and \"reserve-max\" in d[\"stopped\"], d' &&
+		$R config set reserve-max 12M && $R drain >/dev/null"
+
+# A waiter: a holder takes the whole 64K capacity, a second ALLOC waits.
+alloc_py='
+import fcntl, os, struct, sys, time
+size, flags, tmo, hold = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+fd = os.open("/dev/respool", os.O_RDWR)
+arg = bytearray(struct.pack("QIIQQQQQ", size, flags, tmo, 0, 0, 0, 0, 0))
+try:
+    fcntl.ioctl(fd, (3 << 30) | (len(arg) << 16) | (0xB9 << 8), arg)
+    print("ok", flush=True)
+except OSError as e:
+    print("err", e.errno, flush=True)
+time.sleep(hold)
+'
+"$R" config set capacity 64K max-block-size 64K >/dev/null
+python3 -c "$alloc_py" 65536 0 0 600 >"$tmp/holder" & holder=$!
+python3 -c "$alloc_py" 65536 2 120000 600 >"$tmp/waiter" & waiter=$!
+seen=
+for _ in $(seq 100); do
+	"$R" -j clients | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(not [c for c in d if c.get("waiting-bytes") == 65536])' &&
+		{ seen=1; break; }
+	sleep 0.2
+done
+"$R" clients >"$tmp/cl"
+if [ -n "$seen" ] && grep -Eq " 64K for [0-9.]+(ns|us|ms|s)$" "$tmp/cl"; then
+	ok "clients: a waiter shows how many bytes it waits for, and how long"
+else
+	sed 's/^/# /' "$tmp/cl"; nok "clients: a waiter shows how many bytes it waits for, and how long"
+fi
+kill "$holder"; wait "$holder" 2>/dev/null
+for _ in $(seq 100); do grep -q ok "$tmp/waiter" && break; sleep 0.2; done
+kill "$waiter"; wait "$waiter" 2>/dev/null
+"$R" stats >"$tmp/s"
+# 2^24 ns is 16.8ms, not "16M".
+if grep -q ok "$tmp/waiter" &&
+   sed -n '/^wait time histogram:$/,$p' "$tmp/s" | grep -Eq '^\[[0-9.]+(ns|us|ms|s), [0-9.]+(ns|us|ms|s)\) +[0-9]+ \|@'; then
+	ok "stats: the wait histogram's buckets are labelled as times"
+else
+	sed 's/^/# /' "$tmp/s"; cat "$tmp/waiter"; nok "stats: the wait histogram's buckets are labelled as times"
+fi
+"$R" config set max-block-size 1M capacity 12M >/dev/null
 
 # monitor: human and JSON lines for a config change. When the monitors
 # have subscribed is not known (a loaded guest may start them late), so
 # set the same threshold every half second until both have printed the
 # event, for 30 s at most; each set sends a notification.
-"$R" monitor >"$tmp/mon" 2>&1 & bg=$!
+"$R" -t monitor >"$tmp/mon" 2>&1 & bg=$!
 "$R" -j monitor >"$tmp/monj" 2>&1 & bg2=$!
 for _ in $(seq 60); do
 	"$R" config set threshold 55 >/dev/null
-	grep -q '^config: ' "$tmp/mon" && grep -q '"event":"config"' "$tmp/monj" && break
+	grep -q ' config: ' "$tmp/mon" && grep -q '"event":"config"' "$tmp/monj" && break
 	sleep 0.5
 done
 kill "$bg" "$bg2" 2>/dev/null; wait "$bg" "$bg2" 2>/dev/null; bg=
-if grep -q '^config: .*threshold 55%' "$tmp/mon"; then ok "monitor prints a config event"
-else sed 's/^/# /' "$tmp/mon"; nok "monitor prints a config event"; fi
+if grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{6} config: .*threshold 55%' "$tmp/mon"; then
+	ok "monitor -t prints a time-stamped config event"
+else sed 's/^/# /' "$tmp/mon"; nok "monitor -t prints a time-stamped config event"; fi
 if grep '"event":"config"' "$tmp/monj" | head -1 | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["threshold"] == 55'; then
 	ok "monitor -j prints a JSON event"
 else sed 's/^/# /' "$tmp/monj"; nok "monitor -j prints a JSON event"; fi
@@ -223,7 +320,7 @@ else sed 's/^/# /' "$tmp/monj"; nok "monitor -j prints a JSON event"; fi
 # --- permissions and a missing module ---
 as_nobody() { setpriv --reuid 65534 --regid 65534 --clear-groups "$@"; }
 out=$(as_nobody "$R" config set threshold 10 2>&1); rc=$?
-[ $rc = 1 ] && [ "$out" = "respoolctl: permission denied: config set needs CAP_SYS_ADMIN" ] &&
+[ $rc = 1 ] && [ "$out" = "respoolctl: permission denied: config set needs CAP_NET_ADMIN (and then CAP_SYS_ADMIN)" ] &&
 	[ "$(cfg threshold)" = 55 ] && ok "config set as nobody: permission denied, unchanged" ||
 	{ echo "# rc=$rc out=$out"; nok "config set as nobody: permission denied, unchanged"; }
 "$R" prefill 4K 2 >/dev/null
@@ -231,7 +328,7 @@ before=$("$R" -j stats | python3 -c 'import json,sys; d=json.load(sys.stdin); pr
 bad=0
 for c in reset "prefill 4K 4" drain; do
 	out=$(as_nobody "$R" $c 2>&1); rc=$?
-	want="respoolctl: permission denied: ${c%% *} needs CAP_SYS_ADMIN"
+	want="respoolctl: permission denied: ${c%% *} needs CAP_NET_ADMIN (and then CAP_SYS_ADMIN)"
 	[ $rc = 1 ] && [ "$out" = "$want" ] || { echo "# $c: rc=$rc out=$out"; bad=1; }
 done
 after=$("$R" -j stats | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["blocks-free"], d["fresh-allocs"], d["last-reset-ns"])')
@@ -242,7 +339,7 @@ out=$(unshare -U -r "$R" config set threshold 10 2>&1); rc=$?
 if ! unshare -U -r true 2>/dev/null; then
 	skp "config set as root of a user namespace: permission denied" "no user namespaces here"
 else
-[ $rc = 1 ] && [ "$out" = "respoolctl: permission denied: config set needs CAP_SYS_ADMIN" ] &&
+[ $rc = 1 ] && [ "$out" = "respoolctl: permission denied: config set needs CAP_NET_ADMIN (and then CAP_SYS_ADMIN)" ] &&
 	[ "$(cfg threshold)" = 55 ] && ok "config set as root of a user namespace: permission denied" ||
 	{ echo "# rc=$rc out=$out"; nok "config set as root of a user namespace: permission denied"; }
 fi
@@ -261,11 +358,35 @@ else
 	nok "-V: respoolctl, librespool and module all at VERSION and modinfo's"
 fi
 
+# CAP_NET_ADMIN without CAP_SYS_ADMIN: genetlink lets it through, respool
+# refuses it, and respoolctl names what is missing.
+out=$(setpriv --bounding-set -sys_admin "$R" config set threshold 10 2>&1); rc=$?
+[ $rc = 1 ] && [ "$out" = "respoolctl: permission denied: config set needs CAP_SYS_ADMIN" ] &&
+	[ "$(cfg threshold)" = 55 ] && ok "config set with CAP_NET_ADMIN only: needs CAP_SYS_ADMIN" ||
+	{ echo "# rc=$rc out=$out"; nok "config set with CAP_NET_ADMIN only: needs CAP_SYS_ADMIN"; }
+
+# monitor ends, and says so, when the module goes.
+"$R" monitor >"$tmp/mon2" 2>&1 & bg=$!
+# It prints "listening" once subscribed; a loaded guest may take seconds.
+for _ in $(seq 300); do grep -q '^listening' "$tmp/mon2" && break; sleep 0.1; done
 rmmod respool
+for _ in $(seq 300); do kill -0 "$bg" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$bg" 2>/dev/null; then
+	kill "$bg"; wait "$bg" 2>/dev/null; bg=
+	sed 's/^/# /' "$tmp/mon2"; nok "monitor exits with a message when the module is unloaded"
+else
+	wait "$bg"; rc=$?; bg=
+	[ $rc = 1 ] && grep -qx 'respoolctl: monitor: the respool module was unloaded' "$tmp/mon2" &&
+		ok "monitor exits with a message when the module is unloaded" ||
+		{ echo "# rc=$rc"; sed 's/^/# /' "$tmp/mon2"; nok "monitor exits with a message when the module is unloaded"; }
+fi
+
+# (the module is unloaded now)
 out=$("$R" -V 2>&1); rc=$?
 [ $rc = 0 ] && [ "$out" = "respoolctl $v (librespool $v, module not loaded)" ] &&
 	ok "-V without the module: 'module not loaded', exit 0" ||
 	{ echo "# rc=$rc out=$out"; nok "-V without the module: 'module not loaded', exit 0"; }
+
 out=$("$R" stats 2>&1); rc=$?
 [ $rc = 1 ] && [ "$out" = "respoolctl: respool module not loaded (no generic netlink family 'respool')" ] &&
 	ok "module not loaded: message, exit 1" ||

@@ -44,28 +44,61 @@
 
 #define EXIT_USAGE 2
 
-static bool opt_json, opt_pretty;
+static bool opt_json, opt_pretty, opt_timestamp;
 static const char *prog = "respoolctl";
+static char cur_cmd[32];	/* "config set": the command being run */
+
+/* A usage error with its reason; main() then prints the command's usage. */
+static int __attribute__((format(printf, 1, 2))) usage_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: %s: ", prog, cur_cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+/* For the commands that take no argument, given @argv[0]. */
+static int no_args(char **argv)
+{
+	return usage_err("takes no arguments, '%s' is one too many", argv[0]);
+}
 
 /* ---- output helpers ---------------------------------------------------- */
 
-/* "64M", "1.5K", "512B": exact multiples print without decimals. */
+/*
+ * "64M", "1.5M", "1.25K", "512B": what parse_size() reads back to the same
+ * byte. The largest unit that says the value exactly in at most two
+ * decimals is taken; a value no unit says so ("1331B" is 1.2998K) prints
+ * with one decimal and a "~" that marks it as rounded.
+ */
 static const char *fmt_size(char *buf, size_t len, uint64_t v)
 {
 	static const char units[] = "KMGTPE";
-	double d = v;
-	int u = -1;
+	int u, dec;
 
-	while (d >= 1024 && u < 5) {
-		d /= 1024;
-		u++;
+	for (u = 5; u >= 0; u--) {
+		uint64_t unit = 1ULL << (10 * (u + 1));
+		unsigned __int128 scaled = (unsigned __int128)v * 100;
+
+		if (v < unit || scaled % unit)
+			continue;
+		scaled /= unit;
+		dec = scaled % 10 ? 2 : scaled % 100 ? 1 : 0;
+		snprintf(buf, len, "%.*f%c", dec, (double)v / unit, units[u]);
+		return buf;
 	}
-	if (u < 0)
+	if (v < 1024) {
 		snprintf(buf, len, "%" PRIu64 "%s", v, v ? "B" : "");
-	else if (v % (1ULL << (10 * (u + 1))) == 0)
-		snprintf(buf, len, "%.0f%c", d, units[u]);
-	else
-		snprintf(buf, len, "%.1f%c", d, units[u]);
+		return buf;
+	}
+	for (u = 0; u < 5 && v >= 1ULL << (10 * (u + 2)); u++)
+		;
+	snprintf(buf, len, "~%.1f%c", (double)v / (1ULL << (10 * (u + 1))),
+		 units[u]);
 	return buf;
 }
 
@@ -79,6 +112,22 @@ static const char *fmt_ns(char *buf, size_t len, uint64_t ns)
 		snprintf(buf, len, "%.1fms", ns / 1e6);
 	else
 		snprintf(buf, len, "%.2fs", ns / 1e9);
+	return buf;
+}
+
+/* The wall clock: "21:50:01", or with -t "2026-12-01T21:50:01.123456". */
+static const char *fmt_now(char *buf, size_t len)
+{
+	struct timespec now;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	localtime_r(&now.tv_sec, &tm);
+	n = strftime(buf, len, opt_timestamp ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S",
+		     &tm);
+	if (opt_timestamp && n)
+		snprintf(buf + n, len - n, ".%06ld", now.tv_nsec / 1000);
 	return buf;
 }
 
@@ -343,9 +392,15 @@ static void report_error(struct req *r, int error, const char *msg,
 	const char *name = NULL, *val = NULL;
 	char num[32], bounds[64];
 
+	/*
+	 * Two checks can refuse: genetlink's GENL_ADMIN_PERM (CAP_NET_ADMIN,
+	 * no message) and then respool's own (CAP_SYS_ADMIN, with one); both
+	 * in the initial user namespace. Name the one that refused.
+	 */
 	if (error == -EPERM) {
-		fprintf(stderr, "%s: permission denied: %s needs CAP_SYS_ADMIN\n",
-			prog, r->what);
+		fprintf(stderr, "%s: permission denied: %s needs %s\n", prog,
+			r->what, msg ? "CAP_SYS_ADMIN" :
+			"CAP_NET_ADMIN (and then CAP_SYS_ADMIN)");
 		return;
 	}
 	if (offs >= (int)NLMSG_HDRLEN && r->msg) {
@@ -585,7 +640,7 @@ static void print_hist(const uint64_t *hist)
 {
 	int lo = -1, hi = -1, k, w;
 	uint64_t max = 0;
-	char a[16], b[16];
+	char a[32], b[32];
 
 	for (k = 0; k < RESPOOL_WAIT_HIST_BUCKETS; k++) {
 		if (!hist[k])
@@ -596,27 +651,23 @@ static void print_hist(const uint64_t *hist)
 		if (hist[k] > max)
 			max = hist[k];
 	}
-	printf("wait time histogram (ns):\n");
+	printf("wait time histogram:\n");
 	if (lo < 0) {
 		printf("  (no waits)\n");
 		return;
 	}
 	for (k = lo; k <= hi; k++) {
-		char label[40];
+		char label[72];
 
-		fmt_size(a, sizeof(a), 1ULL << k);
+		/* Bucket k holds waits of [2^k, 2^(k+1)) ns: say times. */
+		fmt_ns(a, sizeof(a), 1ULL << k);
 		if (k < 63)
-			fmt_size(b, sizeof(b), 1ULL << (k + 1));
+			fmt_ns(b, sizeof(b), 1ULL << (k + 1));
 		else
 			snprintf(b, sizeof(b), "...");
-		/* fmt_size says "B" for small values; ns have no unit here. */
-		if (a[strlen(a) - 1] == 'B')
-			a[strlen(a) - 1] = 0;
-		if (b[strlen(b) - 1] == 'B')
-			b[strlen(b) - 1] = 0;
 		snprintf(label, sizeof(label), "[%s, %s)", a, b);
 		w = (int)(hist[k] * 52 / max);
-		printf("%-14s %8" PRIu64 " |%.*s%*s|\n", label, hist[k], w,
+		printf("%-18s %8" PRIu64 " |%.*s%*s|\n", label, hist[k], w,
 		       "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@",
 		       52 - w, "");
 	}
@@ -630,9 +681,8 @@ static int do_stats(int argc, char **argv)
 	size_t i;
 	int k;
 
-	(void)argv;
 	if (argc)
-		return EXIT_USAGE;
+		return no_args(argv);
 	if (get_pool(&p))
 		return 1;
 	if (opt_json) {
@@ -676,9 +726,8 @@ static int do_config_show(int argc, char **argv)
 	struct pool_reply p;
 	size_t i;
 
-	(void)argv;
 	if (argc)
-		return EXIT_USAGE;
+		return no_args(argv);
 	if (get_pool(&p))
 		return 1;
 	if (opt_json) {
@@ -704,19 +753,50 @@ static int do_config_show(int argc, char **argv)
 	return 0;
 }
 
-/* "64M", "4k", "1G", "4096": bytes. */
+/*
+ * Decimal digits only: "010" is ten, as a user means it, not octal eight.
+ * Return: the first character after the digits, or NULL (no digit, or
+ * more than UINT64_MAX).
+ */
+static const char *parse_digits(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s < '0' || *s > '9')
+		return NULL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - (*s - '0')) / 10)
+			return NULL;
+		v = v * 10 + (*s - '0');
+	}
+	*out = v;
+	return s;
+}
+
+/*
+ * "64M", "4k", "1.5M", "4096", "1GiB": bytes, as fmt_size() prints them.
+ * Return: 0, -1 not a size, -2 not a whole number of bytes ("1.3K").
+ */
 static int parse_size(const char *s, uint64_t *out)
 {
-	unsigned long long v;
-	char *end;
+	uint64_t v, frac = 0, den = 1;
+	unsigned __int128 bytes;
+	const char *end;
 	int shift = 0;
 
-	if (!*s || *s == '-')
+	end = parse_digits(s, &v);
+	if (!end)
 		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -1;
+	if (*end == '.') {
+		for (end++; *end >= '0' && *end <= '9'; end++) {
+			if (den >= 1000000000)	/* finer than any byte */
+				return -1;
+			frac = frac * 10 + (*end - '0');
+			den *= 10;
+		}
+		if (den == 1)
+			return -1;
+	}
 	switch (*end) {
 	case 'k': case 'K': shift = 10; end++; break;
 	case 'm': case 'M': shift = 20; end++; break;
@@ -725,25 +805,44 @@ static int parse_size(const char *s, uint64_t *out)
 	}
 	if (*end == 'B' || *end == 'b' || (shift && (*end == 'i') && end[1] == 'B'))
 		end += *end == 'i' ? 2 : 1;
-	if (*end || (shift && v > (UINT64_MAX >> shift)))
+	if (*end)
 		return -1;
-	*out = (uint64_t)v << shift;
+	bytes = ((unsigned __int128)v << shift) +
+		((unsigned __int128)frac << shift) / den;
+	if (bytes > UINT64_MAX)
+		return -1;
+	if (((unsigned __int128)frac << shift) % den)
+		return -2;
+	*out = bytes;
 	return 0;
 }
 
+/* A whole decimal number up to UINT32_MAX; -1 not one, -2 too large. */
 static int parse_u32(const char *s, uint32_t *out)
 {
-	unsigned long long v;
-	char *end;
+	const char *end;
+	uint64_t v;
 
-	if (!*s || *s == '-')
+	end = parse_digits(s, &v);
+	if (!end || *end)
 		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || end == s || v > UINT32_MAX)
-		return -1;
+	if (v > UINT32_MAX)
+		return -2;
 	*out = v;
 	return 0;
+}
+
+/* The message of a number parse_u32() refused. */
+static const char *u32_error(int err)
+{
+	return err == -2 ? "too large" : "not a whole number";
+}
+
+/* The message of a size parse_size() refused. */
+static const char *size_error(int err)
+{
+	return err == -2 ? "not a whole number of bytes" :
+	       "not a size (bytes, or a number with K/M/G/T)";
 }
 
 /* Unique-prefix match of @word in @names; -1 none, -2 ambiguous. */
@@ -767,59 +866,64 @@ static int match_word(const char *word, const char *const *names, int n)
 static int do_config_set(int argc, char **argv)
 {
 	const char *names[NR_CONFIG];
+	uint64_t val[NR_CONFIG];
+	int which[NR_CONFIG], n = 0, i, k, err;
 	struct req r;
-	size_t i;
 
-	for (i = 0; i < NR_CONFIG; i++)
+	for (i = 0; i < (int)NR_CONFIG; i++)
 		names[i] = config_attrs[i].name;
-	if (!argc || argc % 2) {
-		fprintf(stderr, "%s: config set needs KEY VALUE pairs\n", prog);
-		return EXIT_USAGE;
-	}
-	if (req_init(&r, RESPOOL_CMD_CONFIG_SET, 0, "config set", NULL, NULL))
-		return 1;
-	for (; argc; argc -= 2, argv += 2) {
+	if (!argc)
+		return usage_err("needs KEY VALUE pairs");
+	if (argc % 2)
+		return usage_err("'%s' has no value", argv[argc - 1]);
+	if (argc / 2 > (int)NR_CONFIG)
+		return usage_err("has more settings than there are");
+	/* Every pair is checked before anything is sent: usage errors first. */
+	for (i = 0; i < argc; i += 2) {
 		const struct attr_desc *d;
 		char key[32], *c;
-		uint64_t v64;
 		uint32_t v32;
-		int k;
 
 		/* The module parameter's name works too: user_quota. */
-		snprintf(key, sizeof(key), "%s", argv[0]);
+		snprintf(key, sizeof(key), "%s", argv[i]);
 		for (c = key; *c; c++)
 			if (*c == '_')
 				*c = '-';
 		k = match_word(key, names, NR_CONFIG);
-
 		if (k < 0) {
 			fprintf(stderr, "%s: %s setting '%s' (one of:", prog,
-				k == -2 ? "ambiguous" : "unknown", argv[0]);
-			for (i = 0; i < NR_CONFIG; i++)
-				fprintf(stderr, " %s", names[i]);
+				k == -2 ? "ambiguous" : "unknown", argv[i]);
+			for (k = 0; k < (int)NR_CONFIG; k++)
+				fprintf(stderr, " %s", names[k]);
 			fprintf(stderr, ")\n");
-			nlmsg_free(r.msg);
 			return EXIT_USAGE;
 		}
 		d = &config_attrs[k];
-		r.argstr[d->attr] = argv[1];
+		/* Only the form here: the kernel says the bounds (extack). */
 		if (d->is_u32) {
-			if (parse_u32(argv[1], &v32)) {
-				fprintf(stderr, "%s: invalid %s %s: not a number from 0 to %u\n",
-					prog, d->name, argv[1], UINT32_MAX);
-				nlmsg_free(r.msg);
-				return EXIT_USAGE;
-			}
-			nla_put_u32(r.msg, d->attr, v32);
+			err = parse_u32(argv[i + 1], &v32);
+			val[n] = v32;
 		} else {
-			if (parse_size(argv[1], &v64)) {
-				fprintf(stderr, "%s: invalid %s %s: not a size (bytes, or with K/M/G)\n",
-					prog, d->name, argv[1]);
-				nlmsg_free(r.msg);
-				return EXIT_USAGE;
-			}
-			nla_put_u64(r.msg, d->attr, v64);
+			err = parse_size(argv[i + 1], &val[n]);
 		}
+		if (err) {
+			fprintf(stderr, "%s: invalid %s %s: %s\n", prog, d->name,
+				argv[i + 1], d->is_u32 ? u32_error(err) :
+				size_error(err));
+			return EXIT_USAGE;
+		}
+		which[n++] = k;
+	}
+	if (req_init(&r, RESPOOL_CMD_CONFIG_SET, 0, "config set", NULL, NULL))
+		return 1;
+	for (i = 0; i < n; i++) {
+		const struct attr_desc *d = &config_attrs[which[i]];
+
+		r.argstr[d->attr] = argv[2 * i + 1];
+		if (d->is_u32)
+			nla_put_u32(r.msg, d->attr, val[i]);
+		else
+			nla_put_u64(r.msg, d->attr, val[i]);
 	}
 	return run_req(&r);
 }
@@ -828,9 +932,8 @@ static int do_reset(int argc, char **argv)
 {
 	struct req r;
 
-	(void)argv;
 	if (argc)
-		return EXIT_USAGE;
+		return no_args(argv);
 	if (req_init(&r, RESPOOL_CMD_STATS_RESET, 0, "reset", NULL, NULL))
 		return 1;
 	return run_req(&r);
@@ -856,24 +959,66 @@ static int parse_value(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/*
+ * Why a prefill added fewer blocks than asked, from the pool as it is
+ * now; the kernel stops at the first of these (respool_pool_prefill()).
+ */
+static const char *prefill_stop_reason(uint64_t size, char *buf, size_t len)
+{
+	uint64_t page = sysconf(_SC_PAGESIZE), need, cap, max, free, owned;
+	struct pool_reply p;
+	char a[32], b[32];
+	size_t i;
+
+	if (get_pool(&p))
+		return "the pool could not be read to say why";
+	need = (size + page - 1) / page * page;
+	cap = stat_of(&p, "capacity");
+	free = stat_of(&p, "reserve-bytes") + stat_of(&p, "pcpu-bytes");
+	owned = stat_of(&p, "in-use-bytes") + free;
+	max = cap;
+	for (i = 0; i < NR_CONFIG; i++)
+		if (config_attrs[i].attr == RESPOOL_A_POOL_RESERVE_MAX &&
+		    p.cfg[i] < cap)
+			max = p.cfg[i];
+	if (stat_of(&p, "waiters"))
+		snprintf(buf, len, "requests are waiting, and they come first");
+	else if (owned + need > cap)
+		snprintf(buf, len, "the pool owns %s of its capacity %s",
+			 fmt_size(a, sizeof(a), owned), fmt_size(b, sizeof(b), cap));
+	else if (free + need > max)
+		snprintf(buf, len, "the free blocks (%s) reach reserve-max (%s)",
+			 fmt_size(a, sizeof(a), free), fmt_size(b, sizeof(b), max));
+	else
+		snprintf(buf, len, "the pool changed since; try again");
+	return buf;
+}
+
 static int do_prefill(int argc, char **argv)
 {
 	struct value_reply v = { .attr = RESPOOL_A_POOL_COUNT };
-	char buf[32];
+	char buf[32], why_buf[128];
+	const char *why;
 	uint64_t size;
 	uint32_t count;
 	struct req r;
+	int err;
 
-	if (argc != 2)
-		return EXIT_USAGE;
-	if (parse_size(argv[0], &size)) {
-		fprintf(stderr, "%s: invalid size %s: not a size (bytes, or with K/M/G)\n",
-			prog, argv[0]);
+	if (argc < 2)
+		return usage_err(argc ? "needs a COUNT after the SIZE" :
+			       "needs a SIZE and a COUNT");
+	if (argc > 2)
+		return usage_err("'%s' is one argument too many", argv[2]);
+	err = parse_size(argv[0], &size);
+	if (err) {
+		fprintf(stderr, "%s: invalid size %s: %s\n", prog, argv[0],
+			size_error(err));
 		return EXIT_USAGE;
 	}
-	if (parse_u32(argv[1], &count)) {
-		fprintf(stderr, "%s: invalid count %s: not a number\n", prog,
-			argv[1]);
+	err = parse_u32(argv[1], &count);
+	if (err) {
+		fprintf(stderr, "%s: invalid count %s: %s\n", prog, argv[1],
+			u32_error(err));
 		return EXIT_USAGE;
 	}
 	if (req_init(&r, RESPOOL_CMD_PREFILL, 0, "prefill", parse_value, &v))
@@ -884,14 +1029,19 @@ static int do_prefill(int argc, char **argv)
 	nla_put_u32(r.msg, RESPOOL_A_POOL_COUNT, count);
 	if (run_req(&r))
 		return 1;
+	why = v.val < count ? prefill_stop_reason(size, why_buf,
+						  sizeof(why_buf)) : NULL;
 	if (opt_json) {
 		jw_open(NULL, '{');
 		jw_u64("count", v.val);
 		jw_u64("size", size);
+		if (why)
+			jw_str("stopped", why);
 		jw_close('}');
 	} else {
-		printf("prefilled %" PRIu64 " of %u blocks of %s\n", v.val, count,
-		       fmt_size(buf, sizeof(buf), size));
+		printf("prefilled %" PRIu64 " of %u blocks of %s%s%s\n", v.val,
+		       count, fmt_size(buf, sizeof(buf), size), why ? ": " : "",
+		       why ? why : "");
 	}
 	return 0;
 }
@@ -902,9 +1052,8 @@ static int do_drain(int argc, char **argv)
 	char buf[32];
 	struct req r;
 
-	(void)argv;
 	if (argc)
-		return EXIT_USAGE;
+		return no_args(argv);
 	if (req_init(&r, RESPOOL_CMD_DRAIN, 0, "drain", parse_value, &v))
 		return 1;
 	if (run_req(&r))
@@ -980,9 +1129,8 @@ static int do_cpus(int argc, char **argv)
 	int first = 1, ret;
 	struct req r;
 
-	(void)argv;
 	if (argc)
-		return EXIT_USAGE;
+		return no_args(argv);
 	if (req_init(&r, RESPOOL_CMD_CPU_GET, NLM_F_DUMP, "cpus", parse_cpu,
 		     &first))
 		return 1;
@@ -1001,7 +1149,7 @@ static int parse_client(struct nl_msg *msg, void *arg)
 	struct nlattr *tb[RESPOOL_A_CLIENT_MAX + 1];
 	struct timespec now;
 	int *first = arg;
-	char held[32], mapped[32], req[32], wait[32] = "-";
+	char held[32], mapped[32], req[32], wait[80] = "-", t[32], w[32];
 	const char *comm;
 	uint64_t since;
 
@@ -1024,6 +1172,9 @@ static int parse_client(struct nl_msg *msg, void *arg)
 		jw_u64("mapped-blocks", get_uint(tb[RESPOOL_A_CLIENT_MAPPED_BLOCKS]));
 		if (tb[RESPOOL_A_CLIENT_WAITING_SINCE_NS])
 			jw_u64("waiting-since-ns", since);
+		if (tb[RESPOOL_A_CLIENT_WAITING_BYTES])
+			jw_u64("waiting-bytes",
+			       get_uint(tb[RESPOOL_A_CLIENT_WAITING_BYTES]));
 		jw_close('}');
 		return NL_OK;
 	}
@@ -1038,7 +1189,11 @@ static int parse_client(struct nl_msg *msg, void *arg)
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		now_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
-		fmt_ns(wait, sizeof(wait), now_ns > since ? now_ns - since : 0);
+		/* "64K for 1.2s": what it waits for, and how long. */
+		snprintf(wait, sizeof(wait), "%s for %s",
+			 fmt_size(w, sizeof(w),
+				  get_uint(tb[RESPOOL_A_CLIENT_WAITING_BYTES])),
+			 fmt_ns(t, sizeof(t), now_ns > since ? now_ns - since : 0));
 	}
 	printf("%-6" PRIu64 " %-8" PRIu64 " %-16s %8s %8s %9s %7" PRIu64
 	       " %7" PRIu64 "  %s\n",
@@ -1060,9 +1215,8 @@ static int do_clients(int argc, char **argv)
 	int first = 1, ret;
 	struct req r;
 
-	(void)argv;
 	if (argc)
-		return EXIT_USAGE;
+		return no_args(argv);
 	if (req_init(&r, RESPOOL_CMD_CLIENT_GET, NLM_F_DUMP, "clients",
 		     parse_client, &first))
 		return 1;
@@ -1096,16 +1250,35 @@ static void on_signal_exit(int sig)
 	_exit(0);
 }
 
+/* nlctrl's notification that the respool family went: rmmod. */
+static bool family_removed(struct nl_msg *msg)
+{
+	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+
+	return nlmsg_hdr(msg)->nlmsg_type == GENL_ID_CTRL &&
+	       g->cmd == CTRL_CMD_DELFAMILY &&
+	       !genlmsg_parse(nlmsg_hdr(msg), 0, tb, CTRL_ATTR_MAX, NULL) &&
+	       tb[CTRL_ATTR_FAMILY_NAME] &&
+	       !strcmp(nla_get_string(tb[CTRL_ATTR_FAMILY_NAME]),
+		       RESPOOL_FAMILY_NAME);
+}
+
 static int parse_event(struct nl_msg *msg, void *arg)
 {
 	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
 	struct nlattr *tb[RESPOOL_A_POOL_MAX + 1];
+	bool *gone = arg;
 	const char *name;
-	char buf[32];
+	char buf[40];
 	size_t i;
 
-	(void)arg;
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, RESPOOL_A_POOL_MAX, NULL))
+	if (family_removed(msg)) {
+		*gone = true;
+		return NL_STOP;
+	}
+	if (nlmsg_hdr(msg)->nlmsg_type != family ||
+	    genlmsg_parse(nlmsg_hdr(msg), 0, tb, RESPOOL_A_POOL_MAX, NULL))
 		return NL_SKIP;
 	switch (g->cmd) {
 	case RESPOOL_CMD_EXHAUSTED_NTF: name = "exhausted"; break;
@@ -1117,6 +1290,13 @@ static int parse_event(struct nl_msg *msg, void *arg)
 	if (opt_json) {
 		jw_open(NULL, '{');
 		jw_str("event", name);
+		if (opt_timestamp) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_REALTIME, &now);
+			jw_u64("timestamp-ns", (uint64_t)now.tv_sec *
+			       1000000000ULL + now.tv_nsec);
+		}
 		if (tb[RESPOOL_A_POOL_BYTES])
 			jw_u64("bytes", get_uint(tb[RESPOOL_A_POOL_BYTES]));
 		for (i = 0; i < NR_CONFIG; i++)
@@ -1126,6 +1306,8 @@ static int parse_event(struct nl_msg *msg, void *arg)
 		jw_close('}');
 		return NL_OK;
 	}
+	if (opt_timestamp)
+		printf("%s ", fmt_now(buf, sizeof(buf)));
 	printf("%s", name);
 	switch (g->cmd) {
 	case RESPOOL_CMD_EXHAUSTED_NTF:
@@ -1164,12 +1346,12 @@ static int cb_no_seq_check(struct nl_msg *msg, void *arg)
 static int do_monitor(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal_exit };
+	bool gone = false;
 	struct nl_cb *cb;
 	int grp, err;
 
-	(void)argv;
 	if (argc)
-		return EXIT_USAGE;
+		return no_args(argv);
 	if (!sk && connect_family())
 		return 1;
 	grp = genl_ctrl_resolve_grp(sk, RESPOOL_FAMILY_NAME,
@@ -1185,11 +1367,18 @@ static int do_monitor(int argc, char **argv)
 			RESPOOL_MCGRP_MONITOR, nl_geterror(err));
 		return 1;
 	}
+	/* nlctrl's "notify" group says when the family goes (rmmod). */
+	grp = genl_ctrl_resolve_grp(sk, "nlctrl", "notify");
+	if (grp < 0 || (err = nl_socket_add_membership(sk, grp)) < 0) {
+		fprintf(stderr, "%s: cannot join nlctrl/notify: %s\n", prog,
+			nl_geterror(grp < 0 ? grp : err));
+		return 1;
+	}
 	cb = nl_cb_alloc(NL_CB_DEFAULT);
 	if (!cb)
 		return 1;
 	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, cb_no_seq_check, NULL);
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, parse_event, NULL);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, parse_event, &gone);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	/* Let a script know it may trigger events now. */
@@ -1197,46 +1386,85 @@ static int do_monitor(int argc, char **argv)
 		printf("listening on respool/%s\n", RESPOOL_MCGRP_MONITOR);
 		fflush(stdout);
 	}
-	while (!stop) {
+	while (!stop && !gone) {
 		err = nl_recvmsgs(sk, cb);
-		if (err < 0 && err != -NLE_INTR && !stop) {
+		if (err < 0 && err != -NLE_INTR && !stop && !gone) {
 			fprintf(stderr, "%s: monitor: %s\n", prog, nl_geterror(err));
 			nl_cb_put(cb);
 			return 1;
 		}
 	}
 	nl_cb_put(cb);
+	if (gone) {
+		fprintf(stderr, "%s: monitor: the respool module was unloaded\n",
+			prog);
+		return 1;
+	}
 	return 0;
 }
 
 /* watch */
 
+/* -i and -n of watch: a positive number, or a usage error naming it. */
+static int watch_opt(const char *opt, const char *val, double *out)
+{
+	char *end;
+
+	if (!val)
+		return usage_err("%s needs a value", opt);
+	errno = 0;
+	*out = strtod(val, &end);
+	if (errno || end == val || *end || !(*out > 0) || *out > 86400 * 365)
+		return usage_err("%s needs a number above 0, not '%s'", opt, val);
+	if (!strcmp(opt, "-n") && *out != (long)*out)
+		return usage_err("-n needs a whole number, not '%s'", val);
+	return 0;
+}
+
+static void watch_header(void)
+{
+	printf("%-*s %9s %9s %9s %9s %9s %7s %7s %9s %9s %5s %9s\n",
+	       opt_timestamp ? 26 : 8, "TIME", "CAPACITY", "IN-USE",
+	       "RESERVE", "PCPU", "REQUESTED", "CLIENTS", "WAITERS",
+	       "ALLOCS/S", "FREES/S", "HITS", "MAX-WAIT");
+}
+
+/*
+ * One line per sample under one header (again every 20 lines on a
+ * terminal), in the manner of vmstat; -j: one JSON object per sample
+ * whose keys are the stats' attribute names, with the counters' rates
+ * under "per-second".
+ */
 static int do_watch(int argc, char **argv)
 {
-	struct pool_reply prev, cur;
-	double interval = 1.0;
-	long count = -1, n;
-	bool tty = isatty(STDOUT_FILENO) && !opt_json;
+	static const char *const rated[] = {
+		"allocs", "frees", "pcpu-hits", "reserve-hits", "fresh-allocs",
+		"evictions", "waits", "wait-timeouts", "handoffs",
+	};
 	struct sigaction sa = { .sa_handler = on_signal };
+	bool tty = isatty(STDOUT_FILENO) && !opt_json;
+	struct pool_reply prev, cur;
+	double interval = 1.0, count = -1;
 	struct timespec t0, t1;
-	char b[6][32];
+	char b[8][40];
+	long n;
+	size_t i;
 
-	while (argc) {
-		char *end;
+	for (; argc; argc -= 2, argv += 2) {
+		double *val;
+		int ret;
 
-		if (argc >= 2 && !strcmp(argv[0], "-i")) {
-			interval = strtod(argv[1], &end);
-			if (*end || interval <= 0)
-				return EXIT_USAGE;
-		} else if (argc >= 2 && !strcmp(argv[0], "-n")) {
-			count = strtol(argv[1], &end, 10);
-			if (*end || count <= 0)
-				return EXIT_USAGE;
-		} else {
-			return EXIT_USAGE;
-		}
-		argc -= 2;
-		argv += 2;
+		if (!strcmp(argv[0], "-i"))
+			val = &interval;
+		else if (!strcmp(argv[0], "-n"))
+			val = &count;
+		else
+			return usage_err("unknown option '%s'", argv[0]);
+		ret = watch_opt(argv[0], argc > 1 ? argv[1] : NULL, val);
+		if (ret)
+			return ret;
+		if (argc == 1)
+			break;
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -1248,8 +1476,8 @@ static int do_watch(int argc, char **argv)
 			.tv_sec = (time_t)interval,
 			.tv_nsec = (long)((interval - (time_t)interval) * 1e9),
 		};
-		double dt, allocs, frees, hits;
 		uint64_t da, dh;
+		double dt;
 
 		nanosleep(&ts, NULL);
 		if (stop)
@@ -1259,41 +1487,47 @@ static int do_watch(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		dt = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 		t0 = t1;
+		if (opt_json) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_REALTIME, &now);
+			jw_open(NULL, '{');
+			jw_u64("timestamp-ns", (uint64_t)now.tv_sec * 1000000000ULL +
+			       now.tv_nsec);
+			jw_u64("interval-ns", (uint64_t)(dt * 1e9));
+			for (i = 0; i < NR_STATS; i++)
+				jw_u64(stats_attrs[i].name, cur.st[i]);
+			jw_open("per-second", '{');
+			for (i = 0; i < sizeof(rated) / sizeof(rated[0]); i++)
+				jw_u64(rated[i], (uint64_t)((stat_of(&cur, rated[i]) -
+					stat_of(&prev, rated[i])) / dt + 0.5));
+			jw_close('}');
+			jw_close('}');
+			prev = cur;
+			continue;
+		}
+		if (n == 0 || (tty && n % 20 == 0))
+			watch_header();
 		da = stat_of(&cur, "allocs") - stat_of(&prev, "allocs");
 		dh = stat_of(&cur, "pcpu-hits") + stat_of(&cur, "reserve-hits") -
 		     stat_of(&prev, "pcpu-hits") - stat_of(&prev, "reserve-hits");
-		allocs = da / dt;
-		frees = (stat_of(&cur, "frees") - stat_of(&prev, "frees")) / dt;
-		hits = da ? 100.0 * dh / da : 0;
-		if (opt_json) {
-			jw_open(NULL, '{');
-			jw_u64("capacity", stat_of(&cur, "capacity"));
-			jw_u64("in-use-bytes", stat_of(&cur, "in-use-bytes"));
-			jw_u64("reserve-bytes", stat_of(&cur, "reserve-bytes"));
-			jw_u64("pcpu-bytes", stat_of(&cur, "pcpu-bytes"));
-			jw_u64("requested-bytes", stat_of(&cur, "requested-bytes"));
-			jw_u64("waiters", stat_of(&cur, "waiters"));
-			jw_u64("clients", stat_of(&cur, "clients"));
-			jw_u64("allocs-per-sec", (uint64_t)(allocs + 0.5));
-			jw_u64("frees-per-sec", (uint64_t)(frees + 0.5));
-			jw_u64("hit-percent", (uint64_t)(hits + 0.5));
-			jw_close('}');
-		} else {
-			if (tty)
-				fputs("\033[H\033[2J", stdout);
-			printf("capacity %s  in-use %s  reserve %s  pcpu %s  requested %s\n",
-			       fmt_size(b[0], 32, stat_of(&cur, "capacity")),
-			       fmt_size(b[1], 32, stat_of(&cur, "in-use-bytes")),
-			       fmt_size(b[2], 32, stat_of(&cur, "reserve-bytes")),
-			       fmt_size(b[3], 32, stat_of(&cur, "pcpu-bytes")),
-			       fmt_size(b[4], 32, stat_of(&cur, "requested-bytes")));
-			printf("clients %" PRIu64 "  waiters %" PRIu64
-			       "  allocs/s %.0f  frees/s %.0f  hits %.0f%%  max wait %s\n",
-			       stat_of(&cur, "clients"), stat_of(&cur, "waiters"),
-			       allocs, frees, hits,
-			       fmt_ns(b[5], 32, stat_of(&cur, "max-wait-ns")));
-			fflush(stdout);
-		}
+		if (da)
+			snprintf(b[6], sizeof(b[6]), "%.0f%%", 100.0 * dh / da);
+		else
+			snprintf(b[6], sizeof(b[6]), "-");
+		printf("%-*s %9s %9s %9s %9s %9s %7" PRIu64 " %7" PRIu64
+		       " %9.0f %9.0f %5s %9s\n", opt_timestamp ? 26 : 8,
+		       fmt_now(b[7], sizeof(b[7])),
+		       fmt_size(b[0], 32, stat_of(&cur, "capacity")),
+		       fmt_size(b[1], 32, stat_of(&cur, "in-use-bytes")),
+		       fmt_size(b[2], 32, stat_of(&cur, "reserve-bytes")),
+		       fmt_size(b[3], 32, stat_of(&cur, "pcpu-bytes")),
+		       fmt_size(b[4], 32, stat_of(&cur, "requested-bytes")),
+		       stat_of(&cur, "clients"), stat_of(&cur, "waiters"),
+		       da / dt,
+		       (stat_of(&cur, "frees") - stat_of(&prev, "frees")) / dt,
+		       b[6], fmt_ns(b[5], 32, stat_of(&cur, "max-wait-ns")));
+		fflush(stdout);
 		prev = cur;
 	}
 	return 0;
@@ -1340,10 +1574,11 @@ static void usage(FILE *f, const char *obj)
 {
 	int i;
 
-	fprintf(f, "usage: %s [-j] [-p] OBJECT [COMMAND] [ARGS]\n"
+	fprintf(f, "usage: %s [-j] [-p] [-t] [-V] OBJECT [COMMAND] [ARGS]\n"
 		"  -j  JSON output     -p  pretty-print JSON     -h  help\n"
+		"  -t  time stamps on monitor and watch\n"
 		"  -V  versions of respoolctl, librespool and the loaded module\n"
-		"sizes take K/M/G suffixes\n\n", prog);
+		"sizes take K/M/G/T suffixes and decimals (1.5M)\n\n", prog);
 	for (i = 0; i < NR_CMDS; i++)
 		if (!obj || !strcmp(obj, cmds[i].obj))
 			usage_cmd(f, &cmds[i]);
@@ -1396,11 +1631,22 @@ int main(int argc, char **argv)
 			opt_pretty = true;
 			continue;
 		}
+		if (!strcmp(argv[0], "--timestamp")) {
+			opt_timestamp = true;
+			continue;
+		}
+		if (argv[0][1] == '-') {
+			fprintf(stderr, "%s: unknown option '%s'\n", prog, argv[0]);
+			usage(stderr, NULL);
+			return EXIT_USAGE;
+		}
 		for (o = argv[0] + 1; *o; o++) {
 			if (*o == 'j') {
 				opt_json = true;
 			} else if (*o == 'p') {
 				opt_pretty = true;
+			} else if (*o == 't') {
+				opt_timestamp = true;
 			} else if (*o == 'V') {
 				return print_version();
 			} else {
@@ -1468,6 +1714,8 @@ int main(int argc, char **argv)
 		}
 	}
 
+	snprintf(cur_cmd, sizeof(cur_cmd), "%s%s%s", c->obj, c->sub ? " " : "",
+		 c->sub ? c->sub : "");
 	ret = c->fn(argc, argv);
 	if (ret == EXIT_USAGE) {
 		fprintf(stderr, "usage:\n");
