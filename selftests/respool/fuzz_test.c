@@ -1373,6 +1373,15 @@ static void nl_config_set(uint64_t *r, uint64_t *cur)
 		argv[3 + 2 * i] = nl_keys[k];
 		argv[4 + 2 * i] = vals[i];
 	}
+	/*
+	 * A request that carries both quotas (i: how many settings it
+	 * carries) and breaks the rule between them is refused as the
+	 * higher one, user-quota, whichever came first on the line
+	 * (respool_nl_config_error()).
+	 */
+	if (i == 2 && refusal && !strcmp(refusal, "must be 0 or at most user-quota") &&
+	    (!strcmp(argv[3], "user-quota") || !strcmp(argv[5], "user-quota")))
+		refusal = "must be 0 or at least client-quota";
 	ret = nl_check(argv, refusal);
 	if (ret == 1)
 		memcpy(cur, next, sizeof(next));
