@@ -19,7 +19,7 @@ SELFTEST_FLAGS := OUTPUT=$(CURDIR)/selftests/respool KSFT_DIR=$(KSFT_DIR) RESPOO
 
 .PHONY: all module modules selftests tools check check-debug check-debug-short lint run \
 	vm-shell bench stress install install-module install-userspace install-dkms-src \
-	uninstall userspace clean help deps ksrc
+	uninstall userspace deb deb-check clean help deps ksrc
 
 all: modules tools
 
@@ -37,6 +37,8 @@ help:
 	@echo "make install    module, respoolctl, librespool, man pages, udev rule, group (DESTDIR, PREFIX)"
 	@echo "make install-userspace  all of make install but the module (with respool-dkms, or DKMS)"
 	@echo "make uninstall  remove what make install put in place"
+	@echo "make deb        Debian packages (respool-dkms, respool-tools, librespool1, -dev) in .cache/deb/"
+	@echo "make deb-check  install them in a clean Debian 12 root, DKMS, then respoolctl and a client in the VM"
 	@echo "make clean      remove build outputs (the download cache stays)"
 	@echo "KERNELS='$(KERNELS)'  KDIR=$(KDIR)"
 
@@ -127,7 +129,8 @@ bench: modules tools
 # respool group (neither with DESTDIR). Needs the kernel's headers, gcc,
 # make, libnl-3-dev, libnl-genl-3-dev, pkg-config and python3-docutils;
 # nothing of the test VM. PREFIX (/usr/local) and the directories below
-# can be overridden.
+# can be overridden; debian/rules uses install-userspace and
+# install-dkms-src with PREFIX=/usr.
 PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
@@ -224,6 +227,32 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
 	if [ -z "$(DESTDIR)" ]; then ldconfig; fi
 	@echo "make: the respool group stays (groupdel respool removes it)"
+
+# ---- Debian packages ----------------------------------------------------
+#
+# make deb: dpkg-buildpackage in a copy of the tree (its outputs go to the
+# parent directory), the .debs then in .cache/deb/. The Debian version is
+# VERSION: debian/rules refuses a changelog or dkms.conf that disagrees.
+DEB_DIR := $(CACHE)/deb
+
+deb:
+	@$(DEPS) deb
+	@set -e; rm -rf $(DEB_DIR)/build; \
+	src=$(DEB_DIR)/build/respool-$(VERSION); mkdir -p $$src; \
+	if [ -d .git ] || [ -f .git ]; then \
+		git ls-files -z -co --exclude-standard | xargs -0 cp -P --parents -t $$src; \
+	else \
+		tar -c --exclude=./.cache . | tar -x -C $$src; \
+	fi; \
+	cd $$src && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || { \
+		tail -40 ../build.log >&2; \
+		echo "make: dpkg-buildpackage failed; see $(DEB_DIR)/build/build.log" >&2; \
+		exit 1; }; \
+	cd $(DEB_DIR) && rm -f *.deb *.changes *.buildinfo && \
+	mv build/*.deb build/*.changes build/*.buildinfo . && ls -1 *.deb
+
+deb-check:
+	tools/deb-test.sh
 
 clean:
 	rm -rf $(CACHE)/build
