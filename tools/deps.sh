@@ -3,22 +3,35 @@
 #
 # tools/deps.sh [GROUP...]: install the Debian packages respool needs.
 #
-# Groups: vm build tools lint install src all (default: all). Silent and fast when
-# everything is installed; otherwise runs 'apt-get update' once and installs
-# what is missing. Not root: prints the command to run and exits 1.
+# Groups (default: all):
+#   module     an out-of-tree build against installed headers (make module)
+#   userspace  building respoolctl and librespool
+#   install    what make install adds: rst2man for the man pages
+#   vm build tools lint src   the test VM, the test kernels' module builds,
+#              the test tools (dkms, trace-cmd, ...), sparse, the kernel source
+#   deb        make deb: Debian's packaging tools and the packages' Build-Depends
+#   debtest    make deb-check: a clean Debian root (mmdebstrap), lintian
+#   all        everything make check needs (vm build tools lint install src)
+# Silent and fast when everything is installed; otherwise runs 'apt-get
+# update' once and installs what is missing. Not root: prints the command
+# to run and exits 1.
 set -euo pipefail
 
 pkgs_of() {
 	case $1 in
+	module) echo gcc make kmod ;;
+	userspace) echo gcc make libnl-3-dev libnl-genl-3-dev pkg-config ;;
+	install) echo python3-docutils ;;
 	vm) echo qemu-system-x86 busybox-static cpio kmod zstd xz-utils ;;
 	build) echo gcc make bc flex bison libelf-dev libssl-dev dwarves kmod ;;
-	tools) echo libnl-3-dev libnl-genl-3-dev libnl-utils python3-yaml pkg-config trace-cmd bpftrace python3-jsonschema ;;
+	tools) echo libnl-3-dev libnl-genl-3-dev libnl-utils python3-yaml pkg-config trace-cmd bpftrace python3-jsonschema dkms ;;
 	lint) echo sparse ;;
-	install) echo dkms python3-docutils ;;
 	src) echo linux-source-6.12 ;;
+	deb) echo dpkg-dev debhelper dh-dkms fakeroot libnl-3-dev libnl-genl-3-dev pkg-config python3-docutils ;;
+	debtest) echo mmdebstrap lintian ;;
 	all) for g in vm build tools lint install src; do pkgs_of $g; done ;;
 	*)
-		echo "deps.sh: unknown group '$1' (vm build tools lint install src all)" >&2
+		echo "deps.sh: unknown group '$1' (module userspace install vm build tools lint src deb debtest all)" >&2
 		exit 2
 		;;
 	esac
