@@ -144,14 +144,9 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 UDEVRULESDIR ?= /lib/udev/rules.d
 SYSUSERSDIR ?= /usr/lib/sysusers.d
 
-# Man pages: every Documentation/man/NAME.N.rst becomes manN/NAME.N; until
-# respoolctl(8) moved there it was Documentation/respoolctl.rst.
+# Man pages: every Documentation/man/NAME.N.rst becomes manN/NAME.N.
 MAN_RST := $(sort $(wildcard Documentation/man/*.[1-9].rst))
-ifeq ($(filter %/respoolctl.8.rst,$(MAN_RST)),)
-MAN_RST += $(wildcard Documentation/respoolctl.rst)
-endif
-# NAME.N of each page.
-MAN_PAGES := $(foreach f,$(MAN_RST),$(if $(filter Documentation/man/%,$(f)),$(basename $(notdir $(f))),$(basename $(notdir $(f))).8))
+MAN_PAGES := $(basename $(notdir $(MAN_RST)))
 DOCS := $(wildcard Documentation/*.rst)
 SPEC := Documentation/netlink/specs/respool.yaml
 UAPI_HEADERS := $(notdir $(wildcard uapi/linux/*.h))
@@ -186,7 +181,6 @@ install-userspace: userspace
 		LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR)
 	@set -e; for f in $(MAN_RST); do \
 		p=$$(basename $$f .rst); \
-		case $$p in *.[1-9]) ;; *) p=$$p.8 ;; esac; \
 		echo "rst2man $$f $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p"; \
 		install -d $(DESTDIR)$(MANDIR)/man$${p##*.}; \
 		rst2man --exit-status=error $$f $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p; \
