@@ -11,24 +11,30 @@
 
 #include <linux/respool_netlink.h>
 
-extern const struct nla_policy respool_pool_get_nl_policy[RESPOOL_A_POOL_PAD + 1];
+extern const struct nla_policy respool_pool_get_nl_policy[RESPOOL_A_POOL_POOL_NAME + 1];
 
-extern const struct nla_policy respool_cpu_get_nl_policy[RESPOOL_A_CPU_ID + 1];
+extern const struct nla_policy respool_cpu_get_nl_policy[RESPOOL_A_CPU_POOL_NAME + 1];
 
-extern const struct nla_policy respool_client_get_nl_policy[RESPOOL_A_CLIENT_ID + 1];
+extern const struct nla_policy respool_client_get_nl_policy[RESPOOL_A_CLIENT_POOL_NAME + 1];
 
-extern const struct nla_policy respool_config_set_nl_policy[RESPOOL_A_POOL_USER_QUOTA + 1];
+extern const struct nla_policy respool_config_set_nl_policy[RESPOOL_A_POOL_TOTAL_CAPACITY + 1];
 
-extern const struct nla_policy respool_stats_reset_nl_policy[RESPOOL_A_POOL_PAD + 1];
+extern const struct nla_policy respool_stats_reset_nl_policy[RESPOOL_A_POOL_POOL_NAME + 1];
 
-extern const struct nla_policy respool_prefill_nl_policy[RESPOOL_A_POOL_COUNT + 1];
+extern const struct nla_policy respool_prefill_nl_policy[RESPOOL_A_POOL_POOL_NAME + 1];
 
-extern const struct nla_policy respool_drain_nl_policy[RESPOOL_A_POOL_PAD + 1];
+extern const struct nla_policy respool_drain_nl_policy[RESPOOL_A_POOL_POOL_NAME + 1];
+
+extern const struct nla_policy respool_pool_new_nl_policy[RESPOOL_A_POOL_MODE + 1];
+
+extern const struct nla_policy respool_pool_del_nl_policy[RESPOOL_A_POOL_POOL_NAME + 1];
 
 /* Ops table for respool */
-extern const struct genl_ops respool_nl_ops[7];
+extern const struct genl_ops respool_nl_ops[9];
 
 int respool_nl_pool_get_doit(struct sk_buff *skb, struct genl_info *info);
+int respool_nl_pool_get_dumpit(struct sk_buff *skb,
+			       struct netlink_callback *cb);
 int respool_nl_cpu_get_doit(struct sk_buff *skb, struct genl_info *info);
 int respool_nl_cpu_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 int respool_nl_client_get_doit(struct sk_buff *skb, struct genl_info *info);
@@ -38,6 +44,8 @@ int respool_nl_config_set_doit(struct sk_buff *skb, struct genl_info *info);
 int respool_nl_stats_reset_doit(struct sk_buff *skb, struct genl_info *info);
 int respool_nl_prefill_doit(struct sk_buff *skb, struct genl_info *info);
 int respool_nl_drain_doit(struct sk_buff *skb, struct genl_info *info);
+int respool_nl_pool_new_doit(struct sk_buff *skb, struct genl_info *info);
+int respool_nl_pool_del_doit(struct sk_buff *skb, struct genl_info *info);
 
 enum {
 	RESPOOL_NLGRP_MONITOR,
