@@ -746,9 +746,12 @@ static void respool_nl_pools_error(struct genl_info *info, int err,
 		respool_nl_err_fmt(extack, perr->msg,
 				   "%s (%llu bytes left)", perr->msg,
 				   perr->left);
+	else if (err == -ENOSPC && perr->sum)
+		respool_nl_err_fmt(extack, perr->msg,
+				   "%s (%llu bytes)", perr->msg, perr->sum);
 	else if (err == -EBUSY)
 		respool_nl_err_fmt(extack, perr->msg,
-				   "%u files are open on the pool",
+				   "files are open on the pool: %u",
 				   perr->files);
 	else
 		respool_nl_set_err(extack, NULL, perr->msg);

@@ -375,9 +375,14 @@ int respool_pools_set_config(struct respool_pool *pool,
 	}
 	old = pool->cfg.capacity;
 	if (!respool_pools_fit_locked(bound, old, cfg->capacity, err)) {
-		err->msg = cfg->capacity != old ?
-			   "capacity: more than total-capacity has left" :
-			   "total-capacity: less than the pools' capacities";
+		err->msg = "capacity: more than total-capacity has left";
+		if (cfg->capacity == old) {
+			/* Only the bound moved: say what the pools have. */
+			err->msg = "total-capacity: less than the pools' capacities";
+			err->left = U64_MAX;
+			err->files = 0;
+			err->sum = respool_capacity_sum;
+		}
 		ret = -ENOSPC;
 		goto out_unlock;
 	}

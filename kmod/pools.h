@@ -37,11 +37,13 @@ struct respool_pool_params {
  * @msg:	the reason in words, a static string
  * @left:	ENOSPC: bytes total_capacity has left (without the pool
  *		being changed); for a message with numbers
+ * @sum:	ENOSPC of total-capacity: the pools' capacities together
  * @files:	EBUSY: files open on the pool
  */
 struct respool_pools_error {
 	const char *msg;
 	u64 left;
+	u64 sum;
 	unsigned int files;
 };
 
