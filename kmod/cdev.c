@@ -45,6 +45,7 @@
 #include "cdev.h"
 #include "pool.h"
 #include "pools.h"
+#include "inject.h"
 
 /*
  * Raise a user's charge by @bytes unless that takes it past @quota (0: no
@@ -641,6 +642,8 @@ static int respool_open_pool(struct respool_pool *pool, struct inode *inode,
 	c->pid = task_tgid_nr(current);
 	get_task_comm(c->comm, current);
 
+	/* Where a pool-del can run between finding the pool and this. */
+	respool_inject(RESPOOL_INJ_POOL_OPEN);
 	mutex_lock(&pool->clients_lock);
 	if (pool->dead) {
 		mutex_unlock(&pool->clients_lock);

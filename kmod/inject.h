@@ -18,6 +18,8 @@ enum respool_inject_point {
 	RESPOOL_INJ_PCPU_PUT_UNLOCKED,
 	/* ALLOC about to queue its waiter, no lock held (may sleep). */
 	RESPOOL_INJ_WAIT_QUEUE,
+	/* open() of a pool's node, before it counts itself (may sleep). */
+	RESPOOL_INJ_POOL_OPEN,
 	RESPOOL_INJ_NR,
 };
 
