@@ -685,6 +685,56 @@ TEST(open_missing_path_is_enoent)
 	EXPECT_EQ(ENOENT, errno);
 }
 
+/* Run the kernel's YNL client on the family (named pools' admin). */
+static int ynl_do(const char *op, const char *json)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+		 "python3 ../../.cache/linux-src/tools/net/ynl/cli.py "
+		 "--spec ../../Documentation/netlink/specs/respool.yaml "
+		 "--do %s --json '%s' >/dev/null 2>&1", op, json);
+	return system(cmd);
+}
+
+TEST(open_pool_opens_the_named_pools_node)
+{
+	const char *why = rp_skip_reason();
+	struct respool_stats st = { .size = sizeof(st) };
+	struct respool *named, *dflt;
+	void *p;
+
+	if (why)
+		SKIP(return, "%s", why);
+	errno = 0;
+	EXPECT_EQ(NULL, respool_open_pool("Bad/name"));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(NULL, respool_open_pool("nosuch"));
+	EXPECT_EQ(ENOENT, errno);
+
+	ynl_do("pool-del", "{\"pool-name\": \"libtest\"}");
+	ASSERT_EQ(0, ynl_do("pool-new", "{\"pool-name\": \"libtest\", "
+			    "\"capacity\": 1048576, \"mode\": 438}"));
+	named = respool_open_pool("libtest");
+	ASSERT_NE(NULL, named) TH_LOG("open: %s", strerror(errno));
+	dflt = respool_open_pool("default");
+	ASSERT_NE(NULL, dflt);
+	p = respool_alloc(named, 65536, 0, 0);
+	ASSERT_NE(NULL, p);
+	/* The file's pool is the named one: its capacity, its bytes. */
+	ASSERT_EQ(0, respool_stats(named, &st));
+	EXPECT_EQ(1048576, st.capacity);
+	EXPECT_EQ(65536, st.in_use_bytes);
+	ASSERT_EQ(0, respool_stats(dflt, &st));
+	EXPECT_NE(1048576, st.capacity);
+	EXPECT_EQ(0, st.in_use_bytes);
+	EXPECT_EQ(0, respool_free(named, p));
+	respool_close(named);
+	respool_close(dflt);
+	EXPECT_EQ(0, ynl_do("pool-del", "{\"pool-name\": \"libtest\"}"));
+}
+
 /* A pool of 1 MiB, taken whole by one block. */
 FIXTURE(full) {
 	struct respool *pool;

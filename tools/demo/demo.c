@@ -213,7 +213,7 @@ struct client_result {
  */
 static void client(struct client_result *r, unsigned int id, unsigned int ms)
 {
-	struct respool *own = respool_open();
+	struct respool *own = respool_open_pool(getenv("RESPOOL_POOL"));
 	uint64_t end = now_ns() + ms * 1000000ULL, seed, t0;
 	unsigned long i;
 	void *p;
@@ -325,7 +325,7 @@ struct served {
 
 static void waiter(struct served *s, size_t size, unsigned int hold_ms)
 {
-	struct respool *own = respool_open();
+	struct respool *own = respool_open_pool(getenv("RESPOOL_POOL"));
 	void *p;
 
 	if (!own) {
@@ -462,9 +462,11 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	page = sysconf(_SC_PAGESIZE);
-	pool = respool_open();
+	pool = respool_open_pool(getenv("RESPOOL_POOL"));
 	if (!pool)
-		die("open %s (is the module loaded?)", RESPOOL_DEFAULT_PATH);
+		die("open pool %s (is the module loaded?)",
+		    getenv("RESPOOL_POOL") ?: "default");
+	/* "hold": keep two blocks of the pool $RESPOOL_POOL until killed. */
 	if (argc > 1 && !strcmp(argv[1], "hold"))
 		return hold();
 	st = stats();

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # demo.sh - what `make run` shows: respool serving several clients from a
-# small pool (tools/demo/demo.c, through librespool). Runs as root in the
+# small pool (tools/demo/demo.c, through librespool), then a second pool
+# beside it, with a client of its own. Runs as root in the
 # test VM (tools/vm/run -- tools/demo/demo.sh), where it reloads the module
 # with a 4 MiB pool; elsewhere it uses the pool as loaded.
 set -eu
@@ -40,6 +41,26 @@ if [ -x "$ctl" ]; then
 	echo
 	echo "\$ respoolctl clients"
 	"$ctl" clients
+
+	# A second pool, of its own size, with a client of its own.
+	if [ "$(id -u)" = 0 ]; then
+		echo
+		echo "\$ respoolctl pool add frames capacity 8M max-block-size 1M threshold 90"
+		"$ctl" pool add frames capacity 8M max-block-size 1M threshold 90
+		coproc FRAMES { RESPOOL_POOL=frames exec "$here/demo" hold; }
+		read -r _ <&"${FRAMES[0]}"
+		echo
+		echo "\$ respoolctl pool show"
+		"$ctl" pool show
+		echo
+		echo "\$ respoolctl client show"
+		"$ctl" client show
+		kill "$FRAMES_PID"
+		wait "$FRAMES_PID" 2>/dev/null || true
+		echo
+		echo "\$ respoolctl pool del frames"
+		"$ctl" pool del frames
+	fi
 	kill "$HOLDER_PID"
 	wait "$HOLDER_PID" 2>/dev/null || true
 fi

@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -219,6 +220,23 @@ err_free_pool:
 struct respool *respool_open(void)
 {
 	return respool_open_path(NULL);
+}
+
+struct respool *respool_open_pool(const char *name)
+{
+	char path[sizeof(RESPOOL_DEFAULT_PATH "-") + 31];
+	size_t len;
+
+	if (!name || !strcmp(name, "default"))
+		return respool_open_path(NULL);
+	/* The kernel's rule for names: nothing a path would read otherwise. */
+	len = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+	if (!len || len > 31 || name[len]) {
+		errno = EINVAL;
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s-%s", RESPOOL_DEFAULT_PATH, name);
+	return respool_open_path(path);
 }
 
 /* FREE a handle; returns 0 or -errno. */

@@ -136,6 +136,18 @@ struct respool *respool_open(void);
 struct respool *respool_open_path(const char *path);
 
 /**
+ * respool_open_pool() - open a named pool as a new client
+ * @name:	the pool's name (respoolctl pool show); NULL or "default" is
+ *		the default pool, /dev/respool; any other opens
+ *		/dev/respool-@name
+ *
+ * Return: as respool_open(); also EINVAL for a name no pool can have
+ * (1 to 31 characters of a-z, 0-9, _ and -), and ENOENT for a pool that
+ * does not exist.
+ */
+struct respool *respool_open_pool(const char *name);
+
+/**
  * respool_alloc() - allocate a block and map it
  * @pool:	the pool
  * @size:	bytes wanted, > 0; the block holds at least this many
