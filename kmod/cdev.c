@@ -782,8 +782,8 @@ static struct class respool_class = {
 static dev_t respool_devt;
 
 /* devtmpfs creates the node with what pool-new asked for. */
-static char *respool_dev_devnode(respool_devnode_device *dev, umode_t *mode,
-				 kuid_t *uid, kgid_t *gid)
+static char *respool_dev_devnode(RESPOOL_DEVNODE_CONST struct device *dev,
+				 umode_t *mode, kuid_t *uid, kgid_t *gid)
 {
 	const struct respool_pool_dev *pd =
 		container_of(dev, struct respool_pool_dev, dev);

@@ -30,6 +30,7 @@ static inline const char *respool_cdev_name(const struct respool_pool *pool,
 		 pool->name);
 	return buf;
 }
+
 void respool_block_put(struct respool_block *b);
 void respool_client_map_account(struct respool_client *c,
 				struct respool_block *b, int delta);

@@ -126,9 +126,9 @@ static inline void respool_shrinker_destroy(struct shrinker *s)
 
 /* 6.2 made the device a ->devnode() is asked about const. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
-typedef struct device respool_devnode_device;
+#define RESPOOL_DEVNODE_CONST
 #else
-typedef const struct device respool_devnode_device;
+#define RESPOOL_DEVNODE_CONST	const
 #endif
 
 /*
@@ -136,12 +136,17 @@ typedef const struct device respool_devnode_device;
  * formatted message. 6.1 gets @fallback, a static string without them.
  */
 #ifdef NL_SET_ERR_MSG_FMT
-#define respool_nl_err_fmt(extack, fallback, fmt, ...) \
-	NL_SET_ERR_MSG_FMT(extack, fmt, ##__VA_ARGS__)
+#define respool_nl_err_fmt(extack, fallback, fmt, ...) do {		\
+	(void)(fallback);						\
+	NL_SET_ERR_MSG_FMT(extack, fmt, ##__VA_ARGS__);			\
+} while (0)
 #else
-#define respool_nl_err_fmt(extack, fallback, fmt, ...) do {	\
-	if (extack)						\
-		(extack)->_msg = (fallback);			\
+#define respool_nl_err_fmt(extack, fallback, fmt, ...) do {		\
+	struct netlink_ext_ack *__extack = (extack);			\
+									\
+	(void)(fmt);							\
+	if (__extack)							\
+		__extack->_msg = (fallback);				\
 } while (0)
 #endif
 
