@@ -18,6 +18,7 @@ import struct
 import sys
 import threading
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -26,6 +27,7 @@ sys.path.insert(0, os.path.join(REPO, '.cache/linux-src/tools/net/ynl'))
 
 try:
     from lib import YnlFamily, NlError
+    import lib.ynl as ynl_lib
 except ImportError as e:
     print('1..0 # SKIP the kernel\'s YNL library is missing: %s' % e)
     sys.exit(4)
@@ -361,6 +363,31 @@ def settings_and_waits_stay_in_their_pool():
 
 
 @test
+def unload_deletes_named_pools_and_waits_for_their_files():
+    ko = os.environ.get('RESPOOL_KO')
+    if not ko:
+        return 'SKIP no RESPOOL_KO: not run by tools/vm/run'
+    pool_new('stay')
+    fd = os.open('/dev/respool-stay', os.O_RDWR)
+    rc = os.system('rmmod respool 2>/dev/null')
+    expect(rc != 0, 'rmmod with a file open on a named pool succeeded')
+    os.close(fd)
+    expect(os.system('rmmod respool') == 0, 'rmmod failed')
+    expect(not os.path.exists('/dev/respool-stay'), 'node left behind')
+    expect(not os.path.exists('/sys/class/respool'), 'class left behind')
+    expect(os.system('insmod %s' % ko) == 0, 'insmod failed')
+    # A new family id: the YNL library caches ids, for its process.
+    global ynl
+    ynl_lib.genl_family_name_to_id = None
+    ynl = YnlFamily(SPEC)
+    expect(list(pools()) == ['default'], 'pools after reload: %s' %
+           list(pools()))
+    # ids start again from 1; the name is free again
+    err, rep = pool_new('stay')
+    expect(err == 0 and rep['pool-id'] == 1, 'pool-new after reload')
+
+
+@test
 def events_carry_their_pool():
     # A socket of its own: one that has sent requests is bound already.
     mon = YnlFamily(SPEC)
@@ -403,6 +430,9 @@ def main():
             failed += 1
             for line in str(e).splitlines() or ['(no message)']:
                 print("# %s: %s" % (type(e).__name__, line))
+            if not isinstance(e, Fail):
+                for line in traceback.format_exc().splitlines():
+                    print('# ' + line)
             print('not ok %d %s' % (i, fn.__name__))
     cleanup()
     print('# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0' %
