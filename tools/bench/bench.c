@@ -1459,7 +1459,8 @@ static void run_fairness(void)
 /*
  * Pools A and B, made with pool-new over netlink, each one block of
  * --iso-size: A's 2 measured threads (CPU 0) ALLOC, hold the block
- * --iso-hold-us, FREE, so each waits for the other's block (a handoff).
+ * --iso-hold-us (asleep), FREE, so each waits for the other's block (a
+ * handoff).
  * ISO_LOAD load threads (CPU 1) do the same, in turns: parked (A alone),
  * on pool B (B saturated: one holds, the others queue), or on pool A
  * itself (the control: what sharing a pool costs A). The three are
@@ -1504,18 +1505,25 @@ static void iso_pin(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-/* ALLOC on @fd, hold the block @hold_ns (spinning), FREE; the wait. */
+/*
+ * ALLOC on @fd, hold the block @hold_ns, FREE; returns the ALLOC's wait.
+ * The holder sleeps (as a client waiting on I/O would): a spinning holder
+ * would keep the other thread of its CPU from ever queueing, and the
+ * load would be CPU the emulated guest has little of.
+ */
 static uint64_t iso_cycle(int fd, size_t size, uint64_t hold_ns)
 {
 	struct respool_alloc a = { .size = size };
+	struct timespec hold = { .tv_sec = hold_ns / 1000000000,
+				 .tv_nsec = hold_ns % 1000000000 };
 	struct respool_free f;
 	uint64_t t0 = now_ns(), t1;
 
 	if (ioctl(fd, RESPOOL_IOC_ALLOC, &a))
 		die("RESPOOL_IOC_ALLOC (isolation)");
 	t1 = now_ns();
-	while (now_ns() - t1 < hold_ns)
-		;
+	if (hold_ns)
+		nanosleep(&hold, NULL);
 	f = (struct respool_free){ .handle = a.handle };
 	if (ioctl(fd, RESPOOL_IOC_FREE, &f))
 		die("RESPOOL_IOC_FREE (isolation)");
