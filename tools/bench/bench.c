@@ -37,9 +37,10 @@
  *            worst max wait against the median max wait
  *   isolation two pools made with pool-new (netlink): the p50 and p99 wait
  *            of ALLOCs in pool A (one block, 2 threads handing it off)
- *            alone, while 3 threads saturate pool B, and, the control,
- *            while the same 3 threads use pool A itself; the ratios to
- *            alone (goal: B's load leaves A's waits as they were)
+ *            alone and while 3 threads saturate pool B; the controls:
+ *            the same 3 threads in pool A itself, and on a mutex (no
+ *            pool: the emulator's share); the ratios to alone (goal: B's
+ *            load leaves A's waits as they were)
  *
  * Timing: under TCG the clock is coarse and costly to read, so every sample
  * is one batch of --batch operations timed with CLOCK_MONOTONIC and divided
@@ -1462,18 +1463,21 @@ static void run_fairness(void)
  * --iso-hold-us (asleep), FREE, so each waits for the other's block (a
  * handoff).
  * ISO_LOAD load threads (CPU 1) do the same, in turns: parked (A alone),
- * on pool B (B saturated: one holds, the others queue), or on pool A
- * itself (the control: what sharing a pool costs A). The three are
- * measured in rounds, one window of each in turn, so that they see the
- * same moments of a noisy emulated host. A sample is one ALLOC's wait.
+ * on pool B (B saturated: one holds, the others queue), on pool A itself
+ * (a control: what sharing a pool costs A), or on a mutex instead of a
+ * pool (a control: the same sleeps and wakeups on CPU 1 without respool,
+ * what the emulator's shared host CPUs alone do to A's waits). The four
+ * are measured in rounds, one window of each in turn, so that they see
+ * the same moments of a noisy emulated host. A sample is one ALLOC's
+ * wait.
  */
 #define ISO_LOAD	3
 #define ISO_ROUNDS	8
 #define ISO_MAX_SAMPLES	200000
 
-enum iso_mode { ISO_ALONE, ISO_B, ISO_SAME, ISO_NR };
+enum iso_mode { ISO_ALONE, ISO_B, ISO_SAME, ISO_NOPOOL, ISO_NR };
 static const char *const iso_names[ISO_NR] = {
-	"alone", "b_saturated", "same_pool",
+	"alone", "b_saturated", "same_pool", "nopool_load",
 };
 
 static unsigned int opt_iso_ms = 2000;	/* each figure, over all rounds */
@@ -1482,10 +1486,11 @@ static size_t opt_iso_size = 65536;
 
 struct iso {
 	volatile int stop;
-	volatile int load_mode;		/* -1 parked, ISO_B or ISO_SAME */
+	volatile int load_mode;		/* -1 parked, or the mode */
 	volatile int rec;		/* the mode being recorded, -1 none */
 	uint64_t hold_ns;
 	size_t size;
+	pthread_mutex_t token;		/* ISO_NOPOOL's "block" */
 };
 
 struct iso_thread {
@@ -1561,6 +1566,18 @@ static void *iso_load(void *p)
 			usleep(1000);
 			continue;
 		}
+		if (m == ISO_NOPOOL) {
+			struct timespec hold = {
+				.tv_sec = iso->hold_ns / 1000000000,
+				.tv_nsec = iso->hold_ns % 1000000000,
+			};
+
+			/* The same sleeps and wakeups, without respool. */
+			pthread_mutex_lock(&iso->token);
+			nanosleep(&hold, NULL);
+			pthread_mutex_unlock(&iso->token);
+			continue;
+		}
 		iso_cycle(m == ISO_B ? t->fd_b : t->fd_a, iso->size,
 			  iso->hold_ns);
 	}
@@ -1630,7 +1647,8 @@ struct iso_books {
 static void run_isolation(void)
 {
 	static const char *const pa = "bench-a", *const pb = "bench-b";
-	struct iso iso = { .load_mode = -1, .rec = -1 };
+	struct iso iso = { .load_mode = -1, .rec = -1,
+			   .token = PTHREAD_MUTEX_INITIALIZER };
 	struct iso_thread meas[2], load[ISO_LOAD];
 	struct iso_books books[ISO_NR] = { 0 };
 	struct result res[ISO_NR] = { 0 };
@@ -1664,7 +1682,7 @@ static void run_isolation(void)
 	load_cpu = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
 	printf("\n== isolation: pools %s and %s of one %zu-byte block each; "
 	       "2 threads on %s (CPU 0), %d load threads (CPU %d) parked, on "
-	       "%s, or on %s; hold %u us; %u ms per figure ==\n",
+	       "%s, on %s, or on a mutex; hold %u us; %u ms per figure ==\n",
 	       pa, pb, opt_iso_size, pa, ISO_LOAD, load_cpu, pb, pa,
 	       opt_iso_hold_us, opt_iso_ms);
 
@@ -1765,6 +1783,8 @@ static void run_isolation(void)
 			ok &= b->b_allocs > 0 && b->b_max_waiters >= 1;
 		if (m == ISO_SAME)
 			ok &= !b->b_allocs && b->a_max_waiters >= 2;
+		if (m == ISO_NOPOOL)
+			ok &= !b->b_allocs && b->a_max_waiters <= 1;
 		snprintf(verified[m], sizeof(verified[m]),
 			 "a_allocs:%llu,a_waits:%llu,a_handoffs:%llu,"
 			 "a_max_waiters:%llu,b_allocs:%llu,b_waits:%llu,"
@@ -1794,13 +1814,28 @@ static void run_isolation(void)
 			    res[ISO_SAME].median / res[ISO_ALONE].median, 0);
 		print_ratio("isolation_p99_same_pool/alone", opt_iso_size,
 			    res[ISO_SAME].p99 / res[ISO_ALONE].p99, 0);
+		/* The emulator's part: the same load's CPU, no pool. */
+		print_ratio("isolation_p50_nopool_load/alone", opt_iso_size,
+			    res[ISO_NOPOOL].median / res[ISO_ALONE].median, 0);
+		print_ratio("isolation_p99_nopool_load/alone", opt_iso_size,
+			    res[ISO_NOPOOL].p99 / res[ISO_ALONE].p99, 0);
+	}
+	if (res[ISO_NOPOOL].median > 0 && res[ISO_NOPOOL].p99 > 0) {
+		/* What B adds over a load that is not respool's. */
+		print_ratio("isolation_p50_b_saturated/nopool_load",
+			    opt_iso_size,
+			    res[ISO_B].median / res[ISO_NOPOOL].median, 0);
+		print_ratio("isolation_p99_b_saturated/nopool_load",
+			    opt_iso_size,
+			    res[ISO_B].p99 / res[ISO_NOPOOL].p99, 0);
 	}
 	printf("bench: isolation p50_wait_us alone=%.1f b_saturated=%.1f "
-	       "same_pool=%.1f p99_wait_us alone=%.1f b_saturated=%.1f "
-	       "same_pool=%.1f\n",
+	       "same_pool=%.1f nopool_load=%.1f p99_wait_us alone=%.1f "
+	       "b_saturated=%.1f same_pool=%.1f nopool_load=%.1f\n",
 	       res[ISO_ALONE].median / 1e3, res[ISO_B].median / 1e3,
-	       res[ISO_SAME].median / 1e3, res[ISO_ALONE].p99 / 1e3,
-	       res[ISO_B].p99 / 1e3, res[ISO_SAME].p99 / 1e3);
+	       res[ISO_SAME].median / 1e3, res[ISO_NOPOOL].median / 1e3,
+	       res[ISO_ALONE].p99 / 1e3, res[ISO_B].p99 / 1e3,
+	       res[ISO_SAME].p99 / 1e3, res[ISO_NOPOOL].p99 / 1e3);
 
 	for (i = 0; i < 2; i++) {
 		close(meas[i].fd_a);
