@@ -160,7 +160,7 @@ function get(key,   i, kv) {
 {
 	echo "kernel,name,size,threads,value,goal,met"
 	for k in "${kernels[@]}"; do
-		cat "$out/bench-$k.txt" "$out/kbench-$k.txt" 2>/dev/null |
+		{ cat "$out/bench-$k.txt" "$out/kbench-$k.txt" 2>/dev/null || true; } |
 		awk -v k="$k" "$tocsv"'
 		$1 == "bench:" && $2 == "ratio" {
 			th = get("threads"); if (th == "") th = 1
@@ -346,7 +346,7 @@ target() { # name regexp (on the ratio name) [kernel-file filter]
 echo
 echo "== summary (results in ${out#"$top"/}) =="
 grep -h '^bench: kernel' "$out"/bench-*.txt || true
-grep -h '^bench: ratio\|^bench: fairness \|^bench: isolation ' "$out"/bench-*.txt "$out"/kbench-*.txt || true
+grep -h '^bench: ratio\|^bench: fairness \|^bench: isolation ' "$out"/bench-*.txt "$out"/kbench-*.txt 2>/dev/null || true
 cat "$growth"
 cat "$out/targets.txt"
 ls "$out"/*.png 2>/dev/null | sed "s|^$top/|plot: |" || true
