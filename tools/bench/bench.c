@@ -1465,8 +1465,9 @@ static void run_fairness(void)
  * ISO_LOAD load threads (CPU 1) do the same, in turns: parked (A alone),
  * on pool B (B saturated: one holds, the others queue), on pool A itself
  * (a control: what sharing a pool costs A), or on a mutex instead of a
- * pool (a control: the same sleeps and wakeups on CPU 1 without respool,
- * what the emulator's shared host CPUs alone do to A's waits). The four
+ * pool (a control: the same sleeps, wakeups and clearing of a block's
+ * bytes on CPU 1 without respool, what the emulator's shared host CPUs
+ * alone do to A's waits). The four
  * are measured in rounds, one window of each in turn, so that they see
  * the same moments of a noisy emulated host. A sample is one ALLOC's
  * wait.
@@ -1497,6 +1498,7 @@ struct iso_thread {
 	struct iso *iso;
 	int fd_a, fd_b, cpu;
 	volatile int cur;		/* load: mode of this cycle, -1 parked */
+	char *buf;			/* load: what ISO_NOPOOL clears */
 	double *samples[ISO_NR];	/* measured: waits, ns */
 	unsigned int n[ISO_NR];
 };
@@ -1572,8 +1574,14 @@ static void *iso_load(void *p)
 				.tv_nsec = iso->hold_ns % 1000000000,
 			};
 
-			/* The same sleeps and wakeups, without respool. */
+			/*
+			 * The same sleeps and wakeups without respool,
+			 * and the clearing the pool does for a block that
+			 * changes files.
+			 */
 			pthread_mutex_lock(&iso->token);
+			memset(t->buf, 0, iso->size);
+			__asm__ volatile("" : : "r"(t->buf) : "memory");
 			nanosleep(&hold, NULL);
 			pthread_mutex_unlock(&iso->token);
 			continue;
@@ -1706,6 +1714,9 @@ static void run_isolation(void)
 					       .cur = -2 };
 		load[i].fd_a = iso_open(pa);
 		load[i].fd_b = iso_open(pb);
+		load[i].buf = malloc(opt_iso_size);
+		if (!load[i].buf)
+			die("malloc");
 		if (pthread_create(&tl[i], NULL, iso_load, &load[i]))
 			die("pthread_create");
 	}
@@ -1845,6 +1856,7 @@ static void run_isolation(void)
 	for (i = 0; i < ISO_LOAD; i++) {
 		close(load[i].fd_a);
 		close(load[i].fd_b);
+		free(load[i].buf);
 	}
 	close(ctl_a);
 	close(ctl_b);
