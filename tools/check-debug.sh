@@ -18,7 +18,8 @@
 #
 # Steps: build the debug kernel once (tools/debug-kernel.sh, cached),
 # build respool.ko against it with W=1 into .cache/build/debug, boot it
-# with tools/vm/run --kernel debug --kmemleak. Counts come from the
+# with tools/vm/run --kernel debug --kmemleak, then numa_test in a guest
+# with two NUMA nodes (--numa 2). Counts come from the
 # kselftest "# Totals:" lines as in tools/check.sh; the last line is
 #   N passed, N failed[, N skipped]
 set -u
@@ -120,9 +121,31 @@ if [ "$vm_rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
 	fail=$((fail + 1))
 fi
 
+# numa_test needs two NUMA nodes: a guest of its own with two, where it
+# must not skip (as in tools/check.sh).
+echo "=== numa_test on the debug kernel (--smp 2 --numa 2) ==="
+nlog=$logdir/check-debug-numa.log
+RESPOOL_VM_LOG=$logdir/dmesg-debug-numa.log \
+	tools/vm/run --kernel debug --smp 2 --numa 2 --kmemleak --timeout 1800 -- \
+	selftests/respool/run_tests.sh numa_test 2>&1 | tee "$nlog"
+vm_rc=${PIPESTATUS[0]}
+t4=$(date +%s)
+read -r npass nfail nskip < <(tools/ktap-count.sh "$nlog")
+if [ "$vm_rc" -ne 0 ] && [ "$nfail" -eq 0 ]; then
+	echo "check-debug: the numa_test VM run failed (exit $vm_rc): see above and $logdir/dmesg-debug-numa.log"
+	nfail=$((nfail + 1))
+fi
+if [ "$nskip" -ne 0 ] || [ $((npass + nfail)) -eq 0 ]; then
+	echo "check-debug: numa_test skipped or ran nothing in a two-node guest"
+	nfail=$((nfail + 1))
+fi
+pass=$((pass + npass))
+fail=$((fail + nfail))
+skip=$((skip + nskip))
+
 echo
 echo "=== summary ==="
-echo "debug kernel build: $(sed -n 's/^build_seconds=//p' "$stamp") s when built; this run: kernel step $((t1 - t0)) s, module $((t2 - t1)) s, VM $((t3 - t2)) s, total $((t3 - t0)) s"
+echo "debug kernel build: $(sed -n 's/^build_seconds=//p' "$stamp") s when built; this run: kernel step $((t1 - t0)) s, module $((t2 - t1)) s, VM $((t3 - t2)) s, numa VM $((t4 - t3)) s, total $((t4 - t0)) s"
 grep -E '^# # (seed|[0-9]+ ops in)' "$log" | sed 's/^# # /fuzz: /'
 echo "runner: $(wc -l <"$RESPOOL_VM_RETRY_LOG") boots retried"
 sed 's/^/  retried: /' "$RESPOOL_VM_RETRY_LOG"

@@ -61,6 +61,30 @@ for k in $kernels; do
 	all_pass=$((all_pass + pass))
 	all_fail=$((all_fail + fail))
 	all_skip=$((all_skip + skip))
+
+	# numa_test needs two NUMA nodes: a guest of its own with two (one
+	# vCPU and half the memory each). There it must not skip.
+	log=$logdir/numa-$k.log
+	echo "=== numa_test on $k (--smp 2 --numa 2) ==="
+	start=$(date +%s)
+	RESPOOL_VM_LOG=$logdir/dmesg-numa-$k.log \
+		tools/vm/run --kernel "$k" --smp 2 --numa 2 --timeout 600 -- \
+		selftests/respool/run_tests.sh numa_test 2>&1 | tee "$log"
+	vm_rc=${PIPESTATUS[0]}
+	secs=$(( $(date +%s) - start ))
+	read -r pass fail skip < <(tools/ktap-count.sh "$log")
+	if [ "$vm_rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+		echo "check: the numa_test VM run on $k failed (exit $vm_rc)"
+		fail=$((fail + 1))
+	fi
+	if [ "$skip" -ne 0 ] || [ $((pass + fail)) -eq 0 ]; then
+		echo "check: numa_test skipped or ran nothing in a two-node guest on $k"
+		fail=$((fail + 1))
+	fi
+	summary+=("$k numa: $pass passed, $fail failed, $skip skipped (${secs}s)")
+	all_pass=$((all_pass + pass))
+	all_fail=$((all_fail + fail))
+	all_skip=$((all_skip + skip))
 done
 
 retried=$(wc -l <"$RESPOOL_VM_RETRY_LOG")

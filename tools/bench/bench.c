@@ -35,6 +35,12 @@
  *   fairness capacity=16K: 32 processes ALLOC, yield, FREE for 3 s; wait
  *            p50/p99/max, Jain's index of their allocation counts, and the
  *            worst max wait against the median max wait
+ *   isolation two pools made with pool-new (netlink): the p50 and p99 wait
+ *            of ALLOCs in pool A (one block, 2 threads handing it off)
+ *            alone and while 3 threads saturate pool B; the controls:
+ *            the same 3 threads in pool A itself, and on a mutex (no
+ *            pool: the emulator's share); the ratios to alone (goal: B's
+ *            load leaves A's waits as they were)
  *
  * Timing: under TCG the clock is coarse and costly to read, so every sample
  * is one batch of --batch operations timed with CLOCK_MONOTONIC and divided
@@ -73,6 +79,9 @@
 
 #include <linux/dma-heap.h>
 #include <linux/respool.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
 #include "librespool.h"
 
 #define BENCH_BARE_IOCTL	_IO(RESPOOL_IOC_MAGIC, 0x3f)
@@ -1446,6 +1455,423 @@ static void run_fairness(void)
 	munmap(sh, len);
 }
 
+/* --- isolation: one pool's waits while another pool is saturated ------- */
+
+/*
+ * Pools A and B, made with pool-new over netlink, each one block of
+ * --iso-size: A's 2 measured threads (CPU 0) ALLOC, hold the block
+ * --iso-hold-us (asleep), FREE, so each waits for the other's block (a
+ * handoff).
+ * ISO_LOAD load threads (CPU 1) do the same, in turns: parked (A alone),
+ * on pool B (B saturated: one holds, the others queue), on pool A itself
+ * (a control: what sharing a pool costs A), or on a mutex instead of a
+ * pool (a control: the same sleeps, wakeups and clearing of a block's
+ * bytes on CPU 1 without respool, what the emulator's shared host CPUs
+ * alone do to A's waits). The four
+ * are measured in rounds, one window of each in turn, so that they see
+ * the same moments of a noisy emulated host. A sample is one ALLOC's
+ * wait.
+ */
+#define ISO_LOAD	3
+#define ISO_ROUNDS	8
+#define ISO_MAX_SAMPLES	200000
+
+enum iso_mode { ISO_ALONE, ISO_B, ISO_SAME, ISO_NOPOOL, ISO_NR };
+static const char *const iso_names[ISO_NR] = {
+	"alone", "b_saturated", "same_pool", "nopool_load",
+};
+
+static unsigned int opt_iso_ms = 2000;	/* each figure, over all rounds */
+static unsigned int opt_iso_hold_us = 50;
+static size_t opt_iso_size = 65536;
+
+struct iso {
+	volatile int stop;
+	volatile int load_mode;		/* -1 parked, or the mode */
+	volatile int rec;		/* the mode being recorded, -1 none */
+	uint64_t hold_ns;
+	size_t size;
+	pthread_mutex_t token;		/* ISO_NOPOOL's "block" */
+};
+
+struct iso_thread {
+	struct iso *iso;
+	int fd_a, fd_b, cpu;
+	volatile int cur;		/* load: mode of this cycle, -1 parked */
+	char *buf;			/* load: what ISO_NOPOOL clears */
+	double *samples[ISO_NR];	/* measured: waits, ns */
+	unsigned int n[ISO_NR];
+};
+
+static void iso_pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * ALLOC on @fd, hold the block @hold_ns, FREE; returns the ALLOC's wait.
+ * The holder sleeps (as a client waiting on I/O would): a spinning holder
+ * would keep the other thread of its CPU from ever queueing, and the
+ * load would be CPU the emulated guest has little of.
+ */
+static uint64_t iso_cycle(int fd, size_t size, uint64_t hold_ns)
+{
+	struct respool_alloc a = { .size = size };
+	struct timespec hold = { .tv_sec = hold_ns / 1000000000,
+				 .tv_nsec = hold_ns % 1000000000 };
+	struct respool_free f;
+	uint64_t t0 = now_ns(), t1;
+
+	if (ioctl(fd, RESPOOL_IOC_ALLOC, &a))
+		die("RESPOOL_IOC_ALLOC (isolation)");
+	t1 = now_ns();
+	if (hold_ns)
+		nanosleep(&hold, NULL);
+	f = (struct respool_free){ .handle = a.handle };
+	if (ioctl(fd, RESPOOL_IOC_FREE, &f))
+		die("RESPOOL_IOC_FREE (isolation)");
+	return t1 - t0;
+}
+
+static void *iso_measured(void *p)
+{
+	struct iso_thread *t = p;
+	struct iso *iso = t->iso;
+
+	iso_pin(t->cpu);
+	while (!iso->stop) {
+		int m = iso->rec;
+		uint64_t w = iso_cycle(t->fd_a, iso->size, iso->hold_ns);
+
+		/* Only waits that began and ended in one window count. */
+		if (m >= 0 && m == iso->rec && t->n[m] < ISO_MAX_SAMPLES)
+			t->samples[m][t->n[m]++] = w;
+	}
+	return NULL;
+}
+
+static void *iso_load(void *p)
+{
+	struct iso_thread *t = p;
+	struct iso *iso = t->iso;
+
+	iso_pin(t->cpu);
+	while (!iso->stop) {
+		int m = iso->load_mode;
+
+		t->cur = m;
+		if (m < 0) {
+			usleep(1000);
+			continue;
+		}
+		if (m == ISO_NOPOOL) {
+			struct timespec hold = {
+				.tv_sec = iso->hold_ns / 1000000000,
+				.tv_nsec = iso->hold_ns % 1000000000,
+			};
+
+			/*
+			 * The same sleeps and wakeups without respool,
+			 * and the clearing the pool does for a block that
+			 * changes files.
+			 */
+			pthread_mutex_lock(&iso->token);
+			memset(t->buf, 0, iso->size);
+			__asm__ volatile("" : : "r"(t->buf) : "memory");
+			nanosleep(&hold, NULL);
+			pthread_mutex_unlock(&iso->token);
+			continue;
+		}
+		iso_cycle(m == ISO_B ? t->fd_b : t->fd_a, iso->size,
+			  iso->hold_ns);
+	}
+	t->cur = -1;
+	return NULL;
+}
+
+/* ---- pool-new and pool-del over generic netlink (libnl-genl) ---- */
+
+static struct nl_sock *iso_nl(int *family)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+
+	if (!sk || genl_connect(sk))
+		return NULL;
+	*family = genl_ctrl_resolve(sk, RESPOOL_FAMILY_NAME);
+	return *family < 0 ? NULL : sk;
+}
+
+/* pool-new @name with capacity = max-block-size = reserve-max = @cap. */
+static int iso_pool_new(struct nl_sock *sk, int family, const char *name,
+			uint64_t cap)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (!msg)
+		return -NLE_NOMEM;
+	genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0,
+		    RESPOOL_CMD_POOL_NEW, RESPOOL_FAMILY_VERSION);
+	nla_put_string(msg, RESPOOL_A_POOL_POOL_NAME, name);
+	nla_put_u64(msg, RESPOOL_A_POOL_CAPACITY, cap);
+	nla_put_u64(msg, RESPOOL_A_POOL_MAX_BLOCK_SIZE, cap);
+	nla_put_u64(msg, RESPOOL_A_POOL_RESERVE_MAX, cap);
+	return nl_send_sync(sk, msg);
+}
+
+static int iso_pool_del(struct nl_sock *sk, int family, const char *name)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (!msg)
+		return -NLE_NOMEM;
+	genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0,
+		    RESPOOL_CMD_POOL_DEL, RESPOOL_FAMILY_VERSION);
+	nla_put_string(msg, RESPOOL_A_POOL_POOL_NAME, name);
+	return nl_send_sync(sk, msg);
+}
+
+static int iso_open(const char *name)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/respool-%s", name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		die(path);
+	return fd;
+}
+
+/* What the pools' counters say of one mode's windows. */
+struct iso_books {
+	uint64_t a_allocs, a_waits, a_handoffs, b_allocs, b_waits;
+	uint64_t a_max_waiters, b_max_waiters;
+};
+
+static void run_isolation(void)
+{
+	static const char *const pa = "bench-a", *const pb = "bench-b";
+	struct iso iso = { .load_mode = -1, .rec = -1,
+			   .token = PTHREAD_MUTEX_INITIALIZER };
+	struct iso_thread meas[2], load[ISO_LOAD];
+	struct iso_books books[ISO_NR] = { 0 };
+	struct result res[ISO_NR] = { 0 };
+	pthread_t tm[2], tl[ISO_LOAD];
+	struct nl_sock *sk;
+	int family, ret, ctl_a, ctl_b, load_cpu, round, m, i;
+	uint64_t window_ns;
+	char verified[ISO_NR][160];
+
+	if (!reload("")) {
+		printf("bench: skip isolation reason=needs_root_and_RESPOOL_KO\n");
+		return;
+	}
+	sk = iso_nl(&family);
+	if (!sk) {
+		printf("bench: skip isolation reason=no_respool_netlink_family\n");
+		return;
+	}
+	ret = iso_pool_new(sk, family, pa, opt_iso_size);
+	if (!ret)
+		ret = iso_pool_new(sk, family, pb, opt_iso_size);
+	if (ret) {
+		fprintf(stderr, "bench: pool-new: %s\n", nl_geterror(ret));
+		printf("bench: skip isolation reason=pool-new_failed\n");
+		nl_socket_free(sk);
+		return;
+	}
+	iso.size = opt_iso_size;
+	iso.hold_ns = (uint64_t)opt_iso_hold_us * 1000;
+	window_ns = (uint64_t)opt_iso_ms * 1000000 / ISO_ROUNDS;
+	load_cpu = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
+	printf("\n== isolation: pools %s and %s of one %zu-byte block each; "
+	       "2 threads on %s (CPU 0), %d load threads (CPU %d) parked, on "
+	       "%s, on %s, or on a mutex; hold %u us; %u ms per figure ==\n",
+	       pa, pb, opt_iso_size, pa, ISO_LOAD, load_cpu, pb, pa,
+	       opt_iso_hold_us, opt_iso_ms);
+
+	ctl_a = iso_open(pa);
+	ctl_b = iso_open(pb);
+	for (i = 0; i < 2; i++) {
+		meas[i] = (struct iso_thread){ .iso = &iso, .cpu = 0, .cur = -1 };
+		meas[i].fd_a = iso_open(pa);
+		meas[i].fd_b = -1;
+		for (m = 0; m < ISO_NR; m++) {
+			meas[i].samples[m] = calloc(ISO_MAX_SAMPLES,
+						    sizeof(double));
+			if (!meas[i].samples[m])
+				die("calloc");
+		}
+		if (pthread_create(&tm[i], NULL, iso_measured, &meas[i]))
+			die("pthread_create");
+	}
+	for (i = 0; i < ISO_LOAD; i++) {
+		load[i] = (struct iso_thread){ .iso = &iso, .cpu = load_cpu,
+					       .cur = -2 };
+		load[i].fd_a = iso_open(pa);
+		load[i].fd_b = iso_open(pb);
+		load[i].buf = malloc(opt_iso_size);
+		if (!load[i].buf)
+			die("malloc");
+		if (pthread_create(&tl[i], NULL, iso_load, &load[i]))
+			die("pthread_create");
+	}
+
+	for (round = 0; round < ISO_ROUNDS; round++) {
+		for (m = 0; m < ISO_NR; m++) {
+			struct respool_stats a0, a1, b0, b1, s;
+			int want = m == ISO_ALONE ? -1 : m;
+			uint64_t end;
+			bool all;
+
+			/* Every load thread in its new place, then a settle. */
+			iso.load_mode = want;
+			do {
+				usleep(1000);
+				for (all = true, i = 0; i < ISO_LOAD; i++)
+					all &= load[i].cur == want;
+			} while (!all);
+			usleep(20000);
+			stats(ctl_a, &a0);
+			stats(ctl_b, &b0);
+			iso.rec = m;
+			end = now_ns() + window_ns;
+			while (now_ns() < end) {
+				usleep(10000);
+				stats(ctl_a, &s);
+				if (s.waiters > books[m].a_max_waiters)
+					books[m].a_max_waiters = s.waiters;
+				stats(ctl_b, &s);
+				if (s.waiters > books[m].b_max_waiters)
+					books[m].b_max_waiters = s.waiters;
+			}
+			iso.rec = -1;
+			stats(ctl_a, &a1);
+			stats(ctl_b, &b1);
+			books[m].a_allocs += a1.allocs - a0.allocs;
+			books[m].a_waits += a1.waits - a0.waits;
+			books[m].a_handoffs += a1.handoffs - a0.handoffs;
+			books[m].b_allocs += b1.allocs - b0.allocs;
+			books[m].b_waits += b1.waits - b0.waits;
+		}
+	}
+	iso.load_mode = -1;
+	iso.stop = 1;
+	for (i = 0; i < 2; i++)
+		pthread_join(tm[i], NULL);
+	for (i = 0; i < ISO_LOAD; i++)
+		pthread_join(tl[i], NULL);
+
+	for (m = 0; m < ISO_NR; m++) {
+		struct iso_books *b = &books[m];
+		unsigned int n = meas[0].n[m] + meas[1].n[m];
+		double *all = calloc(n ? n : 1, sizeof(double));
+		char name[64];
+		bool ok;
+
+		if (!all)
+			die("calloc");
+		memcpy(all, meas[0].samples[m], meas[0].n[m] * sizeof(double));
+		memcpy(all + meas[0].n[m], meas[1].samples[m],
+		       meas[1].n[m] * sizeof(double));
+		res[m].batches = n;
+		res[m].median = median(all, n);
+		res[m].p99 = pct(all, n, 99);
+		/*
+		 * What each figure claims: A's two threads handed the block
+		 * off; B had nobody (alone) or was exhausted with waiters
+		 * queued (b_saturated); A had the load's waiters too
+		 * (same_pool).
+		 */
+		ok = n > 0 && b->a_handoffs > 0;
+		if (m == ISO_ALONE)
+			ok &= !b->b_allocs;
+		if (m == ISO_B)
+			ok &= b->b_allocs > 0 && b->b_max_waiters >= 1;
+		if (m == ISO_SAME)
+			ok &= !b->b_allocs && b->a_max_waiters >= 2;
+		if (m == ISO_NOPOOL)
+			ok &= !b->b_allocs && b->a_max_waiters <= 1;
+		snprintf(verified[m], sizeof(verified[m]),
+			 "a_allocs:%llu,a_waits:%llu,a_handoffs:%llu,"
+			 "a_max_waiters:%llu,b_allocs:%llu,b_waits:%llu,"
+			 "b_max_waiters:%llu%s",
+			 (unsigned long long)b->a_allocs,
+			 (unsigned long long)b->a_waits,
+			 (unsigned long long)b->a_handoffs,
+			 (unsigned long long)b->a_max_waiters,
+			 (unsigned long long)b->b_allocs,
+			 (unsigned long long)b->b_waits,
+			 (unsigned long long)b->b_max_waiters,
+			 ok ? "" : "(MISMATCH)");
+		snprintf(name, sizeof(name), "isolation_%s", iso_names[m]);
+		printf("bench: %s size=%zu median_ns=%.0f p99_ns=%.0f "
+		       "samples=%u threads=2 hold_us=%u verified=%s\n",
+		       name, opt_iso_size, res[m].median, res[m].p99, n,
+		       opt_iso_hold_us, verified[m]);
+		free(all);
+	}
+	if (res[ISO_ALONE].median > 0 && res[ISO_ALONE].p99 > 0) {
+		print_ratio("isolation_p50_b_saturated/alone", opt_iso_size,
+			    res[ISO_B].median / res[ISO_ALONE].median, 1.5);
+		print_ratio("isolation_p99_b_saturated/alone", opt_iso_size,
+			    res[ISO_B].p99 / res[ISO_ALONE].p99, 1.5);
+		/* The control: the same load in A itself (no goal). */
+		print_ratio("isolation_p50_same_pool/alone", opt_iso_size,
+			    res[ISO_SAME].median / res[ISO_ALONE].median, 0);
+		print_ratio("isolation_p99_same_pool/alone", opt_iso_size,
+			    res[ISO_SAME].p99 / res[ISO_ALONE].p99, 0);
+		/* The emulator's part: the same load's CPU, no pool. */
+		print_ratio("isolation_p50_nopool_load/alone", opt_iso_size,
+			    res[ISO_NOPOOL].median / res[ISO_ALONE].median, 0);
+		print_ratio("isolation_p99_nopool_load/alone", opt_iso_size,
+			    res[ISO_NOPOOL].p99 / res[ISO_ALONE].p99, 0);
+	}
+	if (res[ISO_NOPOOL].median > 0 && res[ISO_NOPOOL].p99 > 0) {
+		/* What B adds over a load that is not respool's. */
+		print_ratio("isolation_p50_b_saturated/nopool_load",
+			    opt_iso_size,
+			    res[ISO_B].median / res[ISO_NOPOOL].median, 0);
+		print_ratio("isolation_p99_b_saturated/nopool_load",
+			    opt_iso_size,
+			    res[ISO_B].p99 / res[ISO_NOPOOL].p99, 0);
+	}
+	printf("bench: isolation p50_wait_us alone=%.1f b_saturated=%.1f "
+	       "same_pool=%.1f nopool_load=%.1f p99_wait_us alone=%.1f "
+	       "b_saturated=%.1f same_pool=%.1f nopool_load=%.1f\n",
+	       res[ISO_ALONE].median / 1e3, res[ISO_B].median / 1e3,
+	       res[ISO_SAME].median / 1e3, res[ISO_NOPOOL].median / 1e3,
+	       res[ISO_ALONE].p99 / 1e3, res[ISO_B].p99 / 1e3,
+	       res[ISO_SAME].p99 / 1e3, res[ISO_NOPOOL].p99 / 1e3);
+
+	for (i = 0; i < 2; i++) {
+		close(meas[i].fd_a);
+		for (m = 0; m < ISO_NR; m++)
+			free(meas[i].samples[m]);
+	}
+	for (i = 0; i < ISO_LOAD; i++) {
+		close(load[i].fd_a);
+		close(load[i].fd_b);
+		free(load[i].buf);
+	}
+	close(ctl_a);
+	close(ctl_b);
+	/* Files go at close; a moment for the last ones (EBUSY). */
+	for (i = 0; i < 100; i++) {
+		ret = iso_pool_del(sk, family, pa);
+		if (ret != -NLE_BUSY)
+			break;
+		usleep(10000);
+	}
+	if (ret || (ret = iso_pool_del(sk, family, pb)))
+		fprintf(stderr, "bench: pool-del: %s\n", nl_geterror(ret));
+	nl_socket_free(sk);
+}
+
 static void print_table(void)
 {
 	unsigned int s, k;
@@ -1483,13 +1909,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: bench [--sizes S,S,...] [--batch N] [--budget-ms MS]\n"
-		"             [--phases pcpu,reserve,fresh,handoff,fairness]\n"
+		"             [--phases pcpu,reserve,fresh,handoff,fairness,\n"
+		"                       isolation]\n"
 		"             [--no-reload] [--no-mt] [--handoff-max Q]\n"
 		"             [--handoff-sched other|fifo|both]\n"
 		"             [--fair-procs N] [--fair-ms MS]\n"
+		"             [--iso-ms MS] [--iso-hold-us US] [--iso-size S]\n"
 		"Runs as root in the test VM (tools/bench/run.sh); reloads\n"
-		"$RESPOOL_KO per phase unless --no-reload (then the handoff\n"
-		"and fairness phases are skipped).\n");
+		"$RESPOOL_KO per phase unless --no-reload (then the handoff,\n"
+		"fairness and isolation phases are skipped).\n");
 }
 
 static void parse_sizes(char *arg)
@@ -1526,15 +1954,18 @@ int main(int argc, char **argv)
 		{ "handoff-sched", required_argument, NULL, 'S' },
 		{ "fair-procs", required_argument, NULL, 'f' },
 		{ "fair-ms", required_argument, NULL, 'F' },
+		{ "iso-ms", required_argument, NULL, 'I' },
+		{ "iso-hold-us", required_argument, NULL, 'H' },
+		{ "iso-size", required_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *phase_list = "pcpu,reserve,fresh,handoff,fairness";
+	const char *phase_list = "pcpu,reserve,fresh,handoff,fairness,isolation";
 	struct utsname u;
 	cpu_set_t cpus;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "s:b:t:p:nmq:S:f:F:h", longopts,
+	while ((opt = getopt_long(argc, argv, "s:b:t:p:nmq:S:f:F:I:H:Z:h", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -1572,6 +2003,19 @@ int main(int argc, char **argv)
 		case 'F':
 			opt_fair_ms = strtoul(optarg, NULL, 0);
 			break;
+		case 'I':
+			opt_iso_ms = strtoul(optarg, NULL, 0) ?: 1;
+			break;
+		case 'H':
+			opt_iso_hold_us = strtoul(optarg, NULL, 0);
+			break;
+		case 'Z':
+			opt_iso_size = strtoul(optarg, NULL, 0);
+			if (opt_iso_size < (size_t)sysconf(_SC_PAGESIZE)) {
+				usage(stderr);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1606,6 +2050,8 @@ int main(int argc, char **argv)
 		run_handoff();
 	if (strstr(phase_list, "fairness"))
 		run_fairness();
+	if (strstr(phase_list, "isolation"))
+		run_isolation();
 	/* Leave the module as a fresh load with its defaults. */
 	reload("");
 	return 0;

@@ -81,6 +81,18 @@ for k in "$@"; do
 		--no-module -- insmod "$mods/warn.ko"
 	check "$k: hang is caught by the timeout" 124 'timeout' -- "${K[@]}" \
 		--no-module --timeout 15 -- sleep 1000
+	# --numa 2: two nodes, one vCPU each (both online for the command,
+	# as the guest boots on one), half the memory each; no kernel report
+	# (the runner would exit 125).
+	check "$k: --numa 2: two nodes, one vCPU each" 0 '^numa 0-1 cpus 0 1 mem ok$' -- "${K[@]}" \
+		--no-module --smp 2 --numa 2 -- sh -c '
+		N=/sys/devices/system/node
+		m0=$(sed -n "s/.*MemTotal: *\([0-9]*\).*/\1/p" $N/node0/meminfo)
+		m1=$(sed -n "s/.*MemTotal: *\([0-9]*\).*/\1/p" $N/node1/meminfo)
+		ok=bad; [ "$m0" -gt 300000 ] && [ "$m1" -gt 300000 ] && ok=ok
+		echo "numa $(cat $N/online) cpus $(cat $N/node0/cpulist) $(cat $N/node1/cpulist) mem $ok"'
+	check "$k: --numa that does not split --smp evenly is refused" 126 'does not split evenly' -- \
+		"${K[@]}" --no-module --smp 3 --numa 2 -- true
 	# Boot hazards of the emulator: a guest that dies before respool is
 	# loaded is booted once more, and the runner says so; twice is a
 	# failure; a death after the command started is never retried.
