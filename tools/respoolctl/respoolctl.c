@@ -1645,6 +1645,7 @@ static int do_pool_drain(int argc, char **argv)
 
 struct table {
 	const char *pool;	/* the dump's filter; NULL: every pool */
+	bool pool0;		/* filter here: only pool id 0, "default" */
 	struct pool_list names;	/* every pool, for the POOL column */
 	bool first;
 };
@@ -1668,7 +1669,8 @@ static int parse_cpu(struct nl_msg *msg, void *arg)
 	size_t i;
 	int rem;
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, RESPOOL_A_CPU_MAX, NULL))
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, RESPOOL_A_CPU_MAX, NULL) ||
+	    (t->pool0 && get_uint(tb[RESPOOL_A_CPU_POOL_ID])))
 		return NL_SKIP;
 	if (t->first) {
 		print_fp("%-4s", "CPU");
@@ -1709,7 +1711,8 @@ static int parse_client(struct nl_msg *msg, void *arg)
 	char wait[80] = "-", d[32], w[32];
 	uint64_t since;
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, RESPOOL_A_CLIENT_MAX, NULL))
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, RESPOOL_A_CLIENT_MAX, NULL) ||
+	    (t->pool0 && get_uint(tb[RESPOOL_A_CLIENT_POOL_ID])))
 		return NL_SKIP;
 	if (t->first) {
 		print_fp("%-6s", "ID");
@@ -1785,17 +1788,24 @@ static int parse_filter(int argc, char **argv, const char *idname,
 /*
  * A dump of @cmd (cpu-get, client-get), of pool @pool or of every pool,
  * or with @has_id the one entry @id; @none: what to say of an empty dump.
+ * The default pool's (@pool NULL, @has_id false, @pool0) is the dump of
+ * every pool filtered here: that works with a module of before named
+ * pools too, which knows no filter.
  */
-static int show_table(uint8_t cmd, const char *pool, bool has_id, uint64_t id,
-		      const char *none)
+static int show_table(uint8_t cmd, const char *pool, bool pool0, bool has_id,
+		      uint64_t id, const char *none)
 {
 	bool cpu = cmd == RESPOOL_CMD_CPU_GET;
-	struct table t = { .pool = pool, .first = true };
+	struct table t = {
+		.pool = pool0 ? DEFAULT_POOL : pool,
+		.pool0 = pool0,
+		.first = true,
+	};
 	struct req r;
 	int ret;
 
 	/* The POOL column names the pools: learn them first. */
-	if (!pool && get_pools(NULL, true, &t.names))
+	if (!t.pool && get_pools(NULL, true, &t.names))
 		return 1;
 	if (req_init(&r, cmd, has_id ? 0 : NLM_F_DUMP, cur_cmd,
 		     cpu ? parse_cpu : parse_client, &t)) {
@@ -1824,7 +1834,7 @@ static int do_cpus(int argc, char **argv)
 {
 	if (argc)
 		return no_args(argv);
-	return show_table(RESPOOL_CMD_CPU_GET, DEFAULT_POOL, false, 0, NULL);
+	return show_table(RESPOOL_CMD_CPU_GET, NULL, true, false, 0, NULL);
 }
 
 static int do_cpu_show(int argc, char **argv)
@@ -1839,14 +1849,14 @@ static int do_cpu_show(int argc, char **argv)
 		return ret;
 	if (has_id && id > UINT32_MAX)
 		return usage_err("CPU %" PRIu64 " is too large", id);
-	return show_table(RESPOOL_CMD_CPU_GET, pool, has_id, id, NULL);
+	return show_table(RESPOOL_CMD_CPU_GET, pool, false, has_id, id, NULL);
 }
 
 static int do_clients(int argc, char **argv)
 {
 	if (argc)
 		return no_args(argv);
-	return show_table(RESPOOL_CMD_CLIENT_GET, DEFAULT_POOL, false, 0,
+	return show_table(RESPOOL_CMD_CLIENT_GET, NULL, true, false, 0,
 			  "no clients");
 }
 
@@ -1860,7 +1870,8 @@ static int do_client_show(int argc, char **argv)
 	ret = parse_filter(argc, argv, "ID", &pool, &id, &has_id);
 	if (ret)
 		return ret;
-	return show_table(RESPOOL_CMD_CLIENT_GET, pool, has_id, id, "no clients");
+	return show_table(RESPOOL_CMD_CLIENT_GET, pool, false, has_id, id,
+			  "no clients");
 }
 
 /* monitor */
