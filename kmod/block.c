@@ -2,10 +2,12 @@
 /*
  * block.c - a block's pages: allocation, release, reuse checks, zeroing.
  *
- * Block data comes from alloc_pages_exact(): physically contiguous, split
- * into order-0 pages that are each refcounted, so they can be mapped into
- * userspace one by one through the fault handler with ordinary page
- * references (no PFN-map tricks), and freed back exactly.
+ * Block data is one allocation of the page allocator on the pool's node,
+ * split into order-0 pages that are each refcounted (as
+ * alloc_pages_exact() does, which has no node argument a module may use),
+ * so it can be mapped into userspace one by one through the fault
+ * handler with ordinary page references (no PFN-map tricks), and freed
+ * back exactly with free_pages_exact().
  */
 #include <linux/gfp.h>
 #include <linux/highmem.h>
@@ -16,6 +18,28 @@
 #include "respool.h"
 #include "block.h"
 #include "stats.h"
+
+/*
+ * @size bytes of whole pages from @nid (NUMA_NO_NODE: the local node),
+ * falling back to other nodes when @nid has none to spare, as page_pool
+ * does: a pool that asks for a node prefers it. The tail pages of the
+ * power-of-two allocation go back at once.
+ */
+static void *respool_pages_alloc(int nid, u64 size)
+{
+	unsigned int order = get_order(size);
+	unsigned long nr = size >> PAGE_SHIFT, i;
+	struct page *page;
+
+	page = alloc_pages_node(nid, GFP_KERNEL | __GFP_NOWARN |
+				__GFP_RETRY_MAYFAIL, order);
+	if (!page)
+		return NULL;
+	split_page(page, order);
+	for (i = nr; i < (1UL << order); i++)
+		__free_page(page + i);
+	return page_address(page);
+}
 
 /**
  * respool_block_new() - allocate a block and its pages
@@ -35,12 +59,13 @@ struct respool_block *respool_block_new(struct respool_pool *pool, u64 size)
 	b = kmem_cache_zalloc(pool->block_cache, GFP_KERNEL);
 	if (!b)
 		return NULL;
-	b->vaddr = alloc_pages_exact(size, GFP_KERNEL | __GFP_NOWARN |
-				     __GFP_RETRY_MAYFAIL);
+	b->vaddr = respool_pages_alloc(READ_ONCE(pool->node), size);
 	if (!b->vaddr) {
 		kmem_cache_free(pool->block_cache, b);
 		return NULL;
 	}
+	b->nid = page_to_nid(virt_to_page(b->vaddr));
+	atomic64_add(size, &pool->node_bytes[b->nid]);
 	b->size = size;
 	/* No client id is 0: the first owner always gets cleared pages. */
 	b->last_client = 0;
@@ -63,6 +88,7 @@ struct respool_block *respool_block_new(struct respool_pool *pool, u64 size)
  */
 void respool_block_destroy(struct respool_pool *pool, struct respool_block *b)
 {
+	atomic64_sub(b->size, &pool->node_bytes[b->nid]);
 	free_pages_exact(b->vaddr, b->size);
 	kmem_cache_free(pool->block_cache, b);
 }

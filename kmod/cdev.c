@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cdev.c - /dev/respool: clients, handles and the ioctls.
+ * cdev.c - the device nodes: clients, handles and the ioctls.
+ *
+ * /dev/respool is the default pool's (a misc device, as it always was);
+ * every named pool has /dev/respool-NAME, a device of class "respool"
+ * whose owner, group and mode come from pool-new (devtmpfs asks the
+ * device type's ->devnode), so that a pool can be handed to one group
+ * without a udev rule. Opening either makes the file a client of that
+ * pool.
  *
  * Each open file is a client with its own handle table (an xarray); a
  * handle names a block only within its file, so no client can name, map
@@ -21,6 +28,9 @@
  * below the charge takes nothing back; ALLOCs fail with EDQUOT, without
  * waiting, until the charge falls.
  */
+#include <linux/atomic.h>
+#include <linux/cdev.h>
+#include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -34,6 +44,7 @@
 #include "respool.h"
 #include "cdev.h"
 #include "pool.h"
+#include "pools.h"
 
 /*
  * Raise a user's charge by @bytes unless that takes it past @quota (0: no
@@ -132,9 +143,12 @@ void respool_client_map_account(struct respool_client *c,
  */
 void respool_block_put(struct respool_block *b)
 {
+	struct respool_pool *pool;
+
 	if (refcount_dec_and_test(&b->refs)) {
+		pool = b->client->pool;
 		respool_uncharge(b->client, b->size, true);
-		respool_pool_free(respool_pool, b);
+		respool_pool_free(pool, b);
 	}
 }
 
@@ -596,9 +610,13 @@ static void respool_user_put_locked(struct respool_pool *pool,
 	kfree(u);
 }
 
-static int respool_open(struct inode *inode, struct file *file)
+/* Client ids: unique across pools, never reused; 0 is nobody's. */
+static atomic64_t respool_last_client_id = ATOMIC64_INIT(0);
+
+/* Make @file a client of @pool; fails once pool-del took the pool. */
+static int respool_open_pool(struct respool_pool *pool, struct inode *inode,
+			     struct file *file)
 {
-	struct respool_pool *pool = respool_pool;
 	struct respool_user *u;
 	struct respool_client *c;
 	int ret;
@@ -624,6 +642,11 @@ static int respool_open(struct inode *inode, struct file *file)
 	get_task_comm(c->comm, current);
 
 	mutex_lock(&pool->clients_lock);
+	if (pool->dead) {
+		mutex_unlock(&pool->clients_lock);
+		ret = -ENODEV;
+		goto err_destroy_handles;
+	}
 	/* The opener's uid, as it was at open(), for the file's lifetime. */
 	u = respool_user_get_locked(pool, from_kuid(&init_user_ns,
 						    file->f_cred->fsuid));
@@ -633,7 +656,7 @@ static int respool_open(struct inode *inode, struct file *file)
 		goto err_destroy_handles;
 	}
 	c->user = u;
-	c->id = pool->next_client_id++;
+	c->id = atomic64_inc_return(&respool_last_client_id);
 	list_add_tail(&c->node, &pool->clients);
 	WRITE_ONCE(pool->nr_clients, pool->nr_clients + 1);
 	mutex_unlock(&pool->clients_lock);
@@ -646,6 +669,45 @@ err_destroy_handles:
 	xa_destroy(&c->handles);
 	kmem_cache_free(pool->client_cache, c);
 	return ret;
+}
+
+/* The default pool's /dev/respool, whose open misc_open() calls. */
+static struct respool_pool *respool_misc_pool;
+
+static int respool_misc_open(struct inode *inode, struct file *file)
+{
+	return respool_open_pool(respool_misc_pool, inode, file);
+}
+
+/**
+ * struct respool_pool_dev - a named pool's device node
+ * @dev:	the device, of class "respool", named respool-NAME
+ * @cdev:	its character device, which holds @dev while open
+ * @pool:	the pool, with a reference dropped at @dev's release
+ * @uid:	owner of the node
+ * @gid:	group of the node
+ * @mode:	permission bits of the node
+ */
+struct respool_pool_dev {
+	struct device dev;
+	struct cdev cdev;
+	struct respool_pool *pool;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+};
+
+/*
+ * chrdev_open() holds the cdev, and through it the device and the pool,
+ * across this call; pool-del may have run, which open notices.
+ */
+static int respool_dev_open(struct inode *inode, struct file *file)
+{
+	struct respool_pool_dev *pd = container_of(inode->i_cdev,
+						   struct respool_pool_dev,
+						   cdev);
+
+	return respool_open_pool(pd->pool, inode, file);
 }
 
 static int respool_flush(struct file *file, fl_owner_t id)
@@ -681,7 +743,19 @@ static int respool_release(struct inode *inode, struct file *file)
 
 static const struct file_operations respool_fops = {
 	.owner		= THIS_MODULE,
-	.open		= respool_open,
+	.open		= respool_misc_open,
+	.flush		= respool_flush,
+	.release	= respool_release,
+	.unlocked_ioctl	= respool_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= respool_mmap,
+	.poll		= respool_poll,
+};
+
+/* The same, but opened through a named pool's cdev. */
+static const struct file_operations respool_dev_fops = {
+	.owner		= THIS_MODULE,
+	.open		= respool_dev_open,
 	.flush		= respool_flush,
 	.release	= respool_release,
 	.unlocked_ioctl	= respool_ioctl,
@@ -696,19 +770,145 @@ static struct miscdevice respool_misc = {
 	.fops	= &respool_fops,
 };
 
-/**
- * respool_cdev_init() - create /dev/respool
- * @mode:	its permission bits
- *
- * Return: 0 or a negative errno from misc_register().
- */
-int respool_cdev_init(umode_t mode)
+/* Class "respool": /sys/class/respool/respool-NAME. */
+static struct class respool_class = {
+	.name	= "respool",
+};
+
+/* Minors of the named pools' nodes: minor = pool id. */
+static dev_t respool_devt;
+
+/* devtmpfs creates the node with what pool-new asked for. */
+static char *respool_dev_devnode(respool_devnode_device *dev, umode_t *mode,
+				 kuid_t *uid, kgid_t *gid)
 {
-	respool_misc.mode = mode;
-	return misc_register(&respool_misc);
+	const struct respool_pool_dev *pd =
+		container_of(dev, struct respool_pool_dev, dev);
+
+	if (mode)
+		*mode = pd->mode;
+	if (uid)
+		*uid = pd->uid;
+	if (gid)
+		*gid = pd->gid;
+	return NULL;
 }
 
+static void respool_dev_release(struct device *dev)
+{
+	struct respool_pool_dev *pd = container_of(dev, struct respool_pool_dev,
+						   dev);
+
+	respool_pools_put(pd->pool);
+	kfree(pd);
+}
+
+static const struct device_type respool_dev_type = {
+	.name		= "respool",
+	.devnode	= respool_dev_devnode,
+	.release	= respool_dev_release,
+};
+
+/**
+ * respool_cdev_add() - create /dev/respool-NAME for a named pool
+ * @pool:	the pool, with its id and name
+ * @uid:	owner of the node
+ * @gid:	group of the node
+ * @mode:	permission bits of the node
+ *
+ * The device holds a reference to the pool until its release, which
+ * comes after respool_cdev_del() and the last open file.
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or a negative errno.
+ */
+int respool_cdev_add(struct respool_pool *pool, kuid_t uid, kgid_t gid,
+		     umode_t mode)
+{
+	char name[RESPOOL_DEV_NAME_LEN];
+	struct respool_pool_dev *pd;
+	int ret;
+
+	pd = kzalloc(sizeof(*pd), GFP_KERNEL);
+	if (!pd)
+		return -ENOMEM;
+	kref_get(&pool->ref);
+	pd->pool = pool;
+	pd->uid = uid;
+	pd->gid = gid;
+	pd->mode = mode;
+	device_initialize(&pd->dev);
+	pd->dev.class = &respool_class;
+	pd->dev.type = &respool_dev_type;
+	pd->dev.devt = MKDEV(MAJOR(respool_devt), pool->id);
+	cdev_init(&pd->cdev, &respool_dev_fops);
+	pd->cdev.owner = THIS_MODULE;
+	ret = dev_set_name(&pd->dev, "%s", respool_cdev_name(pool, name));
+	if (ret)
+		goto err_put;
+	ret = cdev_device_add(&pd->cdev, &pd->dev);
+	if (ret)
+		goto err_put;
+	pool->dev = pd;
+	return 0;
+
+err_put:
+	/* The release drops the pool's reference and frees @pd. */
+	put_device(&pd->dev);
+	return ret;
+}
+
+/**
+ * respool_cdev_del() - remove a named pool's node
+ * @pool:	the pool, taken out of the registry and dead: no new client
+ *
+ * Context: process context, may sleep.
+ */
+void respool_cdev_del(struct respool_pool *pool)
+{
+	struct respool_pool_dev *pd = pool->dev;
+
+	cdev_device_del(&pd->cdev, &pd->dev);
+	pool->dev = NULL;
+	put_device(&pd->dev);
+}
+
+/**
+ * respool_cdev_init() - create /dev/respool and the class of the others
+ * @pool:	the default pool
+ * @mode:	permission bits of /dev/respool
+ *
+ * Return: 0 or a negative errno.
+ */
+int respool_cdev_init(struct respool_pool *pool, umode_t mode)
+{
+	int ret;
+
+	ret = alloc_chrdev_region(&respool_devt, 0, RESPOOL_POOLS_MAX + 1,
+				  RESPOOL_DEVICE_NAME);
+	if (ret)
+		return ret;
+	ret = class_register(&respool_class);
+	if (ret)
+		goto err_region;
+	respool_misc_pool = pool;
+	respool_misc.mode = mode;
+	ret = misc_register(&respool_misc);
+	if (ret)
+		goto err_class;
+	return 0;
+
+err_class:
+	class_unregister(&respool_class);
+err_region:
+	unregister_chrdev_region(respool_devt, RESPOOL_POOLS_MAX + 1);
+	return ret;
+}
+
+/* After every named pool's node is gone. */
 void respool_cdev_exit(void)
 {
 	misc_deregister(&respool_misc);
+	class_unregister(&respool_class);
+	unregister_chrdev_region(respool_devt, RESPOOL_POOLS_MAX + 1);
 }

@@ -179,33 +179,16 @@ static void respool_check_clients(struct respool_pool *pool)
 	mutex_unlock(&pool->clients_lock);
 }
 
-static ssize_t respool_check_write(struct file *file, const char __user *buf,
-				   size_t count, loff_t *ppos)
+/**
+ * respool_check_pool() - check every invariant of a pool now
+ * @pool:	a pool at a quiet point (see the top of this file)
+ */
+void respool_check_pool(struct respool_pool *pool)
 {
-	struct respool_pool *pool = file->private_data;
-
 	spin_lock(&pool->lock);
 	respool_check_locked(pool);
 	spin_unlock(&pool->lock);
 	respool_check_clients(pool);
-	return count;
-}
-
-static const struct file_operations respool_check_fops = {
-	.owner	= THIS_MODULE,
-	.open	= simple_open,
-	.write	= respool_check_write,
-	.llseek	= noop_llseek,
-};
-
-/**
- * respool_check_init() - debugfs respool/check: check every invariant now
- * @pool:	the pool
- */
-void respool_check_init(struct respool_pool *pool)
-{
-	debugfs_create_file("check", 0200, respool_debugfs_dir(), pool,
-			    &respool_check_fops);
 }
 
 #endif /* RESPOOL_CHECK_INVARIANTS */

@@ -124,4 +124,32 @@ static inline void respool_shrinker_destroy(struct shrinker *s)
 }
 #endif
 
+/* 6.2 made the device a ->devnode() is asked about const. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+typedef struct device respool_devnode_device;
+#else
+typedef const struct device respool_devnode_device;
+#endif
+
+/*
+ * An extended ACK with numbers in it: 6.2 gave the ACK a buffer for a
+ * formatted message. 6.1 gets @fallback, a static string without them.
+ */
+#ifdef NL_SET_ERR_MSG_FMT
+#define respool_nl_err_fmt(extack, fallback, fmt, ...) \
+	NL_SET_ERR_MSG_FMT(extack, fmt, ##__VA_ARGS__)
+#else
+#define respool_nl_err_fmt(extack, fallback, fmt, ...) do {	\
+	if (extack)						\
+		(extack)->_msg = (fallback);			\
+} while (0)
+#endif
+
+/* The attributes a dump request carried, parsed by its policy. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define respool_dump_attrs(cb)	(genl_dumpit_info(cb)->attrs)
+#else
+#define respool_dump_attrs(cb)	(genl_dumpit_info(cb)->info.attrs)
+#endif
+
 #endif /* _RESPOOL_COMPAT_H */

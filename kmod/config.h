@@ -70,4 +70,7 @@ void respool_setting_set(struct respool_config *cfg,
 int respool_config_validate(const struct respool_config *cfg,
 			    struct respool_config_error *err);
 
+/* main.c: the module parameters' settings, for "default" and pool-new */
+void respool_params_config(struct respool_config *cfg);
+
 #endif /* _RESPOOL_CONFIG_H */

@@ -14,6 +14,12 @@
  * multicast group table static, so genl-gen.c is compiled as part of this
  * file rather than on its own.
  *
+ * Every command acts on one pool, named by pool-id or pool-name, or on
+ * "default" without either (respool_nl_pool()); pool-get, cpu-get and
+ * client-get also dump every pool, or one. A request holds a reference to
+ * its pool while it runs (pools.c), so pool-del never frees a pool under
+ * it.
+ *
  * Reads take no lock that the ALLOC/FREE fast path takes for long: pool
  * stats come from respool_pool_stats() (per-CPU sums), per-CPU counters
  * are read with READ_ONCE(), and a CPU's cache lock is held only to copy
@@ -36,17 +42,16 @@
 #include "compat.h"
 #include "respool.h"
 #include "pool.h"
+#include "pools.h"
 #include "pcpu.h"
 #include "config.h"
 #include "stats.h"
+#include "cdev.h"
 #include "genl.h"
 #include "genl-gen.h"
 #include "genl-gen.c"
 
 static struct genl_family respool_nl_family;
-
-/* The pool the family reports on; set before the family is registered. */
-static struct respool_pool *respool_genl_pool;
 
 /*
  * Notifications may race with module unload from the shrinker, which
@@ -61,6 +66,99 @@ static DEFINE_MUTEX(respool_genl_config_lock);
 static int respool_nl_put_u64(struct sk_buff *msg, int attr, u64 val)
 {
 	return nla_put_u64_64bit(msg, attr, val, RESPOOL_A_POOL_PAD);
+}
+
+/*
+ * The pool a request names by @id_attr or @name_attr of @attrs, with a
+ * reference; "default" when it names none. An unknown pool is ENOENT,
+ * two attributes naming different pools EINVAL.
+ */
+static struct respool_pool *respool_nl_pool_of(struct nlattr **attrs,
+					       int id_attr, int name_attr,
+					       struct netlink_ext_ack *extack)
+{
+	struct nlattr *ida = attrs[id_attr], *namea = attrs[name_attr];
+	struct respool_pool *pool;
+
+	if (!ida && !namea)
+		return respool_pools_get(0);
+	pool = ida ? respool_pools_get(nla_get_u32(ida)) :
+		     respool_pools_get_by_name(nla_data(namea));
+	if (!pool) {
+		NL_SET_ERR_MSG_ATTR(extack, ida ?: namea, "no such pool");
+		return ERR_PTR(-ENOENT);
+	}
+	if (ida && namea && strcmp(pool->name, nla_data(namea))) {
+		respool_pools_put(pool);
+		NL_SET_ERR_MSG_ATTR(extack, namea,
+				    "pool-id and pool-name name different pools");
+		return ERR_PTR(-EINVAL);
+	}
+	return pool;
+}
+
+/* The pool of a request of the pool set. */
+static struct respool_pool *respool_nl_pool(struct genl_info *info)
+{
+	return respool_nl_pool_of(info->attrs, RESPOOL_A_POOL_POOL_ID,
+				  RESPOOL_A_POOL_POOL_NAME, info->extack);
+}
+
+/*
+ * A dump's filter: in cb->args[@arg], 0 for every pool, else the pool's
+ * id + 1. Found at the first part of the dump, kept by id afterwards: a
+ * pool deleted meanwhile ends the dump.
+ */
+static int respool_nl_dump_filter(struct netlink_callback *cb, int id_attr,
+				  int name_attr, int arg)
+{
+	struct nlattr **attrs = respool_dump_attrs(cb);
+	struct respool_pool *pool;
+
+	if (cb->args[arg] || !attrs || (!attrs[id_attr] && !attrs[name_attr]))
+		return 0;
+	pool = respool_nl_pool_of(attrs, id_attr, name_attr, cb->extack);
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
+	cb->args[arg] = (long)pool->id + 1;
+	respool_pools_put(pool);
+	return 0;
+}
+
+/*
+ * The next pool of a dump with filter cb->args[@filter] from id
+ * cb->args[@next] on, with a reference; NULL at the end.
+ */
+static struct respool_pool *respool_nl_dump_pool(struct netlink_callback *cb,
+						 int filter, int next)
+{
+	u32 id = cb->args[next];
+	struct respool_pool *pool;
+
+	if (cb->args[filter]) {
+		if (id > cb->args[filter] - 1)
+			return NULL;
+		id = cb->args[filter] - 1;
+	}
+	pool = respool_pools_get_next(&id);
+	if (pool && cb->args[filter] && pool->id != cb->args[filter] - 1) {
+		respool_pools_put(pool);
+		return NULL;
+	}
+	if (pool && id != cb->args[next]) {
+		/* A new pool: start its items from the beginning. */
+		cb->args[next] = id;
+		cb->args[next + 1] = 0;
+	}
+	return pool;
+}
+
+/* The pool's identity: id, name, device node, node, owner and mode. */
+static int respool_nl_fill_pool_id(struct sk_buff *msg,
+				   struct respool_pool *pool)
+{
+	return nla_put_u32(msg, RESPOOL_A_POOL_POOL_ID, pool->id) ||
+	       nla_put_string(msg, RESPOOL_A_POOL_POOL_NAME, pool->name);
 }
 
 /* Every setting of respool_settings[], in its order. */
@@ -81,8 +179,32 @@ static int respool_nl_fill_config(struct sk_buff *msg,
 	return 0;
 }
 
+/* The bytes the pool owns on each node that holds any. */
+static int respool_nl_fill_node_bytes(struct sk_buff *msg,
+				      struct respool_pool *pool)
+{
+	struct nlattr *nest;
+	int nid;
+	s64 bytes;
+
+	for (nid = 0; nid < nr_node_ids; nid++) {
+		bytes = atomic64_read(&pool->node_bytes[nid]);
+		if (bytes <= 0)
+			continue;
+		nest = nla_nest_start(msg, RESPOOL_A_STATS_NODE_BYTES);
+		if (!nest ||
+		    nla_put_u32(msg, RESPOOL_A_NODE_BYTES_NODE, nid) ||
+		    nla_put_u64_64bit(msg, RESPOOL_A_NODE_BYTES_BYTES, bytes,
+				      RESPOOL_A_NODE_BYTES_PAD))
+			return -EMSGSIZE;
+		nla_nest_end(msg, nest);
+	}
+	return 0;
+}
+
 static int respool_nl_fill_stats(struct sk_buff *msg,
-				 const struct respool_stats *st)
+				 const struct respool_stats *st,
+				 struct respool_pool *pool)
 {
 	const struct respool_stat_desc *d;
 	struct nlattr *nest, *bucket;
@@ -111,6 +233,8 @@ static int respool_nl_fill_stats(struct sk_buff *msg,
 			goto err_cancel;
 		nla_nest_end(msg, bucket);
 	}
+	if (respool_nl_fill_node_bytes(msg, pool))
+		goto err_cancel;
 	nla_nest_end(msg, nest);
 	return 0;
 
@@ -119,45 +243,98 @@ err_cancel:
 	return -EMSGSIZE;
 }
 
-int respool_nl_pool_get_doit(struct sk_buff *skb, struct genl_info *info)
+/* One pool-get record: identity, the module-wide bound, settings, stats. */
+static int respool_nl_fill_pool(struct sk_buff *msg,
+				struct respool_pool *pool,
+				struct respool_stats *st, u32 portid, u32 seq,
+				int flags)
 {
-	struct respool_pool *pool = respool_genl_pool;
+	char dev[RESPOOL_DEV_NAME_LEN];
 	struct respool_config cfg;
-	struct respool_stats *st;
-	struct sk_buff *msg;
+	u64 total, left;
 	void *hdr;
-	int err = -ENOMEM;
-
-	st = kzalloc(sizeof(*st), GFP_KERNEL);
-	if (!st)
-		return -ENOMEM;
-	msg = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		goto out_free_stats;
 
 	respool_pool_get_config(pool, &cfg);
 	st->size = sizeof(*st);
 	respool_pool_stats(pool, st);
+	respool_pools_total(&total, &left);
 
-	err = -EMSGSIZE;
-	hdr = genlmsg_put_reply(msg, info, &respool_nl_family, 0,
-				info->genlhdr->cmd);
+	hdr = genlmsg_put(msg, portid, seq, &respool_nl_family, flags,
+			  RESPOOL_CMD_POOL_GET);
 	if (!hdr)
-		goto err_free_msg;
-	if (respool_nl_fill_config(msg, &cfg) ||
-	    respool_nl_fill_stats(msg, st)) {
-		genlmsg_cancel(msg, hdr);
-		goto err_free_msg;
-	}
+		return -EMSGSIZE;
+	if (respool_nl_fill_pool_id(msg, pool) ||
+	    nla_put_string(msg, RESPOOL_A_POOL_DEV_NAME,
+			   respool_cdev_name(pool, dev)) ||
+	    nla_put_s32(msg, RESPOOL_A_POOL_NODE, READ_ONCE(pool->node)) ||
+	    respool_nl_put_u64(msg, RESPOOL_A_POOL_TOTAL_CAPACITY, total) ||
+	    (total && respool_nl_put_u64(msg, RESPOOL_A_POOL_TOTAL_CAPACITY_LEFT,
+					 left)) ||
+	    respool_nl_fill_config(msg, &cfg) ||
+	    respool_nl_fill_stats(msg, st, pool))
+		goto err_cancel;
 	genlmsg_end(msg, hdr);
-	kfree(st);
-	return genlmsg_reply(msg, info);
+	return 0;
 
-err_free_msg:
-	nlmsg_free(msg);
+err_cancel:
+	genlmsg_cancel(msg, hdr);
+	return -EMSGSIZE;
+}
+
+int respool_nl_pool_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct respool_pool *pool;
+	struct respool_stats *st;
+	struct sk_buff *msg;
+	int err = -ENOMEM;
+
+	pool = respool_nl_pool(info);
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		goto out_put;
+	msg = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		goto out_free_stats;
+	err = respool_nl_fill_pool(msg, pool, st, info->snd_portid,
+				   info->snd_seq, 0);
+	if (err) {
+		nlmsg_free(msg);
+		goto out_free_stats;
+	}
+	err = genlmsg_reply(msg, info);
 out_free_stats:
 	kfree(st);
+out_put:
+	respool_pools_put(pool);
 	return err;
+}
+
+int respool_nl_pool_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct respool_pool *pool;
+	struct respool_stats *st;
+	u32 id = cb->args[0];
+	int err = 0;
+
+	/* cb->args[0]: the lowest pool id not reported yet. */
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	while ((pool = respool_pools_get_next(&id))) {
+		err = respool_nl_fill_pool(skb, pool, st,
+					   NETLINK_CB(cb->skb).portid,
+					   cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		respool_pools_put(pool);
+		if (err)
+			break;
+		cb->args[0] = ++id;
+	}
+	kfree(st);
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ?: skb->len;
 }
 
 /* cpu-get */
@@ -213,7 +390,8 @@ static int respool_nl_fill_cpu(struct sk_buff *msg, struct respool_pool *pool,
 			  RESPOOL_CMD_CPU_GET);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (nla_put_u32(msg, RESPOOL_A_CPU_ID, cpu))
+	if (nla_put_u32(msg, RESPOOL_A_CPU_POOL_ID, pool->id) ||
+	    nla_put_u32(msg, RESPOOL_A_CPU_ID, cpu))
 		goto err_cancel;
 	if (respool_nl_fill_cpu_counters(msg, &c->stats))
 		goto err_cancel;
@@ -235,6 +413,7 @@ err_cancel:
 
 int respool_nl_cpu_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct respool_pool *pool;
 	struct sk_buff *msg;
 	u32 cpu;
 	int err;
@@ -247,35 +426,65 @@ int respool_nl_cpu_get_doit(struct sk_buff *skb, struct genl_info *info)
 				    "no such CPU");
 		return -ENOENT;
 	}
+	pool = respool_nl_pool_of(info->attrs, RESPOOL_A_CPU_POOL_ID,
+				  RESPOOL_A_CPU_POOL_NAME, info->extack);
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
 
+	err = -ENOMEM;
 	msg = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
-		return -ENOMEM;
-	err = respool_nl_fill_cpu(msg, respool_genl_pool, cpu, info->snd_portid,
+		goto out_put;
+	err = respool_nl_fill_cpu(msg, pool, cpu, info->snd_portid,
 				  info->snd_seq, 0);
 	if (err) {
 		nlmsg_free(msg);
-		return err;
+		goto out_put;
 	}
-	return genlmsg_reply(msg, info);
+	err = genlmsg_reply(msg, info);
+out_put:
+	respool_pools_put(pool);
+	return err;
 }
+
+/*
+ * The dump state of cpu-get and client-get, in cb->args: the filter (see
+ * respool_nl_dump_filter()), the pool being dumped, and the next item of
+ * that pool (CPU, or the lowest client id not reported yet).
+ */
+enum { RESPOOL_DUMP_FILTER, RESPOOL_DUMP_POOL, RESPOOL_DUMP_ITEM };
 
 int respool_nl_cpu_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	struct respool_pool *pool;
 	unsigned int cpu;
-	int err = 0;
+	int err;
 
-	/* cb->args[0]: the next CPU to report. */
-	for (cpu = cb->args[0]; cpu < nr_cpu_ids; cpu++) {
-		if (!cpu_possible(cpu))
-			continue;
-		err = respool_nl_fill_cpu(skb, respool_genl_pool, cpu,
-					  NETLINK_CB(cb->skb).portid,
-					  cb->nlh->nlmsg_seq, NLM_F_MULTI);
+	err = respool_nl_dump_filter(cb, RESPOOL_A_CPU_POOL_ID,
+				     RESPOOL_A_CPU_POOL_NAME,
+				     RESPOOL_DUMP_FILTER);
+	if (err)
+		return err;
+	while ((pool = respool_nl_dump_pool(cb, RESPOOL_DUMP_FILTER,
+					    RESPOOL_DUMP_POOL))) {
+		for (cpu = cb->args[RESPOOL_DUMP_ITEM]; cpu < nr_cpu_ids;
+		     cpu++) {
+			if (!cpu_possible(cpu))
+				continue;
+			err = respool_nl_fill_cpu(skb, pool, cpu,
+						  NETLINK_CB(cb->skb).portid,
+						  cb->nlh->nlmsg_seq,
+						  NLM_F_MULTI);
+			if (err)
+				break;
+		}
+		respool_pools_put(pool);
+		cb->args[RESPOOL_DUMP_ITEM] = cpu;
 		if (err)
 			break;
+		cb->args[RESPOOL_DUMP_POOL]++;
+		cb->args[RESPOOL_DUMP_ITEM] = 0;
 	}
-	cb->args[0] = cpu;
 	if (err == -EMSGSIZE && skb->len)
 		return skb->len;
 	return err ?: skb->len;
@@ -314,7 +523,8 @@ static int respool_nl_fill_client(struct sk_buff *msg,
 			  RESPOOL_CMD_CLIENT_GET);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (nla_put_u64_64bit(msg, RESPOOL_A_CLIENT_ID, c->id,
+	if (nla_put_u32(msg, RESPOOL_A_CLIENT_POOL_ID, c->pool->id) ||
+	    nla_put_u64_64bit(msg, RESPOOL_A_CLIENT_ID, c->id,
 			      RESPOOL_A_CLIENT_PAD) ||
 	    nla_put_u32(msg, RESPOOL_A_CLIENT_PID, c->pid) ||
 	    nla_put_string(msg, RESPOOL_A_CLIENT_COMM, c->comm) ||
@@ -337,21 +547,14 @@ static int respool_nl_fill_client(struct sk_buff *msg,
 	return 0;
 }
 
-int respool_nl_client_get_doit(struct sk_buff *skb, struct genl_info *info)
+/* Fill the client of id @id of @pool, if it has it: -ENOENT if not. */
+static int respool_nl_fill_client_id(struct sk_buff *msg,
+				     struct respool_pool *pool, u64 id,
+				     struct genl_info *info)
 {
-	struct respool_pool *pool = respool_genl_pool;
 	struct respool_client *c;
-	struct sk_buff *msg;
 	int err = -ENOENT;
-	u64 id;
 
-	if (GENL_REQ_ATTR_CHECK(info, RESPOOL_A_CLIENT_ID))
-		return -EINVAL;
-	id = nla_get_u64(info->attrs[RESPOOL_A_CLIENT_ID]);
-
-	msg = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
 	mutex_lock(&pool->clients_lock);
 	list_for_each_entry(c, &pool->clients, node) {
 		if (c->id == id) {
@@ -361,10 +564,49 @@ int respool_nl_client_get_doit(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 	mutex_unlock(&pool->clients_lock);
+	return err;
+}
+
+int respool_nl_client_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **attrs = info->attrs;
+	struct respool_pool *pool;
+	struct sk_buff *msg;
+	int err = -ENOENT;
+	u32 pool_id = 0;
+	u64 id;
+
+	if (GENL_REQ_ATTR_CHECK(info, RESPOOL_A_CLIENT_ID))
+		return -EINVAL;
+	id = nla_get_u64(attrs[RESPOOL_A_CLIENT_ID]);
+
+	msg = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	if (attrs[RESPOOL_A_CLIENT_POOL_ID] || attrs[RESPOOL_A_CLIENT_POOL_NAME]) {
+		/* Only in the pool named. */
+		pool = respool_nl_pool_of(attrs, RESPOOL_A_CLIENT_POOL_ID,
+					  RESPOOL_A_CLIENT_POOL_NAME,
+					  info->extack);
+		if (IS_ERR(pool)) {
+			nlmsg_free(msg);
+			return PTR_ERR(pool);
+		}
+		err = respool_nl_fill_client_id(msg, pool, id, info);
+		respool_pools_put(pool);
+	} else {
+		/* Ids are unique across pools: the first pool that has it. */
+		while (err == -ENOENT &&
+		       (pool = respool_pools_get_next(&pool_id))) {
+			err = respool_nl_fill_client_id(msg, pool, id, info);
+			respool_pools_put(pool);
+			pool_id++;
+		}
+	}
 	if (err) {
 		if (err == -ENOENT)
 			NL_SET_ERR_MSG_ATTR(info->extack,
-					    info->attrs[RESPOOL_A_CLIENT_ID],
+					    attrs[RESPOOL_A_CLIENT_ID],
 					    "no such client");
 		nlmsg_free(msg);
 		return err;
@@ -375,28 +617,43 @@ int respool_nl_client_get_doit(struct sk_buff *skb, struct genl_info *info)
 int respool_nl_client_get_dumpit(struct sk_buff *skb,
 				 struct netlink_callback *cb)
 {
-	struct respool_pool *pool = respool_genl_pool;
+	struct respool_pool *pool;
 	struct respool_client *c;
-	int err = 0;
+	int err;
 
+	err = respool_nl_dump_filter(cb, RESPOOL_A_CLIENT_POOL_ID,
+				     RESPOOL_A_CLIENT_POOL_NAME,
+				     RESPOOL_DUMP_FILTER);
+	if (err)
+		return err;
 	/*
-	 * cb->args[0]: the lowest client id not reported yet. Ids only grow
-	 * and are never reused, so resuming by id between the parts of a
-	 * dump neither repeats a client nor touches one that closed: the
-	 * list is only walked under clients_lock.
+	 * cb->args[RESPOOL_DUMP_ITEM]: the lowest client id of the pool not
+	 * reported yet. Ids only grow and are never reused, so resuming by
+	 * id between the parts of a dump neither repeats a client nor
+	 * touches one that closed: the list is only walked under
+	 * clients_lock.
 	 */
-	mutex_lock(&pool->clients_lock);
-	list_for_each_entry(c, &pool->clients, node) {
-		if (c->id < (u64)cb->args[0])
-			continue;
-		err = respool_nl_fill_client(skb, c,
-					     NETLINK_CB(cb->skb).portid,
-					     cb->nlh->nlmsg_seq, NLM_F_MULTI);
+	while ((pool = respool_nl_dump_pool(cb, RESPOOL_DUMP_FILTER,
+					    RESPOOL_DUMP_POOL))) {
+		mutex_lock(&pool->clients_lock);
+		list_for_each_entry(c, &pool->clients, node) {
+			if (c->id < (u64)cb->args[RESPOOL_DUMP_ITEM])
+				continue;
+			err = respool_nl_fill_client(skb, c,
+						     NETLINK_CB(cb->skb).portid,
+						     cb->nlh->nlmsg_seq,
+						     NLM_F_MULTI);
+			if (err)
+				break;
+			cb->args[RESPOOL_DUMP_ITEM] = c->id + 1;
+		}
+		mutex_unlock(&pool->clients_lock);
+		respool_pools_put(pool);
 		if (err)
 			break;
-		cb->args[0] = c->id + 1;
+		cb->args[RESPOOL_DUMP_POOL]++;
+		cb->args[RESPOOL_DUMP_ITEM] = 0;
 	}
-	mutex_unlock(&pool->clients_lock);
 	if (err == -EMSGSIZE && skb->len)
 		return skb->len;
 	return err ?: skb->len;
@@ -478,35 +735,99 @@ static void respool_nl_parse_config(struct genl_info *info,
 	}
 }
 
+/* Put a refusal of pools.c into the ack, with its numbers where we can. */
+static void respool_nl_pools_error(struct genl_info *info, int err,
+				   const struct respool_pools_error *perr,
+				   struct nlattr *attr)
+{
+	struct netlink_ext_ack *extack = info->extack;
+
+	if (err == -ENOSPC && perr->left != U64_MAX)
+		respool_nl_err_fmt(extack, perr->msg,
+				   "%s (%llu bytes left)", perr->msg,
+				   perr->left);
+	else if (err == -ENOSPC && perr->sum)
+		respool_nl_err_fmt(extack, perr->msg,
+				   "%s (%llu bytes)", perr->msg, perr->sum);
+	else if (err == -EBUSY)
+		respool_nl_err_fmt(extack, perr->msg,
+				   "files are open on the pool: %u",
+				   perr->files);
+	else
+		respool_nl_set_err(extack, NULL, perr->msg);
+	if (attr)
+		NL_SET_BAD_ATTR(extack, attr);
+}
+
+/* The node a request asks for, checked; @node keeps its value without. */
+static int respool_nl_parse_node(struct genl_info *info, int *node)
+{
+	struct nlattr *a = info->attrs[RESPOOL_A_POOL_NODE];
+
+	if (!a)
+		return 0;
+	if (!respool_pools_node_valid(nla_get_s32(a))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a,
+				    "node: not -1 nor a NUMA node with memory");
+		return -EINVAL;
+	}
+	*node = nla_get_s32(a);
+	return 0;
+}
+
 int respool_nl_config_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct respool_pool *pool = respool_genl_pool;
+	struct nlattr *total_attr = info->attrs[RESPOOL_A_POOL_TOTAL_CAPACITY];
+	struct respool_pools_error perr = { .left = U64_MAX };
 	struct respool_config_error cerr;
+	struct respool_pool *pool;
 	struct respool_config cfg;
-	int err;
+	u64 total;
+	int err, node;
 
 	if (!respool_nl_admin(skb, info))
 		return -EPERM;
+	pool = respool_nl_pool(info);
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
 
 	mutex_lock(&respool_genl_config_lock);
 	respool_pool_get_config(pool, &cfg);
+	node = READ_ONCE(pool->node);
 	respool_nl_parse_config(info, &cfg);
+	err = respool_nl_parse_node(info, &node);
+	if (err)
+		goto out_unlock;
 	err = respool_config_validate(&cfg, &cerr);
 	if (err) {
 		respool_nl_config_error(info, &cerr);
 		goto out_unlock;
 	}
-	err = respool_pool_set_config(pool, &cfg);
+	if (total_attr)
+		total = nla_get_u64(total_attr);
+	err = respool_pools_set_config(pool, &cfg, node,
+				       total_attr ? &total : NULL, &perr);
+	if (err)
+		respool_nl_pools_error(info, err, &perr,
+				       info->attrs[RESPOOL_A_POOL_CAPACITY] ?:
+				       total_attr);
 out_unlock:
 	mutex_unlock(&respool_genl_config_lock);
+	respool_pools_put(pool);
 	return err;
 }
 
 int respool_nl_stats_reset_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct respool_pool *pool;
+
 	if (!respool_nl_admin(skb, info))
 		return -EPERM;
-	respool_pool_reset_stats(respool_genl_pool);
+	pool = respool_nl_pool(info);
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
+	respool_pool_reset_stats(pool);
+	respool_pools_put(pool);
 	return 0;
 }
 
@@ -539,6 +860,7 @@ err_free_msg:
 
 int respool_nl_prefill_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct respool_pool *pool;
 	struct nlattr *size_attr;
 	u64 size;
 	u32 count;
@@ -553,8 +875,12 @@ int respool_nl_prefill_doit(struct sk_buff *skb, struct genl_info *info)
 	size = nla_get_u64(size_attr);
 	count = nla_get_u32(info->attrs[RESPOOL_A_POOL_COUNT]);
 
+	pool = respool_nl_pool(info);
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
 	/* The policy refused size 0; E2BIG for what the settings refuse. */
-	ret = respool_pool_prefill(respool_genl_pool, size, count);
+	ret = respool_pool_prefill(pool, size, count);
+	respool_pools_put(pool);
 	if (ret == -E2BIG)
 		NL_SET_ERR_MSG_ATTR(info->extack, size_attr,
 				    "size: larger than max-block-size or capacity");
@@ -565,13 +891,131 @@ int respool_nl_prefill_doit(struct sk_buff *skb, struct genl_info *info)
 
 int respool_nl_drain_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct respool_pool *pool;
 	u64 bytes;
 
 	if (!respool_nl_admin(skb, info))
 		return -EPERM;
-	bytes = respool_pool_drain(respool_genl_pool);
+	pool = respool_nl_pool(info);
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
+	bytes = respool_pool_drain(pool);
+	respool_pools_put(pool);
 	return respool_nl_reply_value(info, RESPOOL_A_POOL_RELEASED_BYTES,
 				      bytes, true);
+}
+
+/* pool-new and pool-del */
+
+int respool_nl_pool_new_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *name_attr = info->attrs[RESPOOL_A_POOL_POOL_NAME];
+	struct respool_pools_error perr = { .left = U64_MAX };
+	struct respool_pool_params p = {
+		.node = NUMA_NO_NODE,
+		.uid = GLOBAL_ROOT_UID,
+		.gid = GLOBAL_ROOT_GID,
+		.mode = 0600,
+	};
+	char dev[RESPOOL_DEV_NAME_LEN];
+	struct respool_config_error cerr;
+	struct sk_buff *msg;
+	struct nlattr *a;
+	void *hdr;
+	int id, err;
+
+	if (!respool_nl_admin(skb, info))
+		return -EPERM;
+	if (GENL_REQ_ATTR_CHECK(info, RESPOOL_A_POOL_POOL_NAME))
+		return -EINVAL;
+	p.name = nla_data(name_attr);
+	if (!respool_pools_name_valid(p.name)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, name_attr,
+				    "pool-name: 1 to 31 characters of a-z, 0-9, _ and -");
+		return -EINVAL;
+	}
+	err = respool_nl_parse_node(info, &p.node);
+	if (err)
+		return err;
+	a = info->attrs[RESPOOL_A_POOL_OWNER];
+	if (a) {
+		p.uid = make_kuid(&init_user_ns, nla_get_u32(a));
+		if (!uid_valid(p.uid)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a, "owner: invalid uid");
+			return -EINVAL;
+		}
+	}
+	a = info->attrs[RESPOOL_A_POOL_GROUP];
+	if (a) {
+		p.gid = make_kgid(&init_user_ns, nla_get_u32(a));
+		if (!gid_valid(p.gid)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a, "group: invalid gid");
+			return -EINVAL;
+		}
+	}
+	a = info->attrs[RESPOOL_A_POOL_MODE];
+	if (a) {
+		/* devtmpfs would make 0 into 0600. The policy bounds 0777. */
+		p.mode = nla_get_u32(a);
+		if (!p.mode) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a,
+					    "mode: 0 lets nobody open the pool");
+			return -EINVAL;
+		}
+	}
+	/* The module parameters, overlaid with the settings given. */
+	respool_params_config(&p.cfg);
+	respool_nl_parse_config(info, &p.cfg);
+	err = respool_config_validate(&p.cfg, &cerr);
+	if (err) {
+		respool_nl_set_err(info->extack,
+				   info->attrs[cerr.setting->attr], cerr.msg);
+		return err;
+	}
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	id = respool_pools_new(&p, &perr);
+	if (id < 0) {
+		respool_nl_pools_error(info, id, &perr,
+				       id == -ENOSPC ?
+				       info->attrs[RESPOOL_A_POOL_CAPACITY] :
+				       id == -EEXIST ? name_attr : NULL);
+		nlmsg_free(msg);
+		return id;
+	}
+	/* As respool_cdev_name(): pool-del may have taken the pool. */
+	snprintf(dev, sizeof(dev), "%s-%s", RESPOOL_DEVICE_NAME, p.name);
+	hdr = genlmsg_put_reply(msg, info, &respool_nl_family, 0,
+				info->genlhdr->cmd);
+	if (!hdr || nla_put_u32(msg, RESPOOL_A_POOL_POOL_ID, id) ||
+	    nla_put_string(msg, RESPOOL_A_POOL_POOL_NAME, p.name) ||
+	    nla_put_string(msg, RESPOOL_A_POOL_DEV_NAME, dev)) {
+		nlmsg_free(msg);
+		/* The pool exists: say so rather than fail. */
+		return 0;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+int respool_nl_pool_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct respool_pools_error perr = { .left = U64_MAX };
+	struct respool_pool *pool;
+	int err;
+
+	if (!respool_nl_admin(skb, info))
+		return -EPERM;
+	pool = respool_nl_pool(info);
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
+	err = respool_pools_del(pool, &perr);
+	if (err)
+		respool_nl_pools_error(info, err, &perr, NULL);
+	respool_pools_put(pool);
+	return err;
 }
 
 static struct genl_family respool_nl_family __ro_after_init = {
@@ -593,21 +1037,34 @@ static const u8 respool_event_cmd[] = {
 	[RESPOOL_EVENT_RECOVERED] = RESPOOL_CMD_RECOVERED_NTF,
 	[RESPOOL_EVENT_PRESSURE] = RESPOOL_CMD_PRESSURE_NTF,
 	[RESPOOL_EVENT_CONFIG] = RESPOOL_CMD_CONFIG_NTF,
+	[RESPOOL_EVENT_POOL_NEW] = RESPOOL_CMD_POOL_NEW_NTF,
+	[RESPOOL_EVENT_POOL_DEL] = RESPOOL_CMD_POOL_DEL_NTF,
 };
 
 static int respool_nl_fill_event(struct sk_buff *msg,
 				 struct respool_pool *pool, int event,
 				 u64 value)
 {
+	char dev[RESPOOL_DEV_NAME_LEN];
 	struct respool_config cfg;
+	u64 total, left;
 
+	if (respool_nl_fill_pool_id(msg, pool))
+		return -EMSGSIZE;
 	switch (event) {
 	case RESPOOL_EVENT_EXHAUSTED:
 	case RESPOOL_EVENT_PRESSURE:
 		return respool_nl_put_u64(msg, RESPOOL_A_POOL_BYTES, value);
 	case RESPOOL_EVENT_CONFIG:
 		respool_pool_get_config(pool, &cfg);
+		respool_pools_total(&total, &left);
+		if (nla_put_s32(msg, RESPOOL_A_POOL_NODE, READ_ONCE(pool->node)) ||
+		    respool_nl_put_u64(msg, RESPOOL_A_POOL_TOTAL_CAPACITY, total))
+			return -EMSGSIZE;
 		return respool_nl_fill_config(msg, &cfg);
+	case RESPOOL_EVENT_POOL_NEW:
+		return nla_put_string(msg, RESPOOL_A_POOL_DEV_NAME,
+				      respool_cdev_name(pool, dev));
 	default:
 		return 0;
 	}
@@ -651,21 +1108,19 @@ out_unlock:
 
 /**
  * respool_genl_init() - register the "respool" family
- * @pool:	the pool it reports on and controls
  *
  * Context: process context (module init), may sleep.
  * Return: 0 or the error of genl_register_family().
  */
-int respool_genl_init(struct respool_pool *pool)
+int respool_genl_init(void)
 {
 	int err;
 
-	respool_genl_pool = pool;
 	err = genl_register_family(&respool_nl_family);
 	if (err)
 		return err;
 	WRITE_ONCE(respool_genl_live, true);
-	WRITE_ONCE(pool->notify, respool_genl_notify);
+	respool_pools_set_notify(respool_genl_notify);
 	return 0;
 }
 
@@ -681,7 +1136,7 @@ void respool_genl_exit(void)
 {
 	if (!READ_ONCE(respool_genl_live))
 		return;
-	WRITE_ONCE(respool_genl_pool->notify, NULL);
+	respool_pools_set_notify(NULL);
 	WRITE_ONCE(respool_genl_live, false);
 	/* Paired with rcu_read_lock() in respool_genl_notify(). */
 	synchronize_rcu();

@@ -3,9 +3,7 @@
 #ifndef _RESPOOL_GENL_H
 #define _RESPOOL_GENL_H
 
-struct respool_pool;
-
-int respool_genl_init(struct respool_pool *pool);
+int respool_genl_init(void);
 void respool_genl_exit(void);
 
 #endif /* _RESPOOL_GENL_H */

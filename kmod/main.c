@@ -2,7 +2,8 @@
 /*
  * main.c - module parameters, load and unload.
  *
- * Every setting of the pool is also a module parameter of the same name.
+ * Every setting of the default pool is also a module parameter of the
+ * same name; pools created at run time (pool-new) take them as defaults.
  * Sizes take K/M/G suffixes; dev_mode is octal. A value that does not
  * parse or is out of range makes the load fail with EINVAL and a log line
  * naming the parameter. The parameters show the values at load; the live
@@ -20,11 +21,10 @@
 #include "respool.h"
 #include "cdev.h"
 #include "pool.h"
+#include "pools.h"
 #include "config.h"
 #include "genl.h"
 #include "inject.h"
-
-struct respool_pool *respool_pool;
 
 static u64 capacity = 64ULL << 20;
 static u64 max_block_size = 4ULL << 20;
@@ -36,6 +36,8 @@ static unsigned int threshold = 75;
 static unsigned int pcpu_cache_blocks = 16;
 static unsigned int idle_trim_ms = 10000;
 static unsigned int dev_mode = 0666;
+static int node = NUMA_NO_NODE;
+static u64 total_capacity;
 
 /* A size in bytes with an optional K, M or G suffix (powers of 1024). */
 static int respool_param_set_size(const char *val,
@@ -122,10 +124,17 @@ MODULE_PARM_DESC(user_quota,
 		 "Bytes one user may hold in all files, 0 = no limit");
 module_param_cb(dev_mode, &respool_mode_ops, &dev_mode, 0444);
 MODULE_PARM_DESC(dev_mode, "Mode of /dev/respool (octal), default 0666");
+module_param(node, int, 0444);
+MODULE_PARM_DESC(node,
+		 "NUMA node of the default pool's pages, -1 (default) = local");
+module_param_cb(total_capacity, &respool_size_ops, &total_capacity, 0444);
+MODULE_PARM_DESC(total_capacity,
+		 "Bound of the sum of all pools' capacities, 0 (default) = none");
 
-static int __init respool_init(void)
+/* The module parameters as settings, for "default" and pool-new. */
+void respool_params_config(struct respool_config *cfg)
 {
-	struct respool_config cfg = {
+	*cfg = (struct respool_config) {
 		.capacity = capacity,
 		.max_block_size = max_block_size,
 		.reserve_max = reserve_max == U64_MAX ? capacity : reserve_max,
@@ -135,10 +144,15 @@ static int __init respool_init(void)
 		.pcpu_cache_blocks = pcpu_cache_blocks,
 		.idle_trim_ms = idle_trim_ms,
 	};
+}
+
+static int __init respool_init(void)
+{
 	struct respool_config_error err;
-	struct respool_pool *pool;
+	struct respool_config cfg;
 	int ret;
 
+	respool_params_config(&cfg);
 	ret = respool_config_validate(&cfg, &err);
 	if (ret) {
 		pr_err("invalid value %llu for parameter %s: %s\n",
@@ -146,42 +160,56 @@ static int __init respool_init(void)
 		       err.setting->param, err.rule);
 		return ret;
 	}
+	if (!respool_pools_node_valid(node)) {
+		pr_err("invalid value %d for parameter node: must be -1 or a NUMA node with memory\n",
+		       node);
+		return -EINVAL;
+	}
+	if (total_capacity && total_capacity < cfg.capacity) {
+		pr_err("invalid value %llu for parameter total_capacity: must be 0 or at least capacity\n",
+		       total_capacity);
+		return -EINVAL;
+	}
 
-	pool = respool_pool_create(&cfg);
-	if (IS_ERR(pool))
-		return PTR_ERR(pool);
-	/* open() may run as soon as the device exists. */
-	respool_pool = pool;
-
-	ret = respool_genl_init(pool);
+	ret = respool_pool_caches_init();
 	if (ret)
-		goto err_destroy_pool;
+		return ret;
+	ret = respool_pools_init(&cfg, node, total_capacity);
+	if (ret)
+		goto err_caches_exit;
 	ret = respool_inject_init();
 	if (ret)
-		goto err_genl_exit;
-	respool_check_init(pool);
-	ret = respool_cdev_init(dev_mode);
+		goto err_release_default;
+	respool_check_init();
+	/* open() may run as soon as the device exists. */
+	ret = respool_cdev_init(respool_pools_default(), dev_mode);
 	if (ret)
 		goto err_inject_exit;
+	/* Named pools need the devices' class: netlink comes last. */
+	ret = respool_genl_init();
+	if (ret)
+		goto err_cdev_exit;
 	return 0;
 
+err_cdev_exit:
+	respool_cdev_exit();
 err_inject_exit:
 	respool_inject_exit();
-err_genl_exit:
-	respool_genl_exit();
-err_destroy_pool:
-	respool_pool = NULL;
-	respool_pool_destroy(pool);
+err_release_default:
+	respool_pools_release_default();
+err_caches_exit:
+	respool_pool_caches_exit();
 	return ret;
 }
 
 static void __exit respool_exit(void)
 {
+	respool_genl_exit();
+	respool_pools_exit();
 	respool_cdev_exit();
 	respool_inject_exit();
-	respool_genl_exit();
-	respool_pool_destroy(respool_pool);
-	respool_pool = NULL;
+	respool_pools_release_default();
+	respool_pool_caches_exit();
 }
 
 module_init(respool_init);

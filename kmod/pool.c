@@ -312,7 +312,8 @@ got:
 	respool_in_use_add(pool, b->size);
 	b->requested = req->size;
 	respool_block_prepare(pool, b, client);
-	trace_respool_alloc(client->id, req->size, b->size, src, b->zeroed);
+	trace_respool_alloc(pool->id, client->id, req->size, b->size, src,
+			    b->zeroed);
 out_rejected:
 	if (rejected)
 		respool_count(pool, RESPOOL_CNT_THRESHOLD_REJECTS);
@@ -358,7 +359,7 @@ void respool_pool_free(struct respool_pool *pool, struct respool_block *b)
 	respool_count(pool, RESPOOL_CNT_FREES);
 	respool_count_sub(pool, RESPOOL_CNT_REQUESTED_BYTES, b->requested);
 	respool_in_use_add(pool, -(s64)b->size);
-	trace_respool_free(b->last_client, b->requested, b->size);
+	trace_respool_free(pool->id, b->last_client, b->requested, b->size);
 	b->client = NULL;
 	b->requested = 0;
 	b->freed_at = get_jiffies_64();
@@ -367,7 +368,8 @@ void respool_pool_free(struct respool_pool *pool, struct respool_block *b)
 		spin_lock(&pool->lock);
 		respool_uncharge_locked(pool, b->size);
 		respool_pool_unlock(pool, &released);
-		trace_respool_release(b->size, RESPOOL_RELEASE_PINNED);
+		trace_respool_release(pool->id, b->size,
+				      RESPOOL_RELEASE_PINNED);
 		respool_block_destroy(pool, b);
 	} else if (respool_pcpu_put(pool, b, &spill)) {
 		if (list_empty(&spill)) {
@@ -663,20 +665,73 @@ void respool_pool_reset_stats(struct respool_pool *pool)
 	spin_unlock(&pool->lock);
 }
 
-/**
- * respool_pool_create() - set up the pool
- * @cfg:	validated settings
- *
- * Return: the pool, or an ERR_PTR.
+/*
+ * The slab caches of every pool's metadata: one set for the module, so
+ * that each cache has one name in /proc/slabinfo and sysfs, whatever the
+ * number of pools.
  */
-struct respool_pool *respool_pool_create(const struct respool_config *cfg)
+static struct kmem_cache *respool_block_cache;
+static struct kmem_cache *respool_client_cache;
+static struct kmem_cache *respool_waiter_cache;
+
+/**
+ * respool_pool_caches_init() - create the metadata's slab caches
+ *
+ * Context: module init, before the first respool_pool_create().
+ * Return: 0 or -ENOMEM.
+ */
+int respool_pool_caches_init(void)
 {
+	respool_block_cache = KMEM_CACHE(respool_block, RESPOOL_SLAB_FLAGS);
+	if (!respool_block_cache)
+		goto err;
+	respool_client_cache = KMEM_CACHE(respool_client, RESPOOL_SLAB_FLAGS);
+	if (!respool_client_cache)
+		goto err_block_cache;
+	respool_waiter_cache = KMEM_CACHE(respool_waiter, RESPOOL_SLAB_FLAGS);
+	if (!respool_waiter_cache)
+		goto err_client_cache;
+	return 0;
+
+err_client_cache:
+	kmem_cache_destroy(respool_client_cache);
+err_block_cache:
+	kmem_cache_destroy(respool_block_cache);
+err:
+	return -ENOMEM;
+}
+
+/* Module exit, after the last respool_pool_destroy(). */
+void respool_pool_caches_exit(void)
+{
+	kmem_cache_destroy(respool_waiter_cache);
+	kmem_cache_destroy(respool_client_cache);
+	kmem_cache_destroy(respool_block_cache);
+}
+
+/**
+ * respool_pool_create() - set up a pool
+ * @cfg:	validated settings
+ * @name:	its name, valid (pools.c), for the shrinker's name
+ * @node:	NUMA node of its blocks, NUMA_NO_NODE for the allocating CPU's
+ *
+ * The caller gives it its id and publishes it.
+ *
+ * Return: the pool, with one reference, or an ERR_PTR.
+ */
+struct respool_pool *respool_pool_create(const struct respool_config *cfg,
+					 const char *name, int node)
+{
+	char sname[sizeof("respool-") + RESPOOL_NAME_MAX];
 	struct respool_pool *pool;
 	int ret = -ENOMEM;
 
 	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
 	if (!pool)
 		return ERR_PTR(-ENOMEM);
+	strscpy(pool->name, name, sizeof(pool->name));
+	pool->node = node;
+	kref_init(&pool->ref);
 	spin_lock_init(&pool->lock);
 	mutex_init(&pool->config_lock);
 	mutex_init(&pool->clients_lock);
@@ -688,25 +743,24 @@ struct respool_pool *respool_pool_create(const struct respool_config *cfg)
 	xa_init(&pool->users);
 	init_waitqueue_head(&pool->poll_wq);
 	INIT_DELAYED_WORK(&pool->trim_work, respool_trim_work);
-	pool->next_client_id = 1;
 	pool->last_reset_ns = ktime_get_ns();
+	pool->block_cache = respool_block_cache;
+	pool->client_cache = respool_client_cache;
+	pool->waiter_cache = respool_waiter_cache;
 
-	pool->block_cache = KMEM_CACHE(respool_block, RESPOOL_SLAB_FLAGS);
-	if (!pool->block_cache)
+	pool->node_bytes = kcalloc(nr_node_ids, sizeof(*pool->node_bytes),
+				   GFP_KERNEL);
+	if (!pool->node_bytes)
 		goto err_free_pool;
-	pool->client_cache = KMEM_CACHE(respool_client, RESPOOL_SLAB_FLAGS);
-	if (!pool->client_cache)
-		goto err_block_cache;
-	pool->waiter_cache = KMEM_CACHE(respool_waiter, RESPOOL_SLAB_FLAGS);
-	if (!pool->waiter_cache)
-		goto err_client_cache;
 	ret = respool_pcpu_init(pool);
 	if (ret)
-		goto err_waiter_cache;
+		goto err_node_bytes;
 	spin_lock(&pool->lock);
 	respool_pcpu_set_budget_locked(pool);
 	spin_unlock(&pool->lock);
-	pool->shrinker = respool_shrinker_create("respool", respool_shrink_count,
+	/* Its debugfs name (shrinker_debugfs): respool-NAME; copied. */
+	snprintf(sname, sizeof(sname), "respool-%s", name);
+	pool->shrinker = respool_shrinker_create(sname, respool_shrink_count,
 						 respool_shrink_scan, pool);
 	if (!pool->shrinker) {
 		ret = -ENOMEM;
@@ -716,12 +770,8 @@ struct respool_pool *respool_pool_create(const struct respool_config *cfg)
 
 err_pcpu:
 	respool_pcpu_exit(pool);
-err_waiter_cache:
-	kmem_cache_destroy(pool->waiter_cache);
-err_client_cache:
-	kmem_cache_destroy(pool->client_cache);
-err_block_cache:
-	kmem_cache_destroy(pool->block_cache);
+err_node_bytes:
+	kfree(pool->node_bytes);
 err_free_pool:
 	kfree(pool);
 	return ERR_PTR(ret);
@@ -738,10 +788,8 @@ void respool_pool_destroy(struct respool_pool *pool)
 	cancel_delayed_work_sync(&pool->trim_work);
 	respool_pool_drain(pool);
 	WARN_ON_ONCE(pool->total_bytes || pool->nr_waiters);
-	WARN_ON_ONCE(!xa_empty(&pool->users));
+	WARN_ON_ONCE(!xa_empty(&pool->users) || pool->nr_clients);
 	respool_pcpu_exit(pool);
-	kmem_cache_destroy(pool->waiter_cache);
-	kmem_cache_destroy(pool->client_cache);
-	kmem_cache_destroy(pool->block_cache);
+	kfree(pool->node_bytes);
 	kfree(pool);
 }

@@ -11,7 +11,10 @@
 #include "respool.h"
 
 /* For the top layer. */
-struct respool_pool *respool_pool_create(const struct respool_config *cfg);
+int respool_pool_caches_init(void);
+void respool_pool_caches_exit(void);
+struct respool_pool *respool_pool_create(const struct respool_config *cfg,
+					 const char *name, int node);
 void respool_pool_destroy(struct respool_pool *pool);
 int respool_pool_set_config(struct respool_pool *pool,
 			    const struct respool_config *cfg);
@@ -57,10 +60,9 @@ void respool_wait_account_locked(struct respool_pool *pool, u64 ns);
 /* check.c: the debug build's invariant checker, at every unlock */
 #ifdef RESPOOL_CHECK_INVARIANTS
 void respool_check_locked(struct respool_pool *pool);
-void respool_check_init(struct respool_pool *pool);
+void respool_check_pool(struct respool_pool *pool);
 #else
 static inline void respool_check_locked(struct respool_pool *pool) { }
-static inline void respool_check_init(struct respool_pool *pool) { }
 #endif
 
 #endif /* _RESPOOL_POOL_H */

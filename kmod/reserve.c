@@ -146,7 +146,7 @@ void respool_release_locked(struct respool_pool *pool, struct respool_block *b,
 	default:
 		break;
 	}
-	trace_respool_release(b->size, why);
+	trace_respool_release(pool->id, b->size, why);
 	list_add_tail(&b->link, released);
 }
 

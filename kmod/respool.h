@@ -21,7 +21,12 @@
  *    still-mapped block.
  * 4) While any request waits, nothing is served ahead of it (wait.c).
  *
- * Lock order: pool->lock, then respool_cpu.lock (any CPU's).
+ * Several pools live side by side (pools.c); nothing is shared between
+ * them but the slab caches of their metadata and the module-wide bound on
+ * the sum of their capacities.
+ *
+ * Lock order: respool_pools_lock (pools.c), then a pool's config_lock
+ * or clients_lock, then pool->lock, then respool_cpu.lock (any CPU's).
  * The client lock (xa_lock of client->handles) is never held together
  * with either. A user's charge is an atomic64, updated under the client
  * lock of the file being charged (see cdev.c).
@@ -29,6 +34,7 @@
 #ifndef _RESPOOL_H
 #define _RESPOOL_H
 
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
@@ -54,6 +60,9 @@
 
 /* Never a handle: a reserved entry that pins the table's first node. */
 #define RESPOOL_HANDLE_PIN	(XA_CHUNK_SIZE - 1)
+
+/* A pool's name: [a-z0-9_-]{1,31} (pools.c). */
+#define RESPOOL_NAME_MAX	31
 
 /**
  * struct respool_config - the pool's settings
@@ -100,6 +109,7 @@ struct respool_config {
  * @client:	while in use: the owner, charged @size bytes for the
  *		block until its last reference (handle or mapping) goes.
  *		Valid until then: a mapping holds the owner's file.
+ * @nid:	NUMA node of its pages (one allocation: all on one node)
  * @ever_mapped: set at the first mmap; such a block is checked for
  *		foreign page references before it is reused
  * @zeroed:	it was cleared at its last hand-out
@@ -120,6 +130,7 @@ struct respool_block {
 	u32 handle;
 	u64 requested;
 	struct respool_client *client;
+	int nid;
 	bool ever_mapped;
 	bool zeroed;
 	struct rb_node size_node;
@@ -251,7 +262,7 @@ struct respool_user {
  * struct respool_client - one open file of /dev/respool
  * @pool:	the pool
  * @user:	the opener's struct respool_user, for the file's lifetime
- * @id:		unique for the module's lifetime; never reused
+ * @id:		unique across pools for the module's lifetime; never reused
  * @pid:	tgid of the opener
  * @comm:	command name of the opener
  * @handles:	handle -> in-use block; its xa_lock (the client lock) also
@@ -388,13 +399,29 @@ struct respool_waiter {
  * @trim_work:		deferred release of idle free blocks
  * @shrinker:		releases free blocks under memory pressure
  * @poll_wq:		woken when room may have appeared (poll)
- * @clients_lock:	protects @clients, @nr_clients, @next_client_id,
- *			and the entries of @users with their nr_files
+ * @clients_lock:	protects @clients, @nr_clients, @dead, and the
+ *			entries of @users with their nr_files
  * @clients:		every open client
  * @nr_clients:		length of @clients
- * @next_client_id:	id of the next client
  * @users:		uid -> struct respool_user of the open files' users
  * @notify:		hook for events (netlink), may be NULL
+ * @id:			0 for "default", else given by pools.c at creation;
+ *			constant afterwards
+ * @name:		the pool's name; constant
+ * @node:		NUMA node fresh blocks come from, NUMA_NO_NODE for
+ *			the allocating CPU's; changed under
+ *			respool_pools_lock, READ_ONCE() in block.c
+ * @node_bytes:		bytes of the pool's blocks on each node
+ *			(nr_node_ids entries), moved where a block is
+ *			allocated or released
+ * @ref:		references: the registry's while the pool is in it,
+ *			one per netlink request or device using it; the
+ *			last one destroys the pool (pools.c)
+ * @dead:		pool-del took the pool out of the registry: open()
+ *			fails from then on; set under respool_pools_lock and
+ *			@clients_lock
+ * @dev:		the device node of a named pool (cdev.c); NULL for
+ *			"default", whose node is /dev/respool
  */
 struct respool_pool {
 	spinlock_t lock;	/* [L] fields, reserve trees, waiter queue */
@@ -428,9 +455,15 @@ struct respool_pool {
 	struct mutex clients_lock;	/* clients, nr_clients, ids, users */
 	struct list_head clients;
 	unsigned int nr_clients;
-	u64 next_client_id;
 	struct xarray users;
 	void (*notify)(struct respool_pool *pool, int event, u64 value);
+	u32 id;
+	char name[RESPOOL_NAME_MAX + 1];
+	int node;
+	atomic64_t *node_bytes;
+	struct kref ref;
+	bool dead;
+	struct respool_pool_dev *dev;
 };
 
 /* Events passed to pool->notify. */
@@ -439,6 +472,8 @@ enum respool_event {
 	RESPOOL_EVENT_RECOVERED,
 	RESPOOL_EVENT_PRESSURE,
 	RESPOOL_EVENT_CONFIG,
+	RESPOOL_EVENT_POOL_NEW,
+	RESPOOL_EVENT_POOL_DEL,
 };
 
 /* Where an allocation was served from (tracepoints). */
@@ -463,12 +498,10 @@ enum respool_release_reason {
 /*
  * The functions live in one header per layer, each calling only the ones
  * below it: reserve.h (the free blocks' trees, what the pool owns),
- * pcpu.h (per-CPU caches), pool.h (policy and waiting), cdev.h and genl.h
- * (the device, mappings, netlink); block.h, config.h (the settings' one
- * validator) and stats.h (the counters) are used by all.
+ * pcpu.h (per-CPU caches), pool.h (policy and waiting), pools.h (the
+ * named pools and their registry), cdev.h and genl.h (the devices,
+ * mappings, netlink); block.h, config.h (the settings' one validator)
+ * and stats.h (the counters) are used by all.
  */
-
-/* main.c */
-extern struct respool_pool *respool_pool;
 
 #endif /* _RESPOOL_H */

@@ -3,6 +3,7 @@
  * trace.h - tracepoints of the respool trace system.
  *
  * trace-cmd record -e respool  (or bpftrace -e 'tracepoint:respool:*')
+ * Every event carries the id of its pool (pool-get names it).
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM respool
@@ -43,9 +44,10 @@ TRACE_DEFINE_ENUM(RESPOOL_RELEASE_PINNED);
 			 { RESPOOL_RELEASE_PINNED, "pinned" })
 
 TRACE_EVENT(respool_alloc,
-	TP_PROTO(u64 client, u64 size, u64 block_size, int src, bool zeroed),
-	TP_ARGS(client, size, block_size, src, zeroed),
+	TP_PROTO(u32 pool, u64 client, u64 size, u64 block_size, int src, bool zeroed),
+	TP_ARGS(pool, client, size, block_size, src, zeroed),
 	TP_STRUCT__entry(
+		__field(u32, pool)
 		__field(u64, client)
 		__field(u64, size)
 		__field(u64, block_size)
@@ -53,101 +55,112 @@ TRACE_EVENT(respool_alloc,
 		__field(bool, zeroed)
 	),
 	TP_fast_assign(
+		__entry->pool = pool;
 		__entry->client = client;
 		__entry->size = size;
 		__entry->block_size = block_size;
 		__entry->src = src;
 		__entry->zeroed = zeroed;
 	),
-	TP_printk("client=%llu size=%llu block=%llu from=%s zeroed=%d",
+	TP_printk("pool=%u client=%llu size=%llu block=%llu from=%s zeroed=%d", __entry->pool,
 		  __entry->client, __entry->size, __entry->block_size,
 		  respool_show_source(__entry->src), __entry->zeroed)
 );
 
 TRACE_EVENT(respool_free,
-	TP_PROTO(u64 client, u64 size, u64 block_size),
-	TP_ARGS(client, size, block_size),
+	TP_PROTO(u32 pool, u64 client, u64 size, u64 block_size),
+	TP_ARGS(pool, client, size, block_size),
 	TP_STRUCT__entry(
+		__field(u32, pool)
 		__field(u64, client)
 		__field(u64, size)
 		__field(u64, block_size)
 	),
 	TP_fast_assign(
+		__entry->pool = pool;
 		__entry->client = client;
 		__entry->size = size;
 		__entry->block_size = block_size;
 	),
-	TP_printk("client=%llu size=%llu block=%llu",
+	TP_printk("pool=%u client=%llu size=%llu block=%llu", __entry->pool,
 		  __entry->client, __entry->size, __entry->block_size)
 );
 
 TRACE_EVENT(respool_release,
-	TP_PROTO(u64 block_size, int why),
-	TP_ARGS(block_size, why),
+	TP_PROTO(u32 pool, u64 block_size, int why),
+	TP_ARGS(pool, block_size, why),
 	TP_STRUCT__entry(
+		__field(u32, pool)
 		__field(u64, block_size)
 		__field(int, why)
 	),
 	TP_fast_assign(
+		__entry->pool = pool;
 		__entry->block_size = block_size;
 		__entry->why = why;
 	),
-	TP_printk("block=%llu why=%s", __entry->block_size,
+	TP_printk("pool=%u block=%llu why=%s", __entry->pool, __entry->block_size,
 		  respool_show_reason(__entry->why))
 );
 
 TRACE_EVENT(respool_wait_begin,
-	TP_PROTO(u64 client, u64 need, unsigned int waiters),
-	TP_ARGS(client, need, waiters),
+	TP_PROTO(u32 pool, u64 client, u64 need, unsigned int waiters),
+	TP_ARGS(pool, client, need, waiters),
 	TP_STRUCT__entry(
+		__field(u32, pool)
 		__field(u64, client)
 		__field(u64, need)
 		__field(unsigned int, waiters)
 	),
 	TP_fast_assign(
+		__entry->pool = pool;
 		__entry->client = client;
 		__entry->need = need;
 		__entry->waiters = waiters;
 	),
-	TP_printk("client=%llu need=%llu waiters=%u", __entry->client,
+	TP_printk("pool=%u client=%llu need=%llu waiters=%u", __entry->pool, __entry->client,
 		  __entry->need, __entry->waiters)
 );
 
 TRACE_EVENT(respool_wait_end,
-	TP_PROTO(u64 client, u64 need, u64 ns, long ret),
-	TP_ARGS(client, need, ns, ret),
+	TP_PROTO(u32 pool, u64 client, u64 need, u64 ns, long ret),
+	TP_ARGS(pool, client, need, ns, ret),
 	TP_STRUCT__entry(
+		__field(u32, pool)
 		__field(u64, client)
 		__field(u64, need)
 		__field(u64, ns)
 		__field(long, ret)
 	),
 	TP_fast_assign(
+		__entry->pool = pool;
 		__entry->client = client;
 		__entry->need = need;
 		__entry->ns = ns;
 		__entry->ret = ret;
 	),
-	TP_printk("client=%llu need=%llu waited_ns=%llu ret=%ld",
+	TP_printk("pool=%u client=%llu need=%llu waited_ns=%llu ret=%ld", __entry->pool,
 		  __entry->client, __entry->need, __entry->ns, __entry->ret)
 );
 
 TRACE_EVENT(respool_handoff,
-	TP_PROTO(u64 client, u64 need, u64 block_size, int src),
-	TP_ARGS(client, need, block_size, src),
+	TP_PROTO(u32 pool, u64 client, u64 need, u64 block_size, int src),
+	TP_ARGS(pool, client, need, block_size, src),
 	TP_STRUCT__entry(
+		__field(u32, pool)
 		__field(u64, client)
 		__field(u64, need)
 		__field(u64, block_size)
 		__field(int, src)
 	),
 	TP_fast_assign(
+		__entry->pool = pool;
 		__entry->client = client;
 		__entry->need = need;
 		__entry->block_size = block_size;
 		__entry->src = src;
 	),
-	TP_printk("client=%llu need=%llu block=%llu from=%s",
+	TP_printk("pool=%u client=%llu need=%llu block=%llu from=%s", __entry->pool,
 		  __entry->client, __entry->need, __entry->block_size,
 		  respool_show_source(__entry->src))
 );

@@ -79,8 +79,8 @@ static void respool_wait_give_locked(struct respool_pool *pool,
 	w->block = b;
 	w->src = src;
 	w->served = true;
-	trace_respool_handoff(w->client->id, w->need, b ? b->size : w->need,
-			      src);
+	trace_respool_handoff(pool->id, w->client->id, w->need,
+			      b ? b->size : w->need, src);
 	complete(&w->done);
 }
 
@@ -375,7 +375,7 @@ struct respool_block *respool_wait_for_room(struct respool_pool *pool,
 		*src = b ? RESPOOL_SRC_RESERVE : RESPOOL_SRC_FRESH;
 		return ret ? ERR_PTR(ret) : b;
 	}
-	trace_respool_wait_begin(client->id, w->need,
+	trace_respool_wait_begin(pool->id, client->id, w->need,
 				 READ_ONCE(pool->nr_waiters));
 	if (first)
 		respool_pool_notify(pool, RESPOOL_EVENT_EXHAUSTED, w->need);
@@ -411,7 +411,7 @@ struct respool_block *respool_wait_for_room(struct respool_pool *pool,
 	/* A waiter leaving may unblock those queued behind it. */
 	respool_pool_unlock(pool, &released);
 	respool_wait_notify(pool);
-	trace_respool_wait_end(client->id, w->need, ns, ret);
+	trace_respool_wait_end(pool->id, client->id, w->need, ns, ret);
 
 	b = w->block;
 	*src = w->src;
