@@ -77,6 +77,26 @@ static int no_args(char **argv)
 	return usage_err("takes no arguments, '%s' is one too many", argv[0]);
 }
 
+/*
+ * Decimal digits only: "010" is ten, as a user means it, not octal eight.
+ * Return: the first character after the digits, or NULL (no digit, or
+ * more than UINT64_MAX).
+ */
+static const char *parse_digits(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s < '0' || *s > '9')
+		return NULL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - (*s - '0')) / 10)
+			return NULL;
+		v = v * 10 + (*s - '0');
+	}
+	*out = v;
+	return s;
+}
+
 /* ---- formatting of values ----------------------------------------------- */
 
 /*
@@ -519,6 +539,7 @@ static uint64_t get_uint(struct nlattr *a)
 struct req {
 	struct nl_msg *msg;		/* the request, for the extack offset */
 	const char *what;		/* "config set": for error messages */
+	char what_buf[80];		/* "pool del fast" */
 	const char *argstr[RESPOOL_A_POOL_MAX + 1];	/* user's text per attr */
 	bool pool_attrs;		/* the request's attributes are the pool set */
 	int (*parse)(struct nl_msg *msg, void *arg);
@@ -619,12 +640,39 @@ static bool policy_bounds(struct nlattr *pol, char *buf, size_t len)
 	return true;
 }
 
+/*
+ * @msg with each "N bytes" said as a size ("(12582912 bytes left)":
+ * "(12M left)"), as the rest of the output says them.
+ */
+static const char *sizes_in(const char *msg, char *buf, size_t len)
+{
+	size_t n = 0;
+	const char *end;
+	uint64_t v;
+	char sz[32];
+
+	while (*msg && n + 1 < len) {
+		end = (msg[0] >= '0' && msg[0] <= '9') ? parse_digits(msg, &v) : NULL;
+		if (end && !strncmp(end, " bytes", 6)) {
+			n += snprintf(buf + n, len - n, "%s",
+				      fmt_size(sz, sizeof(sz), v));
+			msg = end + 6;
+		} else {
+			buf[n++] = *msg++;
+		}
+		if (n >= len)
+			n = len - 1;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* Print the kernel's refusal the way a user wants to read it. */
 static void report_error(struct req *r, int error, const char *msg,
 			 int offs, struct nlattr *pol)
 {
 	const char *name = NULL, *val = NULL;
-	char num[32], bounds[64];
+	char num[32], bounds[64], said[256];
 
 	/*
 	 * Two checks can refuse: genetlink's GENL_ADMIN_PERM (CAP_NET_ADMIN,
@@ -656,12 +704,18 @@ static void report_error(struct req *r, int error, const char *msg,
 	}
 	/*
 	 * "no such pool", "exists", "busy" are about the pool, not about
-	 * how its name is written: those say the command and the errno.
+	 * how its name is written: those say the command, which names the
+	 * pool, and the errno.
 	 */
-	if (name && !strcmp(name, "pool-name") && error != -EINVAL)
+	if (name && !strcmp(name, "pool-name") && error != -EINVAL) {
+		if (msg && !strncmp(msg, "pool-name: ", 11))
+			msg += 11;
 		name = NULL;
+	}
 	if (error == -ERANGE && policy_bounds(pol, bounds, sizeof(bounds)))
 		msg = bounds;
+	else if (msg)
+		msg = sizes_in(msg, said, sizeof(said));
 	if (name && msg) {
 		size_t n = strlen(name);
 
@@ -781,6 +835,23 @@ static int req_init(struct req *r, uint8_t cmd, int flags, const char *what,
 	return 0;
 }
 
+/* The pool in @r's error messages: "pool del fast: no such pool". */
+static void req_what_pool(struct req *r, const char *name)
+{
+	snprintf(r->what_buf, sizeof(r->what_buf), "%s %s", r->what, name);
+	r->what = r->what_buf;
+}
+
+/* @name into a request of the pool attribute set: "default" without. */
+static void put_pool_name(struct req *r, const char *name)
+{
+	if (!name)
+		return;
+	req_what_pool(r, name);
+	r->argstr[RESPOOL_A_POOL_POOL_NAME] = name;
+	nla_put_string(r->msg, RESPOOL_A_POOL_POOL_NAME, name);
+}
+
 /* ---- parsing of replies ------------------------------------------------- */
 
 /* ---- parsing of replies ------------------------------------------------- */
@@ -884,10 +955,8 @@ static int get_pools(const char *name, bool all, struct pool_list *l)
 	if (req_init(&r, RESPOOL_CMD_POOL_GET, all ? NLM_F_DUMP : 0, cur_cmd,
 		     parse_pool, l))
 		return 1;
-	if (name) {
-		r.argstr[RESPOOL_A_POOL_POOL_NAME] = name;
-		nla_put_string(r.msg, RESPOOL_A_POOL_POOL_NAME, name);
-	}
+	if (name)
+		put_pool_name(&r, name);
 	ret = run_req(&r);
 	if (!ret && !all && l->n != 1) {
 		fprintf(stderr, "%s: %s: no reply from the kernel\n", prog, cur_cmd);
@@ -947,26 +1016,6 @@ static const char *pool_name_of(const struct pool_list *l, uint32_t id,
 }
 
 /* ---- parsing of arguments ----------------------------------------------- */
-
-/*
- * Decimal digits only: "010" is ten, as a user means it, not octal eight.
- * Return: the first character after the digits, or NULL (no digit, or
- * more than UINT64_MAX).
- */
-static const char *parse_digits(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (*s < '0' || *s > '9')
-		return NULL;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		if (v > (UINT64_MAX - (*s - '0')) / 10)
-			return NULL;
-		v = v * 10 + (*s - '0');
-	}
-	*out = v;
-	return s;
-}
 
 /*
  * "64M", "4k", "1.5M", "4096", "1GiB": bytes, as fmt_size() prints them.
@@ -1352,15 +1401,6 @@ static int show_pools(const char *name, bool all,
 }
 
 /* ---- commands ----------------------------------------------------------- */
-
-/* @name into a request of the pool attribute set: "default" without. */
-static void put_pool_name(struct req *r, const char *name)
-{
-	if (!name)
-		return;
-	r->argstr[RESPOOL_A_POOL_POOL_NAME] = name;
-	nla_put_string(r->msg, RESPOOL_A_POOL_POOL_NAME, name);
-}
 
 static int do_stats(int argc, char **argv)
 {
@@ -1812,9 +1852,11 @@ static int show_table(uint8_t cmd, const char *pool, bool pool0, bool has_id,
 		free(t.names.v);
 		return 1;
 	}
-	if (pool)
+	if (pool) {
+		req_what_pool(&r, pool);
 		nla_put_string(r.msg, cpu ? RESPOOL_A_CPU_POOL_NAME :
 			       RESPOOL_A_CLIENT_POOL_NAME, pool);
+	}
 	if (has_id && cpu)
 		nla_put_u32(r.msg, RESPOOL_A_CPU_ID, id);
 	else if (has_id)
