@@ -35,6 +35,7 @@
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <linux/respool.h>
 #include "librespool.h"
@@ -912,6 +913,35 @@ static void parse_pool_stats(struct pool_reply *p, struct nlattr *stats)
 	}
 }
 
+/*
+ * Owner, group and mode of the pool's device node, where the reply does
+ * not carry them: as the node is now (the default pool's is a misc
+ * device that udev or chmod may have changed).
+ */
+static void pool_dev_node(struct pool_reply *p)
+{
+	char path[sizeof(p->dev) + 8];
+	struct stat st;
+	size_t i;
+
+	snprintf(path, sizeof(path), "/dev/%s", p->dev);
+	if (stat(path, &st) || !S_ISCHR(st.st_mode))
+		return;
+	for (i = 0; i < NR_POOL; i++) {
+		if (p->has[i])
+			continue;
+		p->has[i] = true;
+		if (pool_attrs[i].attr == RESPOOL_A_POOL_OWNER)
+			p->val[i] = st.st_uid;
+		else if (pool_attrs[i].attr == RESPOOL_A_POOL_GROUP)
+			p->val[i] = st.st_gid;
+		else if (pool_attrs[i].attr == RESPOOL_A_POOL_MODE)
+			p->val[i] = st.st_mode & 0777;
+		else
+			p->has[i] = false;
+	}
+}
+
 static int parse_pool(struct nl_msg *msg, void *arg)
 {
 	struct nlattr *tb[RESPOOL_A_POOL_MAX + 1];
@@ -939,6 +969,7 @@ static int parse_pool(struct nl_msg *msg, void *arg)
 	}
 	if (tb[RESPOOL_A_POOL_STATS])
 		parse_pool_stats(p, tb[RESPOOL_A_POOL_STATS]);
+	pool_dev_node(p);
 	return NL_OK;
 }
 
@@ -1816,10 +1847,11 @@ static int parse_filter(int argc, char **argv, const char *idname,
 			argv++;
 		} else if (!*has_id && (end = parse_digits(argv[0], id)) && !*end) {
 			*has_id = true;
+		} else if (*has_id) {
+			return usage_err("'%s' is one argument too many", argv[0]);
 		} else {
-			return usage_err("'%s' is neither 'pool NAME' nor %s%s",
-					 argv[0], *has_id ? "a second " : "an ",
-					 idname);
+			return usage_err("'%s' is neither 'pool NAME' nor %s",
+					 argv[0], idname);
 		}
 	}
 	return 0;
@@ -1886,7 +1918,7 @@ static int do_cpu_show(int argc, char **argv)
 	uint64_t id;
 	int ret;
 
-	ret = parse_filter(argc, argv, "CPU", &pool, &id, &has_id);
+	ret = parse_filter(argc, argv, "a CPU number", &pool, &id, &has_id);
 	if (ret)
 		return ret;
 	if (has_id && id > UINT32_MAX)
@@ -1909,7 +1941,7 @@ static int do_client_show(int argc, char **argv)
 	uint64_t id;
 	int ret;
 
-	ret = parse_filter(argc, argv, "ID", &pool, &id, &has_id);
+	ret = parse_filter(argc, argv, "a client ID", &pool, &id, &has_id);
 	if (ret)
 		return ret;
 	return show_table(RESPOOL_CMD_CLIENT_GET, pool, false, has_id, id,
