@@ -1885,7 +1885,9 @@ static int show_table(uint8_t cmd, const char *pool, bool pool0, bool has_id,
 		return 1;
 	}
 	if (pool) {
-		req_what_pool(&r, pool);
+		snprintf(r.what_buf, sizeof(r.what_buf), "%s pool %s", r.what,
+			 pool);
+		r.what = r.what_buf;
 		nla_put_string(r.msg, cpu ? RESPOOL_A_CPU_POOL_NAME :
 			       RESPOOL_A_CLIENT_POOL_NAME, pool);
 	}
