@@ -39,7 +39,7 @@ finish() {
 }
 
 echo "TAP version 13"
-NTESTS=57
+NTESTS=77
 echo "1..$NTESTS"
 why=
 if [ "$(id -u)" != 0 ]; then
@@ -316,6 +316,225 @@ else sed 's/^/# /' "$tmp/mon"; nok "monitor -t prints a time-stamped config even
 if grep '"event":"config"' "$tmp/monj" | head -1 | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["threshold"] == 55'; then
 	ok "monitor -j prints a JSON event"
 else sed 's/^/# /' "$tmp/monj"; nok "monitor -j prints a JSON event"; fi
+
+# --- named pools (issue 15) ---
+# fresh: no pool but default, and no total-capacity, so that a test that
+# failed half-way leaves nothing to the next.
+fresh() {
+	local p
+	for p in $("$R" -j pool show | python3 -c 'import json,sys; print(*[p["pool-name"] for p in json.load(sys.stdin)][1:])'); do
+		"$R" pool del "$p"
+	done
+	"$R" pool set default total-capacity none
+}
+# The kernel's messages carry numbers (how many files, how much is left)
+# from 6.2 on, where extack has NL_SET_ERR_MSG_FMT; 6.1 says the same
+# without them (kmod/compat.h).
+IFS=. read -r kmaj kmin _ <<<"$(uname -r)"
+if [ "$kmaj" -gt 6 ] || { [ "$kmaj" = 6 ] && [ "${kmin%%[!0-9]*}" -ge 2 ]; }; then
+	num() { printf '%s' "$1"; }
+else
+	num() { :; }
+fi
+# pj POOL KEY: the value of KEY in pool show -j POOL.
+pj() { "$R" -j pool show "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
+export -f pj
+fresh
+# says "WANTED" CMD...: exit 1 and that one line on stderr.
+says() {
+	local want=$1 out rc
+	shift
+	out=$("$@" 2>&1); rc=$?
+	[ $rc = 1 ] && [ "$out" = "$want" ] || { echo "# $*: rc=$rc out=$out"; return 1; }
+}
+check "pool add, show, set, del: a round trip" \
+	bash -c "$R pool add t1 capacity 4M threshold 60 && [ -c /dev/respool-t1 ] &&
+		$R pool show t1 >$tmp/ps && head -1 $tmp/ps | grep -Eq '^pool t1 id [1-9][0-9]* dev /dev/respool-t1 node local owner root group root mode 0600$' &&
+		grep -q ' capacity 4M ' $tmp/ps && grep -q ' threshold 60% ' $tmp/ps &&
+		$R pool set t1 capacity 6M idle-trim-ms never && [ \$(pj t1 capacity) = 6291456 ] &&
+		[ \$(pj t1 idle-trim-ms) = 0 ] && [ \$(pj t1 threshold) = 60 ] &&
+		[ \$(cfg capacity) = 12582912 ] &&
+		$R pool del t1 && [ ! -e /dev/respool-t1 ] &&
+		! $R pool show t1 2>$tmp/err && grep -qx 'respoolctl: pool show t1: no such pool (No such file or directory)' $tmp/err"
+check "pool add Bad!: EINVAL, the kernel's reason, nothing made" \
+	bash -c "$(declare -f says)
+		says 'respoolctl: invalid pool-name Bad!: 1 to 31 characters of a-z, 0-9, _ and -' $R pool add 'Bad!' &&
+		says 'respoolctl: invalid pool-name aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 1 to 31 characters of a-z, 0-9, _ and -' \
+			$R pool add aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa &&
+		[ \"\$($R -j pool show | python3 -c 'import json,sys; print([p[\"pool-name\"] for p in json.load(sys.stdin)])')\" = \"['default']\" ]"
+check "pool add of a name in use: EEXIST, said, the pool unchanged" \
+	bash -c "$(declare -f says)
+		$R pool add t1 capacity 4M &&
+		says 'respoolctl: pool add t1: a pool of that name exists (File exists)' $R pool add t1 capacity 8M &&
+		says 'respoolctl: pool add default: a pool of that name exists (File exists)' $R pool add default &&
+		[ \$(pj t1 capacity) = 4194304 ]"
+exec 3</dev/respool-t1
+exec 5</dev/respool-t1
+out=$("$R" pool del t1 2>&1); rc=$?
+exec 5<&-
+if [ $rc = 1 ] && [ "$out" = "respoolctl: pool del t1: files are open on the pool$(num ': 2') (Device or resource busy)" ] &&
+   [ -c /dev/respool-t1 ] && exec 3<&- && "$R" pool del t1 && [ ! -e /dev/respool-t1 ]; then
+	ok "pool del of a pool with open files: EBUSY, how many, then gone once closed"
+else
+	echo "# rc=$rc out=$out"; nok "pool del of a pool with open files: EBUSY, how many, then gone once closed"
+fi
+exec 3<&- 2>/dev/null
+fresh
+check "pool del default: refused, EPERM with the reason" \
+	bash -c "$(declare -f says)
+		says 'respoolctl: pool del default: the default pool cannot be deleted (Operation not permitted)' $R pool del default"
+# default has 12M: 8M are left under a total of 20M.
+check "total-capacity: pool add and pool set past it are ENOSPC, with what is left" \
+	bash -c "$(declare -f says)
+		$R pool set default total-capacity 20M && [ \$(pj default total-capacity) = 20971520 ] &&
+		[ \$(pj default total-capacity-left) = 8388608 ] &&
+		says 'respoolctl: invalid capacity 16M: more than total-capacity has left$(num ' (8M left)')' $R pool add t2 capacity 16M &&
+		! $R pool show t2 2>/dev/null && $R pool add t2 capacity 8M &&
+		$R pool show t2 | grep -q '^    total-capacity 20M total-capacity-left 0$' &&
+		says 'respoolctl: invalid capacity 13M: more than total-capacity has left$(num ' (12M left)')' $R config set capacity 13M &&
+		[ \$(cfg capacity) = 12582912 ] &&
+		says \"respoolctl: invalid total-capacity 16M: less than the pools' capacities$(num ' (20M)')\" $R pool set t2 total-capacity 16M &&
+		$R pool del t2 && $R pool set default total-capacity none &&
+		$R pool show default | grep -q '^    total-capacity none$'"
+fresh
+check "pool add owner group mode: the device node has them, pool show says them" \
+	bash -c "$R pool add t3 capacity 4M owner 65534 group 65534 mode 0640 &&
+		[ \"\$(stat -c '%u %g %a' /dev/respool-t3)\" = '65534 65534 640' ] &&
+		[ \"\$(stat -c '%u %g %a' /dev/respool)\" != '65534 65534 640' ] &&
+		$R pool show t3 | head -1 | grep -Eq ' owner [a-z0-9]+ group [a-z0-9]+ mode 0640$' &&
+		[ \$(pj t3 owner) = 65534 ] && [ \$(pj t3 group) = 65534 ] && [ \$(pj t3 mode) = 416 ] &&
+		$R pool add t4 owner root group root && [ \"\$(stat -c '%u %g %a' /dev/respool-t4)\" = '0 0 600' ]"
+check "pool show -j: valid JSON, keyed by attribute names" \
+	bash -c "$R -j pool show | python3 -m json.tool >/dev/null && $R -j -p pool show t3 | python3 -m json.tool >/dev/null &&
+		$R -j pool show | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert [p[\"pool-name\"] for p in d] == [\"default\", \"t3\", \"t4\"], d
+t3 = d[1]
+for k in (\"pool-id\", \"dev-name\", \"node\", \"owner\", \"group\", \"mode\", \"capacity\", \"max-block-size\",
+          \"reserve-max\", \"client-quota\", \"user-quota\", \"threshold\", \"pcpu-cache-blocks\",
+          \"idle-trim-ms\", \"total-capacity\"):
+    assert k in t3, (k, t3)
+assert t3[\"dev-name\"] == \"respool-t3\" and t3[\"node\"] == -1 and t3[\"capacity\"] == 4 << 20, t3
+assert d[0][\"pool-id\"] == 0 and d[0][\"dev-name\"] == \"respool\", d
+'"
+
+exec 3<>/dev/respool-t3
+exec 4<>/dev/respool
+check "client show pool NAME: that pool's clients only; client show: all, with POOL" \
+	bash -c "$R client show pool t3 >$tmp/c3 && [ \$(wc -l <$tmp/c3) = 2 ] && head -1 $tmp/c3 | grep -q '^ID  *PID ' &&
+		grep -Eq '^[0-9]+ +$$ ' $tmp/c3 &&
+		$R -j client show pool t3 | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d) == 1 and d[0][\"pool-name\"] == \"t3\" and d[0][\"pid\"] == $$, d' &&
+		$R client show >$tmp/ca && head -1 $tmp/ca | grep -q '^ID  *POOL  *PID ' &&
+		grep -Eq '^[0-9]+ +t3 +$$ ' $tmp/ca && grep -Eq '^[0-9]+ +default +$$ ' $tmp/ca &&
+		id=\$($R -j client show pool t3 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0][\"id\"])') &&
+		[ \"\$($R -j client show \$id | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[\"pool-name\"], d[\"id\"])')\" = \"t3 \$id\" ] &&
+		! $R client show pool t4 \$id 2>/dev/null &&
+		$R client show pool t4 | grep -qx 'no clients'"
+check "aliases mean the default pool: clients, cpus, stats, config set" \
+	bash -c "$R clients >$tmp/cd && [ \$(wc -l <$tmp/cd) = 2 ] && head -1 $tmp/cd | grep -q '^ID  *PID ' &&
+		$R -j clients | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d) == 1 and d[0][\"pool-name\"] == \"default\", d' &&
+		[ \$($R cpus | wc -l) = \$(( \$(nproc --all) + 1 )) ] &&
+		$R stats | head -1 | grep -qx 'pool default' && $R config set threshold 57 &&
+		[ \$(cfg threshold) = 57 ] && [ \$(pj t3 threshold) = 75 ] && $R config set threshold 55"
+exec 3<&- 4<&-
+check "cpu show pool NAME: one row per CPU of that pool; cpu show pool NAME CPU: one" \
+	bash -c "$R cpu show pool t3 >$tmp/cpu && [ \$(wc -l <$tmp/cpu) = \$(( \$(nproc --all) + 1 )) ] &&
+		head -1 $tmp/cpu | grep -q '^CPU  *ALLOCS ' &&
+		$R -j cpu show pool t3 | python3 -c '
+import json, os, sys
+d = json.load(sys.stdin)
+assert len(d) == os.cpu_count() and all(c[\"pool-name\"] == \"t3\" and c[\"pool-id\"] > 0 for c in d), d' &&
+		$R -j cpu show pool t3 0 | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"id\"] == 0 and d[\"pool-name\"] == \"t3\", d' &&
+		[ \$($R cpu show | grep -c '^[0-9]') = \$(( 3 * \$(nproc --all) )) ]"
+check "pool stats: every pool, each under its name; pool stats NAME; watch pool NAME" \
+	bash -c "[ \"\$($R pool stats | grep '^pool ')\" = \"\$(printf 'pool default\\npool t3\\npool t4')\" ] &&
+		$R pool stats t3 | grep -q '^capacity  *4M$' &&
+		$R -j pool stats | python3 -c 'import json,sys; d=json.load(sys.stdin); assert [p[\"pool-name\"] for p in d] == [\"default\", \"t3\", \"t4\"] and \"node-bytes\" in d[1], d' &&
+		$R watch pool t3 -i 0.2 -n 1 | tail -1 | grep -Eq '^[0-9:]{8} +4M '"
+reserve() { "$R" -j pool stats "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["reserve-bytes"])'; }
+export -f reserve
+check "pool prefill, drain, reset NAME act on that pool only" \
+	bash -c "d0=\$(reserve default) && $R pool prefill t3 64K 2 | grep -qx 'prefilled 2 of 2 blocks of 64K' &&
+		$R -j pool stats t3 | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"reserve-bytes\"] == 128 << 10 and sum(n[\"bytes\"] for n in d[\"node-bytes\"]) == 128 << 10, d' &&
+		[ \$(reserve default) = \$d0 ] && $R pool drain t3 | grep -qx 'released 128K' && [ \$(reserve default) = \$d0 ] &&
+		$R pool reset t3 && $R -j pool stats t3 | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"allocs\"] == 0 and d[\"fresh-allocs\"] == 0, d' &&
+		$R -j stats | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"allocs\"] > 0, d'"
+check "usage errors of the pool grammar say why, exit 2" \
+	bash -c "$(declare -f usage_says)
+		usage_says 'respoolctl: pool add: needs a pool NAME' pool add &&
+		usage_says 'respoolctl: pool del: needs a pool NAME' pool del &&
+		usage_says \"respoolctl: unknown setting 'owner' (one of: node capacity max-block-size reserve-max client-quota user-quota threshold pcpu-cache-blocks idle-trim-ms total-capacity)\" pool set t3 owner 0 &&
+		usage_says 'respoolctl: invalid mode 0999: not permission bits in octal (0 to 0777)' pool add t9 mode 0999 &&
+		usage_says 'respoolctl: client show: pool needs a NAME' client show pool &&
+		usage_says \"respoolctl: cpu show: 'x' is neither 'pool NAME' nor a CPU number\" cpu show x &&
+		usage_says \"respoolctl: client show: '7' is one argument too many\" client show 6 7"
+
+# -b: a batch file, with comments and blank lines.
+"$R" pool del small 2>/dev/null; "$R" pool del large 2>/dev/null
+cat >"$tmp/pools.batch" <<'EOB'
+# two pools at boot
+pool add small capacity 2M max-block-size 64K threshold 100
+
+pool add large capacity 8M   # big blocks
+pool set large threshold 50
+EOB
+check "-b FILE: two pools from a file" \
+	bash -c "$R -b $tmp/pools.batch && [ \$(pj small max-block-size) = 65536 ] &&
+		[ \$(pj large threshold) = 50 ] && [ -c /dev/respool-small ] && [ -c /dev/respool-large ]"
+printf 'pool del small\npool del large\npool add x1 capacity 1X\npool add x2\n' >"$tmp/bad.batch"
+out=$("$R" -b "$tmp/bad.batch" 2>&1); rc=$?
+if [ $rc = 1 ] && [ "$(head -1 <<<"$out")" = "$tmp/bad.batch:3: invalid capacity 1X: not a size (bytes, or a number with K/M/G/T)" ] &&
+   ! "$R" pool show small 2>/dev/null && ! "$R" pool show x2 2>/dev/null; then
+	ok "-b FILE: stops at the first failing line, FILE:LINE: why, exit 1"
+else
+	echo "# rc=$rc out=$out"; nok "-b FILE: stops at the first failing line, FILE:LINE: why, exit 1"
+fi
+out=$(printf 'pool add x3\npool add x3\npool add x4\n' | "$R" -f -b - 2>&1); rc=$?
+if [ $rc = 1 ] && [ "$out" = "<stdin>:2: pool add x3: a pool of that name exists (File exists)" ] &&
+   "$R" pool del x3 && "$R" pool del x4; then
+	ok "-f -b -: stdin, goes on past a failing line, exit 1"
+else
+	echo "# rc=$rc out=$out"; nok "-f -b -: stdin, goes on past a failing line, exit 1"
+fi
+
+# monitor pool t3 sees t3's events only; monitor sees pool-new and
+# pool-del. Set until both have printed, as above.
+"$R" monitor pool t3 >"$tmp/mon3" 2>&1 & bg=$!
+"$R" monitor >"$tmp/monall" 2>&1 & bg2=$!
+for _ in $(seq 60); do
+	"$R" config set threshold 55 >/dev/null
+	"$R" pool set t3 threshold 33 >/dev/null
+	"$R" pool add t5 >/dev/null && "$R" pool del t5
+	grep -q 'pool t3' "$tmp/mon3" && grep -q '^pool-del: pool t5' "$tmp/monall" &&
+		grep -q '^config: pool default' "$tmp/monall" && break
+	sleep 0.5
+done
+kill "$bg" "$bg2" 2>/dev/null; wait "$bg" "$bg2" 2>/dev/null; bg=
+if grep -q '^listening on respool/monitor for pool t3$' "$tmp/mon3" &&
+   grep -q '^config: pool t3: .*threshold 33%' "$tmp/mon3" &&
+   [ "$(grep -vc -e '^listening' -e '^[a-z-]*: pool t3[: ]' "$tmp/mon3")" = 0 ] &&
+   grep -q '^config: pool default: .*threshold 55%' "$tmp/monall"; then
+	ok "monitor pool NAME: that pool's events only, each naming it"
+else sed 's/^/# /' "$tmp/mon3" "$tmp/monall"; nok "monitor pool NAME: that pool's events only, each naming it"; fi
+if grep -Eq '^pool-new: pool t5 id [0-9]+ dev /dev/respool-t5$' "$tmp/monall" &&
+   grep -Eq '^pool-del: pool t5 id [0-9]+$' "$tmp/monall"; then
+	ok "monitor prints pool-new and pool-del"
+else sed 's/^/# /' "$tmp/monall"; nok "monitor prints pool-new and pool-del"; fi
+
+# Completion of pool names, from respoolctl -j pool show.
+comp=/usr/share/bash-completion/bash_completion
+if [ -r "$comp" ]; then
+	check "bash completion: pool show offers the pools' names" \
+		bash -c "source $comp && source $repo/tools/respoolctl/respoolctl.bash-completion &&
+			comp() { COMP_WORDS=(\"\$@\"); COMP_CWORD=\$((\$# - 1)); COMP_LINE=\"\$*\";
+				COMP_POINT=\${#COMP_LINE}; COMPREPLY=(); _respoolctl; echo \"\${COMPREPLY[*]}\"; } &&
+			[ \"\$(comp $R pool show t)\" = 't3 t4' ] &&
+			[ \"\$(comp $R cl s pool '')\" = 'default t3 t4' ]"
+else
+	skp "bash completion: pool show offers the pools' names" "no bash-completion"
+fi
+"$R" pool del t3 && "$R" pool del t4
 
 # --- permissions and a missing module ---
 as_nobody() { setpriv --reuid 65534 --regid 65534 --clear-groups "$@"; }
