@@ -267,6 +267,11 @@ static int respool_nl_fill_pool(struct sk_buff *msg,
 	    nla_put_string(msg, RESPOOL_A_POOL_DEV_NAME,
 			   respool_cdev_name(pool, dev)) ||
 	    nla_put_s32(msg, RESPOOL_A_POOL_NODE, READ_ONCE(pool->node)) ||
+	    nla_put_u32(msg, RESPOOL_A_POOL_OWNER,
+			from_kuid_munged(&init_user_ns, pool->owner)) ||
+	    nla_put_u32(msg, RESPOOL_A_POOL_GROUP,
+			from_kgid_munged(&init_user_ns, pool->group)) ||
+	    nla_put_u32(msg, RESPOOL_A_POOL_MODE, pool->mode) ||
 	    respool_nl_put_u64(msg, RESPOOL_A_POOL_TOTAL_CAPACITY, total) ||
 	    (total && respool_nl_put_u64(msg, RESPOOL_A_POOL_TOTAL_CAPACITY_LEFT,
 					 left)) ||

@@ -174,7 +174,7 @@ static int __init respool_init(void)
 	ret = respool_pool_caches_init();
 	if (ret)
 		return ret;
-	ret = respool_pools_init(&cfg, node, total_capacity);
+	ret = respool_pools_init(&cfg, node, total_capacity, dev_mode);
 	if (ret)
 		goto err_caches_exit;
 	ret = respool_inject_init();

@@ -275,6 +275,9 @@ int respool_pools_new(const struct respool_pool_params *p,
 	}
 	pool->id = id;
 	pool->notify = respool_pools_notify;
+	pool->owner = p->uid;
+	pool->group = p->gid;
+	pool->mode = p->mode;
 	ret = respool_cdev_add(pool, p->uid, p->gid, p->mode);
 	if (ret)
 		goto err_erase;
@@ -424,12 +427,13 @@ void respool_pools_set_notify(void (*notify)(struct respool_pool *pool,
  * @node:	its node, checked
  * @total_capacity: the bound of the pools' capacities, 0 for none; at
  *		least @cfg->capacity
+ * @mode:	permission bits of /dev/respool
  *
  * Context: module init.
  * Return: 0 or -ENOMEM.
  */
 int respool_pools_init(const struct respool_config *cfg, int node,
-		       u64 total_capacity)
+		       u64 total_capacity, umode_t mode)
 {
 	struct respool_pool *pool;
 	int ret;
@@ -438,6 +442,9 @@ int respool_pools_init(const struct respool_config *cfg, int node,
 	if (IS_ERR(pool))
 		return PTR_ERR(pool);
 	pool->id = 0;
+	pool->owner = GLOBAL_ROOT_UID;
+	pool->group = GLOBAL_ROOT_GID;
+	pool->mode = mode;
 	ret = xa_insert(&respool_pools, 0, pool, GFP_KERNEL);
 	if (ret) {
 		respool_pools_put(pool);

@@ -48,7 +48,7 @@ struct respool_pools_error {
 };
 
 int respool_pools_init(const struct respool_config *cfg, int node,
-		       u64 total_capacity);
+		       u64 total_capacity, umode_t mode);
 void respool_pools_exit(void);
 void respool_pools_release_default(void);
 struct respool_pool *respool_pools_default(void);

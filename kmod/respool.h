@@ -42,6 +42,7 @@
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -422,6 +423,10 @@ struct respool_waiter {
  *			@clients_lock
  * @dev:		the device node of a named pool (cdev.c); NULL for
  *			"default", whose node is /dev/respool
+ * @owner:		owner of the device node as created; constant
+ * @group:		its group; constant
+ * @mode:		its permission bits; constant (a udev rule may
+ *			change the node, not these)
  */
 struct respool_pool {
 	spinlock_t lock;	/* [L] fields, reserve trees, waiter queue */
@@ -464,6 +469,9 @@ struct respool_pool {
 	struct kref ref;
 	bool dead;
 	struct respool_pool_dev *dev;
+	kuid_t owner;
+	kgid_t group;
+	umode_t mode;
 };
 
 /* Events passed to pool->notify. */

@@ -148,6 +148,10 @@ def node_has_owner_group_and_mode():
            'owner %d:%d' % (st.st_uid, st.st_gid))
     expect(stat.S_IMODE(st.st_mode) == 0o640,
            'mode %o' % stat.S_IMODE(st.st_mode))
+    team = pool_get('team')
+    expect((team['owner'], team['group'], team['mode']) == (1234, 4321, 0o640),
+           'pool-get says %r' % ((team['owner'], team['group'],
+                                  team['mode']),))
     err, _ = pool_new('plain')
     st = os.stat('/dev/respool-plain')
     expect(st.st_uid == 0 and stat.S_IMODE(st.st_mode) == 0o600,

@@ -914,9 +914,10 @@ static void parse_pool_stats(struct pool_reply *p, struct nlattr *stats)
 }
 
 /*
- * Owner, group and mode of the pool's device node, where the reply does
- * not carry them: as the node is now (the default pool's is a misc
- * device that udev or chmod may have changed).
+ * Owner, group and mode of the pool's device node as it is now, over what
+ * the reply says pool-new made (a udev rule or chmod may have changed the
+ * node since: the default pool's udev rule does); the reply's where this
+ * host cannot see the node.
  */
 static void pool_dev_node(struct pool_reply *p)
 {
@@ -928,9 +929,6 @@ static void pool_dev_node(struct pool_reply *p)
 	if (stat(path, &st) || !S_ISCHR(st.st_mode))
 		return;
 	for (i = 0; i < NR_POOL; i++) {
-		if (p->has[i])
-			continue;
-		p->has[i] = true;
 		if (pool_attrs[i].attr == RESPOOL_A_POOL_OWNER)
 			p->val[i] = st.st_uid;
 		else if (pool_attrs[i].attr == RESPOOL_A_POOL_GROUP)
@@ -938,7 +936,8 @@ static void pool_dev_node(struct pool_reply *p)
 		else if (pool_attrs[i].attr == RESPOOL_A_POOL_MODE)
 			p->val[i] = st.st_mode & 0777;
 		else
-			p->has[i] = false;
+			continue;
+		p->has[i] = true;
 	}
 }
 
