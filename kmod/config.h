@@ -72,5 +72,6 @@ int respool_config_validate(const struct respool_config *cfg,
 
 /* main.c: the module parameters' settings, for "default" and pool-new */
 void respool_params_config(struct respool_config *cfg);
+bool respool_params_reserve_max_follows(void);
 
 #endif /* _RESPOOL_CONFIG_H */

@@ -971,6 +971,10 @@ int respool_nl_pool_new_doit(struct sk_buff *skb, struct genl_info *info)
 	/* The module parameters, overlaid with the settings given. */
 	respool_params_config(&p.cfg);
 	respool_nl_parse_config(info, &p.cfg);
+	/* As at load: without reserve_max, the pool keeps up to capacity. */
+	if (!info->attrs[RESPOOL_A_POOL_RESERVE_MAX] &&
+	    respool_params_reserve_max_follows())
+		p.cfg.reserve_max = p.cfg.capacity;
 	err = respool_config_validate(&p.cfg, &cerr);
 	if (err) {
 		respool_nl_set_err(info->extack,

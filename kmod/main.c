@@ -131,6 +131,12 @@ module_param_cb(total_capacity, &respool_size_ops, &total_capacity, 0444);
 MODULE_PARM_DESC(total_capacity,
 		 "Bound of the sum of all pools' capacities, 0 (default) = none");
 
+/* reserve_max was not given: each pool's follows its own capacity. */
+bool respool_params_reserve_max_follows(void)
+{
+	return reserve_max == U64_MAX;
+}
+
 /* The module parameters as settings, for "default" and pool-new. */
 void respool_params_config(struct respool_config *cfg)
 {

@@ -126,6 +126,8 @@ def names_are_checked_and_unique():
     expect(set(after) == set(before) | {'small', 'a-z_0' + 'x' * 26},
            'pools after: %s' % sorted(after))
     expect(after['small']['capacity'] == 8 * MiB, 'small capacity')
+    # reserve-max follows the pool's own capacity, as default's does
+    expect(after['small']['reserve-max'] == 8 * MiB, 'small reserve-max')
     # by id and by name, and both naming different pools
     pid = after['small']['pool-id']
     expect(ynl.do('pool-get', {'pool-id': pid})['pool-name'] == 'small',

@@ -47,16 +47,20 @@ if [ -x "$ctl" ]; then
 		echo
 		echo "\$ respoolctl pool add frames capacity 8M max-block-size 1M threshold 90"
 		"$ctl" pool add frames capacity 8M max-block-size 1M threshold 90
-		coproc FRAMES { RESPOOL_POOL=frames exec "$here/demo" hold; }
-		read -r _ <&"${FRAMES[0]}"
+		# (bash runs one coproc at a time: a process substitution.)
+		exec {frames}< <(RESPOOL_POOL=frames exec "$here/demo" hold)
+		frames_pid=$!
+		read -r _ <&"$frames"
 		echo
 		echo "\$ respoolctl pool show"
 		"$ctl" pool show
 		echo
 		echo "\$ respoolctl client show"
 		"$ctl" client show
-		kill "$FRAMES_PID"
-		wait "$FRAMES_PID" 2>/dev/null || true
+		kill "$frames_pid"
+		exec {frames}<&-
+		# The holder's file closes with its exit: then the pool is idle.
+		while kill -0 "$frames_pid" 2>/dev/null; do sleep 0.1; done
 		echo
 		echo "\$ respoolctl pool del frames"
 		"$ctl" pool del frames
