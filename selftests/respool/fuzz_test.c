@@ -25,7 +25,9 @@
  * set to ENOENT/EINVAL). Data checks: a block handed out "zeroed" reads
  * zero; a reused one holds only this client's own bytes; bytes written
  * through a mapping survive MADV_DONTNEED, mremap and a FREE of the handle
- * until the last unmap. After the run, with every file closed: in-use,
+ * until the last unmap. The netlink process (with respoolctl) also makes
+ * and deletes a second pool under the workers' feet, with short-lived
+ * clients racing the deletes. After the run, with every file closed: in-use,
  * waiters, clients and requested bytes are 0, and the whole capacity can
  * be allocated again (no byte lost); unloading the module then checks the
  * pool's own totals (WARN) and kmemleak sees what is left.
@@ -66,6 +68,10 @@ struct fz_shared {
 	atomic_long closes;
 	atomic_long nl_ops;
 	atomic_long nl_nomem;	/* netlink answers of injected failures */
+	atomic_long pool_adds;	/* pool fz made */
+	atomic_long pool_dels;	/* pool fz deleted */
+	atomic_long pool_busy;	/* pool-del refused: a client had it open */
+	atomic_long pool_opens;	/* clients of fz */
 	char first_fail[512];
 	atomic_int fail_claimed;
 };
@@ -1390,6 +1396,133 @@ static void nl_config_set(uint64_t *r, uint64_t *cur)
 }
 
 /*
+ * A named pool, "fz", made and deleted under the workers' feet: pool-new,
+ * pool set, pool show and pool-del with their refusals ("exists", "no
+ * such pool", "files are open" while a child of this process has it
+ * open), and children that open its node, allocate, hold a moment and
+ * exit, racing the deletes. The workers' pool, default, must not notice:
+ * its end-of-run accounting stays exact. *@kids counts the children.
+ */
+/* pool del fz, whose answer depends on the race it is in. */
+static void nl_pool_del(void)
+{
+	static const char *const del[] = { "respoolctl", "pool", "del", "fz",
+					   NULL };
+	char out[1024];
+	int st;
+
+	st = nl_run(del, false, out, sizeof(out));
+	atomic_fetch_add(&sh->nl_ops, 1);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		atomic_fetch_add(&sh->pool_dels, 1);
+	if (strstr(out, "files are open"))
+		atomic_fetch_add(&sh->pool_busy, 1);
+	if (WIFEXITED(st) && (WEXITSTATUS(st) == 0 ||
+	    (WEXITSTATUS(st) == 1 && (strstr(out, "no such pool") ||
+				      strstr(out, "files are open") ||
+				      (g_faults && nl_nomem(out))))))
+		return;
+	fz_fail("pool del fz: status %#x: %.200s", st, out);
+}
+
+static void nl_pool_churn(uint64_t *r, int *kids)
+{
+	static const char *const add[] = { "respoolctl", "pool", "add", "fz",
+		"capacity", "1M", "max-block-size", "64K", "mode", "0600", NULL };
+	static const char *const show[] = { "respoolctl", "pool", "show",
+					    "fz", NULL };
+	const char *set[] = { "respoolctl", "pool", "set", "fz", "threshold",
+			      "90", NULL };
+	char out[1024];
+	int st, fd;
+	pid_t pid;
+
+	switch (splitmix(r) % 5) {
+	case 0:
+		st = nl_run(add, false, out, sizeof(out));
+		atomic_fetch_add(&sh->nl_ops, 1);
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			atomic_fetch_add(&sh->pool_adds, 1);
+		if (WIFEXITED(st) && (WEXITSTATUS(st) == 0 ||
+		    (WEXITSTATUS(st) == 1 && (strstr(out, "exists") ||
+					      (g_faults && nl_nomem(out))))))
+			break;
+		fz_fail("pool add fz: status %#x: %.200s", st, out);
+		break;
+	case 1:
+		nl_pool_del();
+		break;
+	case 2:
+	case 3:
+		set[5] = splitmix(r) % 2 ? "90" : "0";
+		st = nl_run(splitmix(r) % 2 ? set : show, false, out,
+			    sizeof(out));
+		atomic_fetch_add(&sh->nl_ops, 1);
+		if (WIFEXITED(st) && (WEXITSTATUS(st) == 0 ||
+		    (WEXITSTATUS(st) == 1 && (strstr(out, "no such pool") ||
+					      (g_faults && nl_nomem(out))))))
+			break;
+		fz_fail("pool set/show fz: status %#x: %.200s", st, out);
+		break;
+	default:
+		/* A client of fz for a moment, if fz is there. */
+		pid = fork();
+		if (pid == 0) {
+			struct respool_alloc a = {
+				.size = RP_PAGE, .flags = RESPOOL_ALLOC_NONBLOCK,
+			};
+
+			fd = open("/dev/respool-fz", O_RDWR);
+			if (fd < 0)
+				_exit(errno == ENOENT || errno == ENODEV ||
+				      (g_faults && errno == ENOMEM) ? 0 : 1);
+			atomic_fetch_add(&sh->pool_opens, 1);
+			if (ioctl(fd, RESPOOL_IOC_ALLOC, &a) &&
+			    errno != EAGAIN && !(g_faults && errno == ENOMEM))
+				_exit(2);
+			/* Long enough for a pool del to find it busy. */
+			usleep(splitmix(r) % 300000);
+			_exit(0);
+		}
+		if (pid > 0)
+			(*kids)++;
+		/* And a pool del racing it: busy, or first, or too late. */
+		usleep(splitmix(r) % 20000);
+		nl_pool_del();
+		break;
+	}
+	/* Reap the children that are done; a bad exit is a failure. */
+	while (*kids && (pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		(*kids)--;
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			fz_fail("a client of pool fz ended with status %#x", st);
+	}
+}
+
+/* At the end: every child gone, fz deleted; the pools are as loaded. */
+static void nl_pool_churn_end(int kids)
+{
+	static const char *const del[] = { "respoolctl", "pool", "del", "fz",
+					   NULL };
+	char out[1024];
+	int st, tries;
+
+	while (kids > 0 && wait(&st) > 0) {
+		kids--;
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			fz_fail("a client of pool fz ended with status %#x", st);
+	}
+	for (tries = 0; tries < 100; tries++) {
+		st = nl_run(del, false, out, sizeof(out));
+		if (WIFEXITED(st) && (WEXITSTATUS(st) == 0 ||
+				      strstr(out, "no such pool")))
+			return;
+		usleep(10000);
+	}
+	fz_fail("pool del fz at the end: status %#x: %.200s", st, out);
+}
+
+/*
  * Netlink through respoolctl, when it is built: reads, admin commands,
  * and config set of every setting with valid and invalid values, each
  * answer checked. Under fault injection it runs with make-it-fail, as the
@@ -1413,7 +1546,7 @@ static void nl_worker(uint64_t seed)
 	uint64_t r = seed, orig[NL_NKEYS], cur[NL_NKEYS];
 	char vals[NL_NKEYS][24];
 	size_t i;
-	int tries;
+	int tries, kids = 0;
 
 	prctl(PR_SET_NAME, "fz-netlink");
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -1424,10 +1557,12 @@ static void nl_worker(uint64_t seed)
 	memcpy(cur, orig, sizeof(cur));
 	while (atomic_load(&sh->ops) < atomic_load(&sh->target) ||
 	       atomic_load(&sh->nl_ops) < g_nl_min) {
-		uint64_t x = splitmix(&r) % 16;
+		uint64_t x = splitmix(&r) % 20;
 
 		if (x < 6)
 			nl_config_set(&r, cur);
+		else if (x >= 16)
+			nl_pool_churn(&r, &kids);
 		else
 			nl_check(cmds[x % 10], NULL);
 		usleep(splitmix(&r) % 50000);
@@ -1442,6 +1577,7 @@ static void nl_worker(uint64_t seed)
 	for (tries = 0; tries < 100 && nl_check(argv, NULL) == -1; tries++)
 		;
 	nl_expect_config(orig, "restoring the settings");
+	nl_pool_churn_end(kids);
 	_exit(0);
 }
 
@@ -1600,12 +1736,14 @@ TEST_F_TIMEOUT(fuzz, random_ops, 6 * 3600)
 	for (i = 0; i < nallpids; i++)
 		kill(-allpids[i], SIGKILL);
 
-	ksft_print_msg("%ld ops in %.1f s: %ld ALLOCs served, %ld mappings, %ld forks, %ld SIGKILLs, %ld closes, %ld netlink commands (%ld failed for memory), %d workers restarted\n",
+	ksft_print_msg("%ld ops in %.1f s: %ld ALLOCs served, %ld mappings, %ld forks, %ld SIGKILLs, %ld closes, %ld netlink commands (%ld failed for memory; pool fz made %ld, deleted %ld, busy %ld times, opened %ld times), %d workers restarted\n",
 		       atomic_load(&sh->ops) < ops ? atomic_load(&sh->ops) : ops,
 		       (rp_now_ns() - t0) / 1e9, atomic_load(&sh->allocs_ok),
 		       atomic_load(&sh->maps_ok), atomic_load(&sh->forks),
 		       atomic_load(&sh->kills), atomic_load(&sh->closes),
 		       atomic_load(&sh->nl_ops), atomic_load(&sh->nl_nomem),
+		       atomic_load(&sh->pool_adds), atomic_load(&sh->pool_dels),
+		       atomic_load(&sh->pool_busy), atomic_load(&sh->pool_opens),
 		       respawns);
 	EXPECT_EQ(0, atomic_load(&sh->fails))
 		TH_LOG("seed %llu: first failure: %s", (unsigned long long)g_seed,
