@@ -677,10 +677,8 @@ err_destroy_handles:
 /* The default pool's /dev/respool, whose open misc_open() calls. */
 static struct respool_pool *respool_misc_pool;
 
-static int respool_misc_open(struct inode *inode, struct file *file)
-{
-	return respool_open_pool(respool_misc_pool, inode, file);
-}
+/* Minors of the named pools' nodes: minor = pool id. */
+static dev_t respool_devt;
 
 /**
  * struct respool_pool_dev - a named pool's device node
@@ -701,15 +699,18 @@ struct respool_pool_dev {
 };
 
 /*
- * chrdev_open() holds the cdev, and through it the device and the pool,
- * across this call; pool-del may have run, which open notices.
+ * /dev/respool is a misc device (misc_open() calls this), the others are
+ * ours. For those, chrdev_open() holds the cdev, and through it the
+ * device and the pool, across this call; pool-del may have run, which
+ * respool_open_pool() notices.
  */
-static int respool_dev_open(struct inode *inode, struct file *file)
+static int respool_open(struct inode *inode, struct file *file)
 {
-	struct respool_pool_dev *pd = container_of(inode->i_cdev,
-						   struct respool_pool_dev,
-						   cdev);
+	struct respool_pool_dev *pd;
 
+	if (imajor(inode) != MAJOR(respool_devt))
+		return respool_open_pool(respool_misc_pool, inode, file);
+	pd = container_of(inode->i_cdev, struct respool_pool_dev, cdev);
 	return respool_open_pool(pd->pool, inode, file);
 }
 
@@ -746,19 +747,7 @@ static int respool_release(struct inode *inode, struct file *file)
 
 static const struct file_operations respool_fops = {
 	.owner		= THIS_MODULE,
-	.open		= respool_misc_open,
-	.flush		= respool_flush,
-	.release	= respool_release,
-	.unlocked_ioctl	= respool_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
-	.mmap		= respool_mmap,
-	.poll		= respool_poll,
-};
-
-/* The same, but opened through a named pool's cdev. */
-static const struct file_operations respool_dev_fops = {
-	.owner		= THIS_MODULE,
-	.open		= respool_dev_open,
+	.open		= respool_open,
 	.flush		= respool_flush,
 	.release	= respool_release,
 	.unlocked_ioctl	= respool_ioctl,
@@ -777,9 +766,6 @@ static struct miscdevice respool_misc = {
 static struct class respool_class = {
 	.name	= "respool",
 };
-
-/* Minors of the named pools' nodes: minor = pool id. */
-static dev_t respool_devt;
 
 /* devtmpfs creates the node with what pool-new asked for. */
 static char *respool_dev_devnode(RESPOOL_DEVNODE_CONST struct device *dev,
@@ -844,7 +830,7 @@ int respool_cdev_add(struct respool_pool *pool, kuid_t uid, kgid_t gid,
 	pd->dev.class = &respool_class;
 	pd->dev.type = &respool_dev_type;
 	pd->dev.devt = MKDEV(MAJOR(respool_devt), pool->id);
-	cdev_init(&pd->cdev, &respool_dev_fops);
+	cdev_init(&pd->cdev, &respool_fops);
 	pd->cdev.owner = THIS_MODULE;
 	ret = dev_set_name(&pd->dev, "%s", respool_cdev_name(pool, name));
 	if (ret)
