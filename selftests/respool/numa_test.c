@@ -18,18 +18,10 @@
 #include <sched.h>
 #include <stdbool.h>
 
-#include <linux/genetlink.h>
-#include <linux/netlink.h>
-#include <netlink/genl/ctrl.h>
-#include <netlink/genl/genl.h>
-#include <netlink/netlink.h>
-
 #include "kselftest_harness.h"
+#include "respool_nl.h"
 #include "respool_util.h"
 
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
 #ifndef MPOL_MF_MOVE
 #define MPOL_MF_MOVE	(1 << 1)
 #endif
@@ -97,124 +89,6 @@ static int cpu_of_node(int node)
 	return -1;
 }
 
-/* ---- a small libnl request helper (as in netlink_test.c) ------------------ */
-
-struct nlreq {
-	struct nl_sock *sk;
-	struct nl_msg *msg;
-	int err;		/* 0 or -errno of the ack */
-	char extack[256];	/* extack message, "" if none */
-	bool done;
-	int nreplies;
-	int (*parse)(struct nlattr **tb, void *arg);
-	int maxattr;
-	void *arg;
-};
-
-static struct nl_sock *nl_open(int *family)
-{
-	struct nl_sock *sk = nl_socket_alloc();
-	int one = 1;
-
-	if (!sk)
-		return NULL;
-	if (genl_connect(sk)) {
-		nl_socket_free(sk);
-		return NULL;
-	}
-	*family = genl_ctrl_resolve(sk, RESPOOL_FAMILY_NAME);
-	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one,
-		   sizeof(one));
-	return sk;
-}
-
-static int nlreq_err(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
-{
-	struct nlmsghdr *nlh = (void *)((char *)e - NLMSG_HDRLEN);
-	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1] = { NULL };
-	struct nlreq *r = arg;
-
-	(void)nla;
-	r->err = e->error;
-	r->done = true;
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		int hlen = sizeof(*e);
-
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-			hlen += e->msg.nlmsg_len - sizeof(e->msg);
-		if (!nla_parse(tb, NLMSGERR_ATTR_MAX, (void *)((char *)e + hlen),
-			       nlh->nlmsg_len - NLMSG_HDRLEN - hlen, NULL) &&
-		    tb[NLMSGERR_ATTR_MSG])
-			snprintf(r->extack, sizeof(r->extack), "%s",
-				 nla_get_string(tb[NLMSGERR_ATTR_MSG]));
-	}
-	return NL_STOP;
-}
-
-static int nlreq_done(struct nl_msg *msg, void *arg)
-{
-	struct nlreq *r = arg;
-
-	(void)msg;
-	r->done = true;
-	return NL_STOP;
-}
-
-static int nlreq_valid(struct nl_msg *msg, void *arg)
-{
-	struct nlattr *tb[64] = { NULL };
-	struct nlreq *r = arg;
-
-	r->nreplies++;
-	if (!r->parse)
-		return NL_OK;
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, r->maxattr, NULL))
-		return NL_SKIP;
-	return r->parse(tb, r->arg);
-}
-
-static void nlreq_init(struct nlreq *r, struct nl_sock *sk, int family,
-		       int cmd, int flags)
-{
-	memset(r, 0, sizeof(*r));
-	r->sk = sk;
-	r->msg = nlmsg_alloc();
-	genlmsg_put(r->msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
-		    flags | NLM_F_ACK, cmd, RESPOOL_FAMILY_VERSION);
-}
-
-/* Send, collect replies; returns 0 or -errno (also in r->err). */
-static int nlreq_run(struct nlreq *r)
-{
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
-
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, nlreq_valid, r);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, nlreq_done, r);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, nlreq_done, r);
-	nl_cb_err(cb, NL_CB_CUSTOM, nlreq_err, r);
-	if (nl_send_auto(r->sk, r->msg) < 0) {
-		r->err = -EIO;
-		r->done = true;
-	}
-	while (!r->done) {
-		if (nl_recvmsgs(r->sk, cb) < 0 && !r->done) {
-			r->err = -EIO;
-			break;
-		}
-	}
-	nl_cb_put(cb);
-	nlmsg_free(r->msg);
-	r->msg = NULL;
-	return r->err;
-}
-
-static uint64_t nl_uint(struct nlattr *a)
-{
-	if (!a)
-		return UINT64_MAX;
-	return nla_len(a) >= 8 ? nla_get_u64(a) : nla_get_u32(a);
-}
-
 /* ---- pool-new, pool-get, pool-del ------------------------------------------ */
 
 struct new_reply {
@@ -222,10 +96,11 @@ struct new_reply {
 	char dev[64];
 };
 
-static int parse_new(struct nlattr **tb, void *arg)
+static int parse_new(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 {
 	struct new_reply *n = arg;
 
+	(void)nlh;
 	n->id = nl_uint(tb[RESPOOL_A_POOL_POOL_ID]);
 	if (tb[RESPOOL_A_POOL_DEV_NAME])
 		snprintf(n->dev, sizeof(n->dev), "%s",
@@ -273,12 +148,13 @@ struct pool_info {
 	int npools;		/* replies (a dump: pools) */
 };
 
-static int parse_pool(struct nlattr **tb, void *arg)
+static int parse_pool(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 {
 	struct nlattr *sb[RESPOOL_A_STATS_MAX + 1], *a;
 	struct pool_info *p = arg;
 	int rem, last = -1;
 
+	(void)nlh;
 	p->npools++;
 	p->node = tb[RESPOOL_A_POOL_NODE] ?
 		  (int32_t)nla_get_u32(tb[RESPOOL_A_POOL_NODE]) : INT64_MIN;
