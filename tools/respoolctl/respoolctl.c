@@ -547,6 +547,7 @@ struct req {
 	void *arg;
 	bool done;
 	int err;
+	bool unnumbered;		/* a refusal the kernel could not count */
 };
 
 static struct nl_sock *sk;
@@ -713,6 +714,14 @@ static void report_error(struct req *r, int error, const char *msg,
 			msg += 11;
 		name = NULL;
 	}
+	/*
+	 * 6.1's extended ack has no room for numbers: its ENOSPC and EBUSY
+	 * come without "N bytes left" and the count of files, which
+	 * run_req() then says from a pool-get.
+	 */
+	if ((error == -ENOSPC && msg && !strchr(msg, '(')) ||
+	    (error == -EBUSY && msg && !strchr(msg, ':')))
+		r->unnumbered = true;
 	if (error == -ERANGE && policy_bounds(pol, bounds, sizeof(bounds)))
 		msg = bounds;
 	else if (msg)
@@ -780,6 +789,8 @@ static int cb_valid(struct nl_msg *msg, void *arg)
 	return r->parse ? r->parse(msg, r->arg) : NL_OK;
 }
 
+static void say_numbers(const struct req *r, int error);
+
 /* Send @r->msg (built by the caller) and process replies until done. */
 static int run_req(struct req *r)
 {
@@ -812,6 +823,8 @@ static int run_req(struct req *r)
 	nl_cb_put(cb);
 	nlmsg_free(r->msg);
 	r->msg = NULL;
+	if (r->unnumbered)
+		say_numbers(r, r->err);
 	return r->err ? 1 : 0;
 }
 
@@ -1008,6 +1021,65 @@ static int get_pool(const char *name, struct pool_reply *p)
 	*p = l.v[0];
 	free(l.v);
 	return 0;
+}
+
+/* The value of pool attribute (or, @stat, statistic) @attr in @p, or NULL. */
+static const uint64_t *reply_val(const struct pool_reply *p, int attr,
+				 bool stat)
+{
+	size_t i;
+
+	for (i = 0; !stat && i < NR_POOL; i++)
+		if (pool_attrs[i].attr == attr)
+			return p->has[i] ? &p->val[i] : NULL;
+	for (i = 0; stat && i < NR_STATS; i++)
+		if (stats_attrs[i].attr == attr)
+			return &p->st[i];
+	return NULL;
+}
+
+/*
+ * After a refusal the kernel could not count (run_req()), the numbers
+ * 6.2's kernel puts in its message, from pool-get now: for ENOSPC what
+ * total-capacity leaves to the pool the request named (or the pools'
+ * capacities together, when the request moved the bound), for EBUSY how
+ * many files hold the pool.
+ */
+static void say_numbers(const struct req *r, int error)
+{
+	const char *name = r->argstr[RESPOOL_A_POOL_POOL_NAME] ?: DEFAULT_POOL;
+	uint64_t sum = 0, mine = 0, total = 0;
+	const uint64_t *v;
+	struct pool_list l;
+	char sz[32];
+	int i;
+
+	if (get_pools(NULL, true, &l))
+		return;
+	for (i = 0; i < l.n; i++) {
+		v = reply_val(&l.v[i], RESPOOL_A_POOL_CAPACITY, false);
+		sum += v ? *v : 0;
+		v = reply_val(&l.v[i], RESPOOL_A_POOL_TOTAL_CAPACITY, false);
+		total = v ? *v : total;
+		if (strcmp(l.v[i].name, name))
+			continue;
+		if (error == -EBUSY) {
+			v = reply_val(&l.v[i], RESPOOL_A_STATS_CLIENTS, true);
+			fprintf(stderr, "%s: files open on pool %s: %" PRIu64 "\n",
+				prog, name, v ? *v : 0);
+		}
+		v = reply_val(&l.v[i], RESPOOL_A_POOL_CAPACITY, false);
+		mine = v ? *v : 0;
+	}
+	if (error == -ENOSPC && r->argstr[RESPOOL_A_POOL_TOTAL_CAPACITY])
+		fprintf(stderr, "%s: the pools' capacities add up to %s\n", prog,
+			fmt_size(sz, sizeof(sz), sum));
+	else if (error == -ENOSPC && total)
+		fprintf(stderr, "%s: total-capacity leaves %s to pool %s\n",
+			prog, fmt_size(sz, sizeof(sz),
+				       total > sum - mine ? total - (sum - mine) : 0),
+			name);
+	free(l.v);
 }
 
 static uint64_t stat_of(const struct pool_reply *p, const char *name)
