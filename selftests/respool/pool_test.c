@@ -651,9 +651,9 @@ static int tracefs_write(const char *file, const char *val)
 TEST_F(pool, tracepoints_show_alloc_reuse_free_and_release)
 {
 	static const char *const want[] = {
-		"respool_alloc: client=", "from=fresh zeroed=1",
-		"from=pcpu", "from=reserve", "respool_free: client=",
-		"respool_release: block=4096 why=evict",
+		"respool_alloc: pool=0 client=", "from=fresh zeroed=1",
+		"from=pcpu", "from=reserve", "respool_free: pool=0 client=",
+		"respool_release: pool=0 block=4096 why=evict",
 	};
 	struct respool_alloc a, b, c;
 	char buf[65536];
