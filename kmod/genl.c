@@ -153,7 +153,7 @@ static struct respool_pool *respool_nl_dump_pool(struct netlink_callback *cb,
 	return pool;
 }
 
-/* The pool's identity: id, name, device node, node, owner and mode. */
+/* The pool's id and name: every record and event about a pool has them. */
 static int respool_nl_fill_pool_id(struct sk_buff *msg,
 				   struct respool_pool *pool)
 {
