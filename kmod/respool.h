@@ -188,6 +188,8 @@ enum respool_counter {
  *				having found room that no "room appeared"
  *				step served: a bug, which every test asserts
  *				never happens
+ * @RESPOOL_LCNT_EXPORTS:	blocks exported as dma-bufs
+ * @RESPOOL_LCNT_EXPORT_RETURNS: exported blocks back in the pool
  * @RESPOOL_LCNT_NR:		number of counters under pool->lock
  *
  * These change only where pool->lock is held anyway (waiting, handoff,
@@ -202,6 +204,8 @@ enum respool_locked_counter {
 	RESPOOL_LCNT_SHRINKER_RELEASED_BYTES,
 	RESPOOL_LCNT_IDLE_TRIMMED_BYTES,
 	RESPOOL_LCNT_LOST_WAKEUPS,
+	RESPOOL_LCNT_EXPORTS,
+	RESPOOL_LCNT_EXPORT_RETURNS,
 	RESPOOL_LCNT_NR
 };
 

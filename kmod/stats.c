@@ -91,6 +91,9 @@ const struct respool_stat_desc respool_stat_table[] = {
 	RP_GAUGE(CLIENTS, clients),
 	RP_GAUGE(LAST_RESET_NS, last_reset_ns),
 	RP_LOCKED(LOST_WAKEUPS, lost_wakeups),
+	RP_GAUGE(EXPORTED_BYTES, exported_bytes),
+	RP_LOCKED(EXPORTS, exports),
+	RP_LOCKED(EXPORT_RETURNS, export_returns),
 };
 
 /* Every u64 of the ioctl struct has its entry: a new field needs one. */

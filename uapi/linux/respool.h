@@ -128,6 +128,11 @@ struct respool_info {
  * @lost_wakeups: waits that found room only at their periodic re-check:
  *		room appeared and nobody served them. Always 0 unless the
  *		module has a bug (added after the first version)
+ * @exported_bytes: bytes of exported blocks not yet back (a gauge: part
+ *		of @in_use_bytes)
+ * @exports:	blocks exported as a dma-buf (RESPOOL_IOC_EXPORT)
+ * @export_returns: exported blocks back in the pool, their last dma-buf
+ *		reference gone
  */
 struct respool_stats {
 	__u32 size;
@@ -161,6 +166,9 @@ struct respool_stats {
 	__u64 last_reset_ns;
 	__u64 wait_hist[RESPOOL_WAIT_HIST_BUCKETS];
 	__u64 lost_wakeups;
+	__u64 exported_bytes;
+	__u64 exports;
+	__u64 export_returns;
 };
 
 /* Entries one batch ioctl takes at most. */
@@ -205,6 +213,30 @@ struct respool_free_batch {
 	__u64 reserved[2];
 };
 
+/**
+ * struct respool_export - argument of RESPOOL_IOC_EXPORT
+ * @handle:	in: a handle of this file
+ * @fd_flags:	in: O_CLOEXEC, and O_RDWR or O_RDONLY (0): the dma-buf
+ *		file's flags, as dma-heap's fd_flags; anything else EINVAL
+ * @fd:		out: a new file descriptor of the dma-buf
+ * @reserved:	must be zero
+ *
+ * The block leaves the file's handle table, as by FREE, and lives on in
+ * a dma-buf of its size: any process it is passed to may mmap it, and a
+ * device driver may import it. Mappings the file already had keep
+ * working. The block goes back to its pool when the dma-buf's last
+ * reference (fd, mapping, importer) goes, and counts against the
+ * exporting uid's user_quota until then. Fails with ENOENT for a handle
+ * the file does not have and EMFILE when no descriptor is free; on any
+ * error the block stays the file's, under the same handle.
+ */
+struct respool_export {
+	__u64 handle;
+	__u32 fd_flags;
+	__s32 fd;
+	__u64 reserved[2];
+};
+
 /*
  * The size of each ioctl struct's first version. A struct only ever grows
  * at its end; a caller's struct smaller than this is refused with ENOTTY.
@@ -215,6 +247,7 @@ struct respool_free_batch {
 #define RESPOOL_STATS_SIZE_VER0		736	/* up to wait_hist[64] */
 #define RESPOOL_ALLOC_BATCH_SIZE_VER0	32	/* up to reserved[2] */
 #define RESPOOL_FREE_BATCH_SIZE_VER0	32	/* up to reserved[2] */
+#define RESPOOL_EXPORT_SIZE_VER0	32	/* up to reserved[2] */
 
 #define RESPOOL_IOC_MAGIC	0xB9
 
@@ -224,6 +257,7 @@ struct respool_free_batch {
 #define RESPOOL_IOC_STATS	_IOWR(RESPOOL_IOC_MAGIC, 0x3, struct respool_stats)
 #define RESPOOL_IOC_ALLOC_BATCH	_IOWR(RESPOOL_IOC_MAGIC, 0x4, struct respool_alloc_batch)
 #define RESPOOL_IOC_FREE_BATCH	_IOWR(RESPOOL_IOC_MAGIC, 0x5, struct respool_free_batch)
+#define RESPOOL_IOC_EXPORT	_IOWR(RESPOOL_IOC_MAGIC, 0x6, struct respool_export)
 
 #include <linux/respool_netlink.h>
 
