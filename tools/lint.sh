@@ -77,7 +77,7 @@ checkpatch_findings() {
 	checkpatch | grep -v '^total: 0 errors, 0 warnings, 0 checks' || true
 }
 
-gate "checkpatch --strict (kmod/, uapi/)" checkpatch_findings
+gate "checkpatch --strict (kmod/, uapi/, selftests/respool/importer/)" checkpatch_findings
 gate "kernel-doc -Wall" kerneldoc
 for k in $kernels; do
 	gate "sparse C=2 W=1 on $k" sparse_build "$k"
