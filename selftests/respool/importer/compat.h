@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * compat.h - every kernel version difference of respool_importer.c; the
- * module is built against 6.1 and 6.12.
+ * module is built against 6.1 and 6.12. Included once, by
+ * respool_importer.c (it holds the module's MODULE_IMPORT_NS()).
  */
 #ifndef _RESPOOL_IMPORTER_COMPAT_H
 #define _RESPOOL_IMPORTER_COMPAT_H
