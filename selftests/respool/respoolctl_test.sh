@@ -307,7 +307,7 @@ fd = os.open("/dev/respool", os.O_RDWR)
 a = bytearray(struct.pack("QIIQQQQQ", 65536, 0, 0, 0, 0, 0, 0, 0))
 fcntl.ioctl(fd, ioc(0, len(a)), a)
 x = bytearray(struct.pack("QIiQQ", struct.unpack_from("Q", a, 16)[0],
-                          os.O_RDWR | os.O_CLOEXEC, -1, 0, 0))
+                          os.O_RDWR | os.O_CLOEXEC, 0, 0, 0))
 fcntl.ioctl(fd, ioc(6, len(x)), x)
 os.close(fd)
 print("exported", struct.unpack_from("i", x, 12)[0], flush=True)
