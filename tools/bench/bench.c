@@ -1890,6 +1890,9 @@ static void run_isolation(void)
  * and closes it. Three sources of the buffer, measured in rounds:
  *   respool  ALLOC, mmap, fill, munmap, EXPORT (the handle goes: the
  *            block returns to the pool when the consumer drops the fd)
+ *   respool_mapfd  the same, but EXPORT first and the producer fills
+ *            through a mapping of the dma-buf (every page inserted at
+ *            mmap, where the block's own mapping takes a fault per page)
  *   dmaheap  DMA_HEAP_IOCTL_ALLOC on /dev/dma_heap/system (fresh pages
  *            every message, back to the page allocator at the drop)
  *   memfd    memfd_create, ftruncate, mmap, fill, munmap
@@ -1900,9 +1903,10 @@ static void run_isolation(void)
  */
 #define SHARE_INFLIGHT	(16ULL << 20)
 
-enum share_src { SHARE_RESPOOL, SHARE_HEAP, SHARE_MEMFD, SHARE_NR };
+enum share_src { SHARE_RESPOOL, SHARE_RESPOOL_FD, SHARE_HEAP, SHARE_MEMFD,
+		 SHARE_NR };
 static const char *const share_names[SHARE_NR] = {
-	"respool", "dmaheap", "memfd",
+	"respool", "respool_mapfd", "dmaheap", "memfd",
 };
 
 struct share_msg {
@@ -1966,6 +1970,14 @@ static int share_make(struct share *s, enum share_src src)
 		if (ioctl(s->rp_fd, RESPOOL_IOC_EXPORT, &x))
 			die("RESPOOL_IOC_EXPORT");
 		return x.fd;
+	case SHARE_RESPOOL_FD:
+		if (ioctl(s->rp_fd, RESPOOL_IOC_ALLOC, &a))
+			die("RESPOOL_IOC_ALLOC (share)");
+		x.handle = a.handle;
+		if (ioctl(s->rp_fd, RESPOOL_IOC_EXPORT, &x))
+			die("RESPOOL_IOC_EXPORT");
+		fd = x.fd;
+		break;
 	case SHARE_HEAP:
 		if (ioctl(s->heap_fd, DMA_HEAP_IOCTL_ALLOC, &d))
 			die("DMA_HEAP_IOCTL_ALLOC (share)");
@@ -2086,8 +2098,9 @@ static void share_point(struct share *s, struct result *res, bool *have)
 	unsigned int batch = opt_batch, n = 0, i, f;
 	uint64_t bad[SHARE_NR] = { 0 }, sent = 0, start, t0, t1 = 0;
 	struct respool_stats before, after;
-	char verified[SHARE_NR][128];
+	char verified[SHARE_NR][128], books[96];
 	double *samples;
+	bool books_ok;
 
 	if (batch > SHARE_INFLIGHT / s->size)
 		batch = SHARE_INFLIGHT / s->size ?: 1;
@@ -2116,6 +2129,8 @@ static void share_point(struct share *s, struct result *res, bool *have)
 		    t1 - start >= (uint64_t)opt_budget_ms * SHARE_NR * 1000000)
 			break;
 	}
+	/* Both respool sources export once per message. */
+	sent *= 2;
 	share_stats_settled(s->rp_fd, &before, sent, &after);
 	for (f = 0; f < SHARE_NR; f++) {
 		double *x = samples + (size_t)f * opt_max_batches;
@@ -2132,16 +2147,17 @@ static void share_point(struct share *s, struct result *res, bool *have)
 			 (unsigned long long)bad[f], bad[f] ? "(MISMATCH)" : "");
 	}
 	/* Every respool message exported once and back once the fd went. */
-	snprintf(verified[SHARE_RESPOOL], sizeof(verified[SHARE_RESPOOL]),
-		 "bad_pages:%llu,exports:%llu/%llu,export_returns:%llu/%llu%s",
-		 (unsigned long long)bad[SHARE_RESPOOL],
+	books_ok = after.exports - before.exports == sent &&
+		   after.export_returns - before.export_returns == sent;
+	snprintf(books, sizeof(books), "exports:%llu/%llu,export_returns:%llu/%llu",
 		 (unsigned long long)(after.exports - before.exports),
 		 (unsigned long long)sent,
 		 (unsigned long long)(after.export_returns - before.export_returns),
-		 (unsigned long long)sent,
-		 bad[SHARE_RESPOOL] || after.exports - before.exports != sent ||
-		 after.export_returns - before.export_returns != sent ?
-		 "(MISMATCH)" : "");
+		 (unsigned long long)sent);
+	for (f = SHARE_RESPOOL; f <= SHARE_RESPOOL_FD; f++)
+		snprintf(verified[f], sizeof(verified[f]), "bad_pages:%llu,%s%s",
+			 (unsigned long long)bad[f], books,
+			 bad[f] || !books_ok ? "(MISMATCH)" : "");
 	for (f = 0; f < SHARE_NR; f++) {
 		char name[32];
 
@@ -2161,7 +2177,7 @@ static void run_share(void)
 {
 	static const char *const na = "n/a (no dma-buf heaps on this kernel)";
 	struct result res[MAX_SIZES][SHARE_NR];
-	bool have[SHARE_NR] = { true, true, true };
+	bool have[SHARE_NR] = { true, true, true, true };
 	const char *heap_why = "no_dma-buf_heaps_on_this_kernel";
 	struct share s = { 0 };
 	int sv[2], status;
@@ -2206,6 +2222,10 @@ static void run_share(void)
 		print_ratio("share_respool/memfd", s.size,
 			    res[k][SHARE_RESPOOL].median /
 			    res[k][SHARE_MEMFD].median, 0);
+		if (have[SHARE_HEAP])
+			print_ratio("share_respool_mapfd/dmaheap", s.size,
+				    res[k][SHARE_RESPOOL_FD].median /
+				    res[k][SHARE_HEAP].median, 0);
 	}
 	if (!have[SHARE_HEAP])
 		printf("bench: skip share_dmaheap reason=%s\n", heap_why);
@@ -2219,8 +2239,9 @@ static void run_share(void)
 
 	printf("\nshare: us per message, median / p99 (goal of issue 16: "
 	       "respool <= 0.5 x dmaheap at 64K and 1M)\n");
-	printf("%8s  %-17s  %-37s  %-17s  %12s  %13s\n", "size", "respool",
-	       "dmaheap", "memfd", "respool/heap", "respool/memfd");
+	printf("%8s  %-19s  %-19s  %-37s  %-19s  %12s  %13s\n", "size",
+	       "respool", "respool (map fd)", "dmaheap", "memfd",
+	       "respool/heap", "respool/memfd");
 	for (k = 0; k < nr_sizes; k++) {
 		char c[SHARE_NR][48], rh[16];
 		unsigned int f;
@@ -2234,9 +2255,9 @@ static void run_share(void)
 				 res[k][SHARE_HEAP].median);
 		else
 			snprintf(rh, sizeof(rh), "n/a");
-		printf("%8zu  %-17s  %-37s  %-17s  %12s  %13.2f\n", sizes[k],
-		       c[SHARE_RESPOOL], have[SHARE_HEAP] ? c[SHARE_HEAP] : na,
-		       c[SHARE_MEMFD], rh,
+		printf("%8zu  %-19s  %-19s  %-37s  %-19s  %12s  %13.2f\n",
+		       sizes[k], c[SHARE_RESPOOL], c[SHARE_RESPOOL_FD],
+		       have[SHARE_HEAP] ? c[SHARE_HEAP] : na, c[SHARE_MEMFD], rh,
 		       res[k][SHARE_RESPOOL].median / res[k][SHARE_MEMFD].median);
 	}
 }
