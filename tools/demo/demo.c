@@ -539,7 +539,7 @@ static void act_export(void)
 {
 	struct respool_stats a, b;
 	size_t size = 256 * KiB;
-	int sv[2], fd;
+	int sv[2], fd, status;
 	pid_t pid;
 	char *p;
 
@@ -581,7 +581,9 @@ static void act_export(void)
 	close(fd);
 	close(sv[0]);
 	printf("  producer: sent the fd and closed its own copy\n");
-	waitpid(pid, NULL, 0);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		printf("  the consumer FAILED (see above)\n");
 	b = stats();
 	printf("  back in the pool: exports +%llu, export-returns +%llu, "
 	       "%s exported now; the next\n  hand-out of the block zeroes it "
