@@ -157,10 +157,10 @@ static void respool_export_return(struct respool_pool *pool,
  * @b:		the block
  *
  * The last reference (handle or mapping) uncharges the block's size from
- * its owner and the owner's user, then returns it to the pool; an
- * exported block's, from its uid. The owner
- * still exists here: a handle lives in its table, and a mapping holds its
- * file (vma->vm_file), so the file is not released before the last one.
+ * its owner and the owner's user (an exported block's from its uid
+ * alone), then returns it to the pool. The owner still exists here: a
+ * handle lives in its table, and a mapping holds its file
+ * (vma->vm_file), so the file is not released before the last one.
  *
  * Context: process context; does not sleep; no client lock held.
  */
