@@ -3,7 +3,8 @@
 #
 # docs_test.sh - the examples in Documentation/ are run, not just read:
 # every man page (Documentation/man/*.rst) converts with rst2man --strict,
-# and, as root with the module loaded, the C clients of userspace-api.rst,
+# and, as root with the module loaded, the C clients of userspace-api.rst
+# (the small client, the dma-buf producer and consumer),
 # respool(4) and librespool(3), the trace-cmd and bpftrace examples of
 # tracing.rst and the "$ command" lines of netlink.rst and respoolctl(8)
 # run. KTAP output; exit 0, 1, or 4 (all skipped).
@@ -27,9 +28,10 @@ totals() {
 	exit 0
 }
 
-# The first C code-block of an .rst file, unindented, as printed there.
+# The Nth (default: first) C code-block of an .rst file, unindented, as
+# printed there.
 c_block() {
-	awk '/^\.\. code-block:: c/ { on = 1; next }
+	awk -v want="${2:-1}" '/^\.\. code-block:: c/ { on = ++n == want; next }
 	     on && /^[^ \t]/ && NF { exit }
 	     on { sub(/^    /, ""); print }' "$1"
 }
@@ -45,7 +47,7 @@ done >"$tmp/nl.cmds"
 pages=$(cd "$docs" && ls man/*.rst 2>/dev/null)
 c_pages="man/respool.4.rst man/librespool.3.rst"
 bt=$(grep -c "^    bpftrace -e '" "$docs/tracing.rst")
-plan=$(($(echo "$pages" | grep -c .) + 2 + 2 + bt + $(wc -l <"$tmp/nl.cmds")))
+plan=$(($(echo "$pages" | grep -c .) + 3 + 2 + bt + $(wc -l <"$tmp/nl.cmds")))
 echo "1..$plan"
 
 # Man pages: rst2man --strict turns every warning into an error; the page
@@ -85,6 +87,20 @@ if gcc -Wall -Werror -I "$repo/uapi" -o "$tmp/client" "$tmp/client.c" \
 else
 	cat "$tmp/cc.log" "$tmp/client.out" 2>/dev/null | sed 's/^/# /'
 	nok "userspace-api.rst: the small client builds and runs"
+fi
+
+# The producer/consumer example of "Exporting a block as a dma-buf": it
+# checks its own result (the block exported once and back) in its exit
+# status.
+c_block "$docs/userspace-api.rst" 2 >"$tmp/export.c"
+if gcc -Wall -Werror -I "$repo/uapi" -o "$tmp/export" "$tmp/export.c" \
+	2>"$tmp/cc.log" && timeout 60 "$tmp/export" >"$tmp/export.out" 2>&1 &&
+   grep -qx 'consumer: 65536 bytes: "hello, consumer"' "$tmp/export.out" &&
+   grep -qx 'producer: exports +1, export-returns +1, exported-bytes 0' "$tmp/export.out"; then
+	ok "userspace-api.rst: the dma-buf producer and consumer build and run"
+else
+	cat "$tmp/cc.log" "$tmp/export.out" 2>/dev/null | sed 's/^/# /'
+	nok "userspace-api.rst: the dma-buf producer and consumer build and run"
 fi
 
 if command -v trace-cmd >/dev/null; then

@@ -2,8 +2,8 @@
 /*
  * lib_test - librespool (tools/lib): pointers instead of handles, free by
  * pointer, close frees everything, thread safety on one pool, the
- * NONBLOCK and timeout flags passed through to the kernel, the batch and
- * INFO wrappers, the versions, and the one error convention of
+ * NONBLOCK and timeout flags passed through to the kernel, the batch,
+ * INFO and EXPORT wrappers, the versions, and the one error convention of
  * librespool.h (NULL + errno, or -errno with errno set too).
  *
  * Built from ../../tools/lib/librespool.c directly, so that the selftests
@@ -639,6 +639,138 @@ static int tree_version(char *buf, size_t size)
 	fclose(f);
 	buf[strcspn(buf, "\n")] = 0;
 	return buf[0] ? 0 : -1;
+}
+
+/*
+ * respool_export(): the block leaves the pool's table and its mapping,
+ * and lives on in a dma-buf of the block's size with the bytes written
+ * through the pointer; it is back in the pool once the fd and the dma-buf
+ * mapping are gone.
+ */
+TEST_F(lib, export_turns_a_block_into_a_dmabuf_fd)
+{
+	struct respool_stats st;
+	uint64_t *p, *q;
+	int fd;
+
+	p = respool_alloc(self->pool, 64 * RP_KiB, 0, 0);
+	ASSERT_NE(NULL, p);
+	rp_fill(p, 64 * RP_KiB, 16);
+	fd = respool_export(self->pool, p, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("respool_export: %s", strerror(-fd));
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(O_RDWR, fcntl(fd, F_GETFL) & O_ACCMODE);
+	/* No longer a block of the pool, and no longer mapped there. */
+	EXPECT_EQ(0, respool_usable_size(self->pool, p));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-ENOENT, respool_free(self->pool, p));
+	EXPECT_EQ(-ENOENT, respool_export(self->pool, p, O_RDWR));
+	EXPECT_EQ(-1, msync(p, RP_PAGE, MS_ASYNC));
+	EXPECT_EQ(ENOMEM, errno) TH_LOG("the block is still mapped at %p", p);
+
+	EXPECT_EQ(64 * RP_KiB, lseek(fd, 0, SEEK_END));
+	q = mmap(NULL, 64 * RP_KiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	EXPECT_TRUE(rp_check(q, 64 * RP_KiB, 16));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(1, st.exports);
+	EXPECT_EQ(0, st.export_returns);
+	EXPECT_EQ(64 * RP_KiB, st.exported_bytes);
+	EXPECT_EQ(64 * RP_KiB, st.in_use_bytes);
+	EXPECT_EQ(0, st.frees);
+
+	/* The fd closed, the mapping still holds the block. */
+	EXPECT_EQ(0, close(fd));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(0, st.export_returns);
+	EXPECT_EQ(64 * RP_KiB, st.exported_bytes);
+	EXPECT_EQ(0, munmap(q, 64 * RP_KiB));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(1, st.export_returns);
+	EXPECT_EQ(0, st.exported_bytes);
+	EXPECT_EQ(0, st.in_use_bytes);
+	EXPECT_EQ(0, st.blocks_in_use);
+	EXPECT_EQ(1, st.frees);
+}
+
+/* A read-only export: the dma-buf maps for reading, not for writing. */
+TEST_F(lib, export_rdonly_maps_read_only)
+{
+	char *p, *q;
+	int fd;
+
+	p = respool_alloc(self->pool, RP_PAGE, 0, 0);
+	ASSERT_NE(NULL, p);
+	strcpy(p, "read me");
+	fd = respool_export(self->pool, p, O_RDONLY);
+	ASSERT_LE(0, fd) TH_LOG("respool_export: %s", strerror(-fd));
+	EXPECT_EQ(0, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, RP_PAGE, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, fd, 0));
+	EXPECT_EQ(EACCES, errno);
+	q = mmap(NULL, RP_PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	EXPECT_STREQ("read me", q);
+	munmap(q, RP_PAGE);
+	close(fd);
+}
+
+/* Bad flags, unknown pointers, no free fd: the block stays the pool's. */
+TEST_F(lib, export_failures_leave_the_block_mapped_in_the_pool)
+{
+	static const int bad_flags[] = {
+		O_WRONLY, O_RDWR | O_WRONLY, O_RDWR | O_NONBLOCK,
+		O_RDONLY | O_APPEND, -1,
+	};
+	struct respool_stats before, after;
+	struct rlimit old, low;
+	char on_stack, *p;
+	unsigned int i;
+	int fds[64], n = 0, fd;
+
+	p = respool_alloc(self->pool, 2 * RP_PAGE, 0, 0);
+	ASSERT_NE(NULL, p);
+	strcpy(p, "still here");
+	before = lib_stats(_metadata, self->pool);
+	for (i = 0; i < sizeof(bad_flags) / sizeof(bad_flags[0]); i++) {
+		errno = 0;
+		EXPECT_EQ(-EINVAL, respool_export(self->pool, p, bad_flags[i]))
+			TH_LOG("fd_flags %#x", bad_flags[i]);
+		EXPECT_EQ(EINVAL, errno);
+	}
+	EXPECT_EQ(-EINVAL, respool_export(NULL, p, O_RDWR));
+	EXPECT_EQ(-ENOENT, respool_export(self->pool, NULL, O_RDWR));
+	EXPECT_EQ(-ENOENT, respool_export(self->pool, &on_stack, O_RDWR));
+	EXPECT_EQ(-ENOENT, respool_export(self->pool, p + RP_PAGE, O_RDWR));
+
+	/* Every descriptor taken: EMFILE from the kernel. */
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
+	low = old;
+	low.rlim_cur = 32;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &low));
+	while (n < 64 && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+		fds[n++] = fd;
+	errno = 0;
+	EXPECT_EQ(-EMFILE, respool_export(self->pool, p, O_RDWR | O_CLOEXEC));
+	EXPECT_EQ(EMFILE, errno);
+	while (n)
+		close(fds[--n]);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+
+	after = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(before.exports, after.exports);
+	EXPECT_EQ(0, after.exported_bytes);
+	EXPECT_EQ(before.in_use_bytes, after.in_use_bytes);
+	EXPECT_EQ(2 * RP_PAGE, respool_usable_size(self->pool, p));
+	EXPECT_STREQ("still here", p);
+	/* It still exports; with the fd closed, it is back in the pool. */
+	fd = respool_export(self->pool, p, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("respool_export: %s", strerror(-fd));
+	close(fd);
+	after = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(before.exports + 1, after.exports);
+	EXPECT_EQ(before.export_returns + 1, after.export_returns);
+	EXPECT_EQ(0, after.in_use_bytes);
 }
 
 TEST(versions_are_the_trees)

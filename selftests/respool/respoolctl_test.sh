@@ -39,7 +39,7 @@ finish() {
 }
 
 echo "TAP version 13"
-NTESTS=77
+NTESTS=79
 echo "1..$NTESTS"
 why=
 if [ "$(id -u)" != 0 ]; then
@@ -297,6 +297,50 @@ else
 	sed 's/^/# /' "$tmp/s"; cat "$tmp/waiter"; nok "stats: the wait histogram's buckets are labelled as times"
 fi
 "$R" config set max-block-size 1M capacity 12M >/dev/null
+
+# An exported block: a process exports 64K as a dma-buf and holds the fd;
+# stats show it as exported until the process (and with it the fd) goes.
+export_py='
+import fcntl, os, struct, time
+def ioc(nr, size): return (3 << 30) | (size << 16) | (0xB9 << 8) | nr
+fd = os.open("/dev/respool", os.O_RDWR)
+a = bytearray(struct.pack("QIIQQQQQ", 65536, 0, 0, 0, 0, 0, 0, 0))
+fcntl.ioctl(fd, ioc(0, len(a)), a)
+x = bytearray(struct.pack("QIiQQ", struct.unpack_from("Q", a, 16)[0],
+                          os.O_RDWR | os.O_CLOEXEC, 0, 0, 0))
+fcntl.ioctl(fd, ioc(6, len(x)), x)
+os.close(fd)
+print("exported", struct.unpack_from("i", x, 12)[0], flush=True)
+time.sleep(600)
+'
+"$R" reset
+python3 -c "$export_py" >"$tmp/exporter" 2>&1 & exporter=$!
+for _ in $(seq 300); do grep -q exported "$tmp/exporter" && break; sleep 0.1; done
+"$R" stats >"$tmp/s"
+"$R" -j stats >"$tmp/sj"
+if grep -q '^exported-bytes  *64K$' "$tmp/s" && grep -q '^exports  *1$' "$tmp/s" &&
+   grep -q '^export-returns  *0$' "$tmp/s" &&
+   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["exported-bytes"] == 65536 and d["exports"] == 1 and d["export-returns"] == 0 and d["in-use-bytes"] == 65536, d' "$tmp/sj"; then
+	ok "stats: an exported block in exported-bytes and exports, human and JSON"
+else
+	sed 's/^/# /' "$tmp/exporter" "$tmp/s" "$tmp/sj"
+	nok "stats: an exported block in exported-bytes and exports, human and JSON"
+fi
+kill "$exporter"; wait "$exporter" 2>/dev/null
+back=
+for _ in $(seq 100); do
+	"$R" -j stats >"$tmp/sj"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["export-returns"] == 1 and d["exported-bytes"] == 0 and d["in-use-bytes"] == 0))' "$tmp/sj" &&
+		{ back=1; break; }
+	sleep 0.1
+done
+"$R" stats >"$tmp/s"
+if [ -n "$back" ] && grep -q '^exported-bytes  *0$' "$tmp/s" && grep -q '^export-returns  *1$' "$tmp/s"; then
+	ok "stats: the block back with its holder gone: export-returns 1, exported-bytes 0"
+else
+	sed 's/^/# /' "$tmp/sj" "$tmp/s"
+	nok "stats: the block back with its holder gone: export-returns 1, exported-bytes 0"
+fi
 
 # monitor: human and JSON lines for a config change. When the monitors
 # have subscribed is not known (a loaded guest may start them late), so

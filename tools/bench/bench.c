@@ -26,6 +26,13 @@
  * how much of two CPUs the VM gets). The operations a target ratio
  * compares are measured interleaved, batch by batch (measure_set()).
  *
+ *   share    default parameters: a producer passes buffers to a consumer
+ *            process as fds over a unix socket (SCM_RIGHTS), one buffer
+ *            per message, every page written and read: respool EXPORT
+ *            next to a fresh dma-buf system heap buffer and a memfd; the
+ *            message cost (batch means, median and p99) and the ratios
+ *            (goal of the export issue: respool <= 0.5 x the heap at 64K
+ *            and 1M; reported, never asserted)
  *   handoff  capacity=4096: Q waiters queued (Q+1 threads on CPU 0), the
  *            time from a FREE to the head waiter's return, Q = 1..1000,
  *            next to the control, an eventfd baton passed round Q+1 threads;
@@ -68,6 +75,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -1872,6 +1880,388 @@ static void run_isolation(void)
 	nl_socket_free(sk);
 }
 
+/* --- producer to consumer: a buffer passed as an fd -------------------- */
+
+/*
+ * One message: the producer gets a buffer of the size, maps it, writes a
+ * stamp into every page, unmaps it, sends its fd over a unix socket
+ * (SCM_RIGHTS) and closes its own copy; the consumer, another process on
+ * the same CPU, maps the fd read-only, checks every page's stamp, unmaps
+ * and closes it. Three sources of the buffer, measured in rounds:
+ *   respool  ALLOC, mmap, fill, munmap, EXPORT (the handle goes: the
+ *            block returns to the pool when the consumer drops the fd)
+ *   respool_mapfd  the same, but EXPORT first and the producer fills
+ *            through a mapping of the dma-buf (every page inserted at
+ *            mmap, where the block's own mapping takes a fault per page)
+ *   dmaheap  DMA_HEAP_IOCTL_ALLOC on /dev/dma_heap/system (fresh pages
+ *            every message, back to the page allocator at the drop)
+ *   memfd    memfd_create, ftruncate, mmap, fill, munmap
+ * A sample is a batch of messages in flight together (at most
+ * SHARE_INFLIGHT bytes), the consumer answering once per batch, so it
+ * holds the work of both processes for each message and one wakeup each
+ * way per batch.
+ */
+#define SHARE_INFLIGHT	(16ULL << 20)
+
+enum share_src { SHARE_RESPOOL, SHARE_RESPOOL_FD, SHARE_HEAP, SHARE_MEMFD,
+		 SHARE_NR };
+static const char *const share_names[SHARE_NR] = {
+	"respool", "respool_mapfd", "dmaheap", "memfd",
+};
+
+struct share_msg {
+	uint64_t size;
+	uint64_t seed;
+	uint32_t answer;	/* the last of its batch: answer with bad pages */
+	uint32_t pad;
+};
+
+struct share {
+	int sock;
+	int rp_fd;		/* the producer's /dev/respool */
+	int heap_fd;		/* /dev/dma_heap/system, or -1 */
+	size_t size;
+	uint64_t seed;
+};
+
+static void share_stamp(void *p, size_t size, uint64_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < size; i += page_size)
+		*(volatile uint64_t *)((char *)p + i) = seed + i;
+}
+
+/* Pages whose stamp is wrong; reads every page. */
+static uint64_t share_check(const void *p, size_t size, uint64_t seed)
+{
+	uint64_t bad = 0;
+	size_t i;
+
+	for (i = 0; i < size; i += page_size)
+		bad += *(const volatile uint64_t *)((const char *)p + i) !=
+		       seed + i;
+	return bad;
+}
+
+/* A buffer of s->size bytes from @src, every page stamped: its fd. */
+static int share_make(struct share *s, enum share_src src)
+{
+	struct dma_heap_allocation_data d = {
+		.len = s->size, .fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	struct respool_alloc a = { .size = s->size };
+	struct respool_export x = { .fd_flags = O_RDWR | O_CLOEXEC };
+	void *p;
+	int fd;
+
+	switch (src) {
+	case SHARE_RESPOOL:
+		if (ioctl(s->rp_fd, RESPOOL_IOC_ALLOC, &a))
+			die("RESPOOL_IOC_ALLOC (share)");
+		p = mmap(NULL, a.block_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, s->rp_fd, a.offset);
+		if (p == MAP_FAILED)
+			die("mmap of a block (share)");
+		share_stamp(p, s->size, s->seed);
+		if (munmap(p, a.block_size))
+			die("munmap of a block (share)");
+		x.handle = a.handle;
+		if (ioctl(s->rp_fd, RESPOOL_IOC_EXPORT, &x))
+			die("RESPOOL_IOC_EXPORT");
+		return x.fd;
+	case SHARE_RESPOOL_FD:
+		if (ioctl(s->rp_fd, RESPOOL_IOC_ALLOC, &a))
+			die("RESPOOL_IOC_ALLOC (share)");
+		x.handle = a.handle;
+		if (ioctl(s->rp_fd, RESPOOL_IOC_EXPORT, &x))
+			die("RESPOOL_IOC_EXPORT");
+		fd = x.fd;
+		break;
+	case SHARE_HEAP:
+		if (ioctl(s->heap_fd, DMA_HEAP_IOCTL_ALLOC, &d))
+			die("DMA_HEAP_IOCTL_ALLOC (share)");
+		fd = d.fd;
+		break;
+	default:
+		fd = memfd_create("bench", MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, s->size))
+			die("memfd_create+ftruncate");
+		break;
+	}
+	p = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap (share)");
+	share_stamp(p, s->size, s->seed);
+	if (munmap(p, s->size))
+		die("munmap (share)");
+	return fd;
+}
+
+static void share_send(int sock, int fd, const struct share_msg *m)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+
+	memset(cbuf, 0, sizeof(cbuf));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(sock, &mh, 0) != (ssize_t)sizeof(*m))
+		die("sendmsg (share)");
+}
+
+/* The consumer process: until the producer closes its end. */
+static void share_consumer(int sock)
+{
+	uint64_t bad = 0;
+
+	for (;;) {
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct share_msg m;
+		struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+		struct msghdr mh = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		};
+		struct cmsghdr *c;
+		ssize_t n;
+		void *p;
+		int fd;
+
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		if (n == 0)
+			_exit(0);
+		c = CMSG_FIRSTHDR(&mh);
+		if (n != (ssize_t)sizeof(m) || !c || c->cmsg_type != SCM_RIGHTS)
+			die("recvmsg (share consumer)");
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+		p = mmap(NULL, m.size, PROT_READ, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			die("mmap (share consumer)");
+		bad += share_check(p, m.size, m.seed);
+		munmap(p, m.size);
+		close(fd);
+		if (m.answer) {
+			if (write(sock, &bad, sizeof(bad)) != sizeof(bad))
+				die("write (share consumer)");
+			bad = 0;
+		}
+	}
+}
+
+/* @n messages from @src, the consumer answering after the last. */
+static uint64_t share_batch(struct share *s, enum share_src src,
+			    unsigned int n)
+{
+	struct share_msg m = { .size = s->size };
+	uint64_t bad;
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		m.seed = ++s->seed;
+		m.answer = i == n - 1;
+		fd = share_make(s, src);
+		share_send(s->sock, fd, &m);
+		close(fd);
+	}
+	if (read(s->sock, &bad, sizeof(bad)) != sizeof(bad))
+		die("read (share: the consumer's answer)");
+	return bad;
+}
+
+/* Stats once the @sent exports since @before are back (a return may lag). */
+static void share_stats_settled(int fd, const struct respool_stats *before,
+				uint64_t sent, struct respool_stats *st)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		stats(fd, st);
+		if (st->export_returns - before->export_returns >= sent &&
+		    st->exported_bytes <= before->exported_bytes)
+			return;
+		usleep(10000);
+	}
+}
+
+static void share_point(struct share *s, struct result *res, bool *have)
+{
+	unsigned int batch = opt_batch, n = 0, i, f;
+	uint64_t bad[SHARE_NR] = { 0 }, sent = 0, start, t0, t1 = 0;
+	struct respool_stats before, after;
+	char verified[SHARE_NR][128], books[96];
+	double *samples;
+	bool books_ok;
+
+	if (batch > SHARE_INFLIGHT / s->size)
+		batch = SHARE_INFLIGHT / s->size ?: 1;
+	samples = calloc((size_t)SHARE_NR * opt_max_batches, sizeof(double));
+	if (!samples)
+		die("calloc");
+	stats(s->rp_fd, &before);
+	for (f = 0; f < SHARE_NR; f++)
+		if (have[f])
+			bad[f] += share_batch(s, f, batch);
+	sent = batch;
+	start = now_ns();
+	while (n < opt_max_batches) {
+		for (f = 0; f < SHARE_NR; f++) {
+			if (!have[f])
+				continue;
+			t0 = now_ns();
+			bad[f] += share_batch(s, f, batch);
+			t1 = now_ns();
+			samples[(size_t)f * opt_max_batches + n] =
+				(double)(t1 - t0) / batch;
+		}
+		sent += batch;
+		n++;
+		if (n >= opt_min_batches &&
+		    t1 - start >= (uint64_t)opt_budget_ms * SHARE_NR * 1000000)
+			break;
+	}
+	/* Both respool sources export once per message. */
+	sent *= 2;
+	share_stats_settled(s->rp_fd, &before, sent, &after);
+	for (f = 0; f < SHARE_NR; f++) {
+		double *x = samples + (size_t)f * opt_max_batches;
+
+		if (!have[f])
+			continue;
+		qsort(x, n, sizeof(*x), cmp_double);
+		res[f].batches = n;
+		res[f].median = n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+		i = (unsigned int)(0.99 * n + 0.999999);
+		res[f].p99 = x[(i ? i : 1) - 1];
+		res[f].ops_per_s = 1e9 / res[f].median;
+		snprintf(verified[f], sizeof(verified[f]), "bad_pages:%llu%s",
+			 (unsigned long long)bad[f], bad[f] ? "(MISMATCH)" : "");
+	}
+	/* Every respool message exported once and back once the fd went. */
+	books_ok = after.exports - before.exports == sent &&
+		   after.export_returns - before.export_returns == sent;
+	snprintf(books, sizeof(books), "exports:%llu/%llu,export_returns:%llu/%llu",
+		 (unsigned long long)(after.exports - before.exports),
+		 (unsigned long long)sent,
+		 (unsigned long long)(after.export_returns - before.export_returns),
+		 (unsigned long long)sent);
+	for (f = SHARE_RESPOOL; f <= SHARE_RESPOOL_FD; f++)
+		snprintf(verified[f], sizeof(verified[f]), "bad_pages:%llu,%s%s",
+			 (unsigned long long)bad[f], books,
+			 bad[f] || !books_ok ? "(MISMATCH)" : "");
+	for (f = 0; f < SHARE_NR; f++) {
+		char name[32];
+
+		if (!have[f])
+			continue;
+		snprintf(name, sizeof(name), "share_%s", share_names[f]);
+		printf("bench: %s size=%zu median_ns=%.0f p99_ns=%.0f "
+		       "batches=%u threads=2 ops_per_s=%.0f batch=%u "
+		       "verified=%s\n", name, s->size, res[f].median,
+		       res[f].p99, res[f].batches, res[f].ops_per_s, batch,
+		       verified[f]);
+	}
+	free(samples);
+}
+
+static void run_share(void)
+{
+	static const char *const na = "n/a (no dma-buf heaps on this kernel)";
+	struct result res[MAX_SIZES][SHARE_NR];
+	bool have[SHARE_NR] = { true, true, true, true };
+	const char *heap_why = "no_dma-buf_heaps_on_this_kernel";
+	struct share s = { 0 };
+	int sv[2], status;
+	unsigned int k;
+	pid_t pid;
+
+	memset(res, 0, sizeof(res));
+	reload("");
+	printf("\n== share: producer -> consumer (another process, same CPU), "
+	       "one buffer per message passed as an fd over a unix socket "
+	       "(SCM_RIGHTS); the producer stamps every page, the consumer "
+	       "maps the fd and reads every page ==\n");
+	s.rp_fd = open(RESPOOL_DEFAULT_PATH, O_RDWR | O_CLOEXEC);
+	if (s.rp_fd < 0)
+		die(RESPOOL_DEFAULT_PATH);
+	s.heap_fd = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+	if (s.heap_fd < 0) {
+		have[SHARE_HEAP] = false;
+		if (errno != ENOENT)
+			heap_why = "/dev/dma_heap/system_cannot_be_opened";
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		die("socketpair");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		close(sv[0]);
+		share_consumer(sv[1]);
+	}
+	close(sv[1]);
+	s.sock = sv[0];
+
+	for (k = 0; k < nr_sizes; k++) {
+		s.size = sizes[k];
+		share_point(&s, res[k], have);
+		if (have[SHARE_HEAP])
+			print_ratio("share_respool/dmaheap", s.size,
+				    res[k][SHARE_RESPOOL].median /
+				    res[k][SHARE_HEAP].median,
+				    s.size >= 65536 ? 0.5 : 0);
+		print_ratio("share_respool/memfd", s.size,
+			    res[k][SHARE_RESPOOL].median /
+			    res[k][SHARE_MEMFD].median, 0);
+		if (have[SHARE_HEAP])
+			print_ratio("share_respool_mapfd/dmaheap", s.size,
+				    res[k][SHARE_RESPOOL_FD].median /
+				    res[k][SHARE_HEAP].median, 0);
+	}
+	if (!have[SHARE_HEAP])
+		printf("bench: skip share_dmaheap reason=%s\n", heap_why);
+	close(s.sock);
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fprintf(stderr, "bench: the share consumer failed\n");
+	close(s.rp_fd);
+	if (s.heap_fd >= 0)
+		close(s.heap_fd);
+
+	printf("\nshare: us per message, median / p99 (goal of issue 16: "
+	       "respool <= 0.5 x dmaheap at 64K and 1M)\n");
+	printf("%8s  %-19s  %-19s  %-37s  %-19s  %12s  %13s\n", "size",
+	       "respool", "respool (map fd)", "dmaheap", "memfd",
+	       "respool/heap", "respool/memfd");
+	for (k = 0; k < nr_sizes; k++) {
+		char c[SHARE_NR][48], rh[16];
+		unsigned int f;
+
+		for (f = 0; f < SHARE_NR; f++)
+			snprintf(c[f], sizeof(c[f]), "%.1f / %.1f",
+				 res[k][f].median / 1e3, res[k][f].p99 / 1e3);
+		if (have[SHARE_HEAP])
+			snprintf(rh, sizeof(rh), "%.2f",
+				 res[k][SHARE_RESPOOL].median /
+				 res[k][SHARE_HEAP].median);
+		else
+			snprintf(rh, sizeof(rh), "n/a");
+		printf("%8zu  %-19s  %-19s  %-37s  %-19s  %12s  %13.2f\n",
+		       sizes[k], c[SHARE_RESPOOL], c[SHARE_RESPOOL_FD],
+		       have[SHARE_HEAP] ? c[SHARE_HEAP] : na, c[SHARE_MEMFD], rh,
+		       res[k][SHARE_RESPOOL].median / res[k][SHARE_MEMFD].median);
+	}
+}
+
 static void print_table(void)
 {
 	unsigned int s, k;
@@ -1909,8 +2299,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: bench [--sizes S,S,...] [--batch N] [--budget-ms MS]\n"
-		"             [--phases pcpu,reserve,fresh,handoff,fairness,\n"
-		"                       isolation]\n"
+		"             [--phases pcpu,reserve,fresh,share,handoff,\n"
+		"                       fairness,isolation]\n"
 		"             [--no-reload] [--no-mt] [--handoff-max Q]\n"
 		"             [--handoff-sched other|fifo|both]\n"
 		"             [--fair-procs N] [--fair-ms MS]\n"
@@ -1960,7 +2350,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *phase_list = "pcpu,reserve,fresh,handoff,fairness,isolation";
+	const char *phase_list =
+		"pcpu,reserve,fresh,share,handoff,fairness,isolation";
 	struct utsname u;
 	cpu_set_t cpus;
 	int opt;
@@ -2046,6 +2437,8 @@ int main(int argc, char **argv)
 	if (strstr(phase_list, "pcpu") || strstr(phase_list, "reserve") ||
 	    strstr(phase_list, "fresh"))
 		print_table();
+	if (strstr(phase_list, "share"))
+		run_share();
 	if (strstr(phase_list, "handoff"))
 		run_handoff();
 	if (strstr(phase_list, "fairness"))

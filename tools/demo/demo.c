@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * demo - respool doing its job, in three short acts, through librespool.
+ * demo - respool doing its job, in four short acts, through librespool.
  *
  *   1. threshold reuse: a freed block serves a smaller request when the
  *      request fills at least `threshold` percent of it; a much smaller
@@ -12,11 +12,15 @@
  *   3. a fair queue: with the pool full, four processes queue for large
  *      blocks; they are served strictly in arrival order, and a newcomer
  *      may not overtake them.
+ *   4. a buffer passes between processes: the demo exports a block as a
+ *      dma-buf and sends the fd to a consumer process, which maps it,
+ *      prints what it read and drops it; the block is back in the pool.
  *
  * Expects a small pool (demo.sh loads the module with capacity=4M); reads
  * the pool's configuration from RESPOOL_IOC_STATS and scales to it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -26,6 +30,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -445,12 +450,169 @@ static void act_queue(void)
 	munmap(s, sizeof(*s) * QUEUE);
 }
 
-/* `demo hold`: hold two blocks until killed, for `respoolctl clients`. */
+/* --- act 4 ------------------------------------------------------------- */
+
+static void send_fd(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char byte = 0;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(sock, &mh, 0) != 1)
+		die("sendmsg");
+}
+
+static int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1)
+		die("recvmsg");
+	c = CMSG_FIRSTHDR(&mh);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		die("recvmsg: no fd");
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/* The exporter's name, as /proc/self/fdinfo/FD shows it. */
+static const char *exp_name(int fd, char *buf, size_t len)
+{
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(buf, len, "?");
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return buf;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "exp_name: %63s", buf) == 1)
+			break;
+	fclose(f);
+	return buf;
+}
+
+/* The consumer: takes the fd, maps it, prints what it read, drops it. */
+static void consumer(int sock)
+{
+	char name[64];
+	off_t size;
+	char *p;
+	int fd;
+
+	fd = recv_fd(sock);
+	size = lseek(fd, 0, SEEK_END);
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("consumer: mmap of the dma-buf");
+	printf("  consumer (pid %d): got fd %d, a dma-buf of %s from "
+	       "exporter '%s'\n", getpid(), fd, H(size),
+	       exp_name(fd, name, sizeof(name)));
+	printf("  consumer: it reads \"%s\"%s\n", p,
+	       intact(p + page, size - page, 4) ? ", and every page after "
+	       "it is intact" : ", but a page after it is NOT");
+	munmap(p, size);
+	close(fd);
+	printf("  consumer: unmapped and closed: the buffer goes back to "
+	       "the pool\n");
+}
+
+static void act_export(void)
+{
+	struct respool_stats a, b;
+	size_t size = 256 * KiB;
+	int sv[2], fd, status;
+	pid_t pid;
+	char *p;
+
+	printf("\n4. A buffer passes between processes: the demo exports a "
+	       "block as a dma-buf\n   and sends its fd over a unix socket "
+	       "to a consumer process\n");
+	a = stats();
+	p = respool_alloc(pool, size, 0, 0);
+	if (!p)
+		die("alloc %zu", size);
+	snprintf(p, page, "frame 1 from the producer, pid %d", getpid());
+	stamp(p + page, size - page, 4);
+	fd = respool_export(pool, p, O_RDONLY | O_CLOEXEC);
+	if (fd == -ENOTTY) {
+		printf("  (skipped: this respool module cannot export)\n");
+		respool_free(pool, p);
+		return;
+	}
+	if (fd < 0) {
+		errno = -fd;
+		die("respool_export");
+	}
+	b = stats();
+	printf("  producer (pid %d): filled %s, exported it as fd %d; the "
+	       "pool now has %s exported\n", getpid(), H(size), fd,
+	       H(b.exported_bytes));
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
+		die("socketpair");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		close(sv[0]);
+		consumer(sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	send_fd(sv[0], fd);
+	close(fd);
+	close(sv[0]);
+	printf("  producer: sent the fd and closed its own copy\n");
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		printf("  the consumer FAILED (see above)\n");
+	b = stats();
+	printf("  back in the pool: exports +%llu, export-returns +%llu, "
+	       "%s exported now; the next\n  hand-out of the block zeroes it "
+	       "(another process saw it)\n",
+	       (unsigned long long)(b.exports - a.exports),
+	       (unsigned long long)(b.export_returns - a.export_returns),
+	       H(b.exported_bytes));
+}
+
+/*
+ * `demo hold`: hold two blocks until killed, for `respoolctl clients`,
+ * and a third exported as a dma-buf whose fd it keeps, for the stats.
+ */
 static int hold(void)
 {
+	void *p;
+	int fd;
+
 	if (!respool_alloc(pool, 256 * 1024, 0, 0) ||
 	    !respool_alloc(pool, 1024 * 1024 - 4096, 0, 0))
 		die("hold: alloc");
+	p = respool_alloc(pool, 64 * 1024, 0, 0);
+	if (!p)
+		die("hold: alloc");
+	fd = respool_export(pool, p, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && fd != -ENOTTY) {
+		errno = -fd;
+		die("hold: export");
+	}
 	printf("holding\n");
 	pause();
 	return 0;
@@ -480,6 +642,7 @@ int main(int argc, char **argv)
 	act_threshold();
 	act_contention();
 	act_queue();
+	act_export();
 
 	st = stats();
 	printf("\nEnd: %s in use, %s kept free for reuse (%s in per-CPU "

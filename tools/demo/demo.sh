@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # demo.sh - what `make run` shows: respool serving several clients from a
-# small pool (tools/demo/demo.c, through librespool), then a second pool
-# beside it, with a client of its own. Runs as root in the
+# small pool and a buffer passing between two processes as a dma-buf
+# (tools/demo/demo.c, through librespool), the stats of it, then a second
+# pool beside it, with a client of its own. Runs as root in the
 # test VM (tools/vm/run -- tools/demo/demo.sh), where it reloads the module
 # with a 4 MiB pool; elsewhere it uses the pool as loaded.
 set -eu
@@ -35,12 +36,16 @@ if [ -x "$ctl" ]; then
 	echo
 	echo "\$ respoolctl stats"
 	"$ctl" stats
-	# A client holding two blocks, to list.
+	# A client holding two blocks, to list, and a third exported as a
+	# dma-buf whose fd it keeps.
 	coproc HOLDER { exec "$here/demo" hold; }
 	read -r _ <&"${HOLDER[0]}"
 	echo
 	echo "\$ respoolctl clients"
 	"$ctl" clients
+	echo
+	echo "\$ respoolctl stats | grep export    # the holder keeps a 64K dma-buf"
+	"$ctl" stats | grep export
 
 	# A second pool, of its own size, with a client of its own.
 	if [ "$(id -u)" = 0 ]; then

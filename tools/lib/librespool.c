@@ -493,6 +493,45 @@ int respool_free_batch(struct respool *pool, void *const *ptrs,
 	return (int)i;
 }
 
+int respool_export(struct respool *pool, void *ptr, int fd_flags)
+{
+	struct respool_export x = { .fd_flags = (uint32_t)fd_flags };
+	struct rp_entry e;
+	ssize_t i;
+	int err;
+
+	if (!pool || (fd_flags & ~(O_ACCMODE | O_CLOEXEC)) ||
+	    (fd_flags & O_ACCMODE) == O_WRONLY ||
+	    (fd_flags & O_ACCMODE) == O_ACCMODE)
+		return rp_fail(EINVAL);
+	/*
+	 * Out of the table first, as respool_free() does, so that a racing
+	 * respool_free() of the same pointer finds nothing; put back if the
+	 * kernel refuses (the slot it left is free, so the put cannot fail).
+	 */
+	pthread_mutex_lock(&pool->lock);
+	i = ptr ? rp_table_find(pool, (uintptr_t)ptr) : -1;
+	if (i >= 0) {
+		e = pool->table[i];
+		rp_table_del(pool, (size_t)i);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	if (i < 0)
+		return rp_fail(ENOENT);
+
+	x.handle = e.handle;
+	if (ioctl(pool->fd, RESPOOL_IOC_EXPORT, &x)) {
+		err = errno;
+		pthread_mutex_lock(&pool->lock);
+		rp_table_put(pool, &e);
+		pthread_mutex_unlock(&pool->lock);
+		return rp_fail(err);
+	}
+	/* The block now lives in the dma-buf; this mapping would hold it. */
+	munmap(ptr, e.size);
+	return x.fd;
+}
+
 size_t respool_usable_size(struct respool *pool, void *ptr)
 {
 	size_t size = 0;

@@ -21,8 +21,8 @@
  *
  * - A function that returns a pointer returns NULL on failure and sets
  *   errno.
- * - A function that returns an int returns 0, or a count where its
- *   description says so, on success; on failure it returns a negative
+ * - A function that returns an int returns 0, or a count or a file
+ *   descriptor where its description says so, on success; on failure it returns a negative
  *   errno value (-EINVAL, ...) and also sets errno to the positive value.
  *   Both ``if (ret < 0) perror(...)`` and ``strerror(-ret)`` work.
  * - respool_usable_size() returns a size: 0 on failure, errno set.
@@ -241,6 +241,37 @@ int respool_free(struct respool *pool, void *ptr);
  */
 int respool_free_batch(struct respool *pool, void *const *ptrs,
 		       unsigned int count);
+
+/**
+ * respool_export() - give a block away as a dma-buf file descriptor
+ * @pool:	the pool that allocated @ptr
+ * @ptr:	an address that respool_alloc() or respool_alloc_batch() on
+ *		@pool returned
+ * @fd_flags:	the dma-buf file's flags: O_RDWR or O_RDONLY, and
+ *		optionally O_CLOEXEC (as the kernel's RESPOOL_IOC_EXPORT
+ *		and dma-heap's fd_flags take them)
+ *
+ * RESPOOL_IOC_EXPORT of the block's handle, then unmaps @ptr: the block
+ * leaves @pool (as by respool_free(), @ptr is no longer a block of @pool)
+ * and lives on in the returned dma-buf, of the block's size
+ * (respool_usable_size() before the call, or lseek(fd, 0, SEEK_END)).
+ * Send the descriptor to another process (SCM_RIGHTS over a unix socket,
+ * fork, pidfd_getfd) or hand it to a device driver; whoever holds it may
+ * mmap() it (MAP_SHARED; PROT_WRITE only with O_RDWR) and use the
+ * DMA_BUF_IOCTL_* ioctls. The block goes back to its pool, zeroed before
+ * its next hand-out, when the last descriptor, mapping and importer of
+ * the dma-buf are gone; until then it counts in the pool's in-use and
+ * exported-bytes and against the exporting user's user_quota, but no
+ * longer against @pool's client_quota. Does not sleep for capacity.
+ *
+ * Return: the new file descriptor (>= 0), or a negative errno: -ENOENT
+ * when @ptr (NULL included) is not a live block of @pool, -EINVAL for a
+ * NULL @pool or @fd_flags other than the above, -EMFILE when the process
+ * has no free descriptor, -ENOTTY when the loaded module cannot export,
+ * or another error of the EXPORT ioctl. On any failure the block is
+ * still @pool's, mapped at @ptr.
+ */
+int respool_export(struct respool *pool, void *ptr, int fd_flags);
 
 /**
  * respool_usable_size() - bytes usable at a block's address

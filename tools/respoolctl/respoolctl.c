@@ -426,6 +426,9 @@ static const struct attr_desc stats_attrs[] = {
 	{ .attr = RESPOOL_A_STATS_CLIENTS, .name = "clients", .kind = K_COUNT },
 	{ .attr = RESPOOL_A_STATS_LAST_RESET_NS, .name = "last-reset-ns", .kind = K_AGO },
 	{ .attr = RESPOOL_A_STATS_LOST_WAKEUPS, .name = "lost-wakeups", .kind = K_COUNT },
+	{ .attr = RESPOOL_A_STATS_EXPORTED_BYTES, .name = "exported-bytes", .kind = K_BYTES },
+	{ .attr = RESPOOL_A_STATS_EXPORTS, .name = "exports", .kind = K_COUNT },
+	{ .attr = RESPOOL_A_STATS_EXPORT_RETURNS, .name = "export-returns", .kind = K_COUNT },
 };
 
 #define NR_STATS ARRAY_SIZE(stats_attrs)
@@ -1043,7 +1046,7 @@ static const uint64_t *reply_val(const struct pool_reply *p, int attr,
  * 6.2's kernel puts in its message, from pool-get now: for ENOSPC what
  * total-capacity leaves to the pool the request named (or the pools'
  * capacities together, when the request moved the bound), for EBUSY how
- * many files hold the pool.
+ * many files hold the pool, and how many bytes of it are exported.
  */
 static void say_numbers(const struct req *r, int error)
 {
@@ -1064,9 +1067,17 @@ static void say_numbers(const struct req *r, int error)
 		if (strcmp(l.v[i].name, name))
 			continue;
 		if (error == -EBUSY) {
+			const uint64_t *ex = reply_val(&l.v[i],
+					RESPOOL_A_STATS_EXPORTED_BYTES, true);
+
+			/* Open files, exported blocks, or both hold it. */
 			v = reply_val(&l.v[i], RESPOOL_A_STATS_CLIENTS, true);
-			fprintf(stderr, "%s: files open on pool %s: %" PRIu64 "\n",
-				prog, name, v ? *v : 0);
+			if ((v && *v) || !ex || !*ex)
+				fprintf(stderr, "%s: files open on pool %s: %" PRIu64 "\n",
+					prog, name, v ? *v : 0);
+			if (ex && *ex)
+				fprintf(stderr, "%s: bytes of pool %s exported as dma-bufs: %s\n",
+					prog, name, fmt_size(sz, sizeof(sz), *ex));
 		}
 		v = reply_val(&l.v[i], RESPOOL_A_POOL_CAPACITY, false);
 		mine = v ? *v : 0;
@@ -2270,7 +2281,8 @@ static void print_sample(const struct pool_reply *cur,
 {
 	static const char *const rated[] = {
 		"allocs", "frees", "pcpu-hits", "reserve-hits", "fresh-allocs",
-		"evictions", "waits", "wait-timeouts", "handoffs",
+		"evictions", "waits", "wait-timeouts", "handoffs", "exports",
+		"export-returns",
 	};
 	/* The gauges of the columns, in their order. */
 	static const struct { int attr; const char *fmt; } cols[] = {
