@@ -13,8 +13,8 @@
  *
  * A block is one physically contiguous run of pages (block.c): an
  * importer's sg_table has one entry, vmap is the block's linear address,
- * and mmap inserts every page at once, as the dma-buf heaps do, so that
- * a consumer does not take a fault per page.
+ * and mmap maps it whole at once, as the dma-buf heaps do, so that a
+ * consumer does not take a fault per page.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
@@ -167,48 +167,21 @@ static int respool_dmabuf_end_cpu(struct dma_buf *dmabuf,
 	return 0;
 }
 
-/* A page dropped from a mapping (MADV_DONTNEED, say) comes back here. */
-static vm_fault_t respool_dmabuf_fault(struct vm_fault *vmf)
-{
-	struct respool_export_buf *exp = vmf->vma->vm_private_data;
-	struct respool_block *b = exp->block;
-	struct page *page;
-
-	if (vmf->pgoff >= b->size >> PAGE_SHIFT)
-		return VM_FAULT_SIGBUS;
-	page = virt_to_page(b->vaddr + (vmf->pgoff << PAGE_SHIFT));
-	get_page(page);
-	vmf->page = page;
-	return 0;
-}
-
 /*
- * No open/close: each mapping holds the dma-buf's file (vma->vm_file),
- * and through it the block.
- */
-static const struct vm_operations_struct respool_dmabuf_vm_ops = {
-	.fault	= respool_dmabuf_fault,
-};
-
-/* Pages inserted per vm_insert_pages() call, from an array on the stack. */
-#define RESPOOL_INSERT_BATCH	32
-
-/*
- * Map the range at once, as the heaps do: one call per batch of pages
- * instead of a fault per page. The core has checked the range against
- * the dma-buf's size, and the mode against the file's.
+ * Map the range at once, as the heaps do: the block is physically
+ * contiguous, so one remap_pfn_range() call covers it, with no fault
+ * and no page reference per page. The mapping holds the dma-buf's file
+ * (vma->vm_file), and through it the block, so the block cannot go back
+ * to the pool while it is mapped; and a VM_PFNMAP mapping cannot be
+ * pinned (get_user_pages() refuses it), so no page of the block outlives
+ * it. The core has checked the range against the dma-buf's size, and the
+ * protection against the file's mode.
  */
 static int respool_dmabuf_mmap(struct dma_buf *dmabuf,
 			       struct vm_area_struct *vma)
 {
 	struct respool_export_buf *exp = dmabuf->priv;
-	struct respool_block *b = exp->block;
-	struct page *pages[RESPOOL_INSERT_BATCH];
-	unsigned long addr = vma->vm_start;
-	unsigned long left = vma_pages(vma);
-	pgoff_t pgoff = vma->vm_pgoff;
-	unsigned long i, n, num;
-	int ret;
+	unsigned long pfn = page_to_pfn(virt_to_page(exp->block->vaddr));
 
 	/*
 	 * MAP_SHARED only. VM_MAYSHARE, not VM_SHARED: mmap() clears
@@ -218,26 +191,8 @@ static int respool_dmabuf_mmap(struct dma_buf *dmabuf,
 	 */
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
-	respool_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
-	vma->vm_private_data = exp;
-	vma->vm_ops = &respool_dmabuf_vm_ops;
-	/* Its pages may now be pinned: checked before reuse (block.c). */
-	WRITE_ONCE(b->ever_mapped, true);
-
-	while (left) {
-		n = min_t(unsigned long, left, RESPOOL_INSERT_BATCH);
-		for (i = 0; i < n; i++)
-			pages[i] = virt_to_page(b->vaddr +
-						((pgoff + i) << PAGE_SHIFT));
-		num = n;
-		ret = vm_insert_pages(vma, addr, pages, &num);
-		if (ret)
-			return ret;
-		addr += n << PAGE_SHIFT;
-		pgoff += n;
-		left -= n;
-	}
-	return 0;
+	return remap_pfn_range(vma, vma->vm_start, pfn + vma->vm_pgoff,
+			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
 }
 
 /* The block is contiguous in the linear map: nothing to build. */
