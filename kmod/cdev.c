@@ -17,7 +17,10 @@
  * uid (user_quota) with its whole size, from the ALLOC that hands it out
  * until its last reference goes: FREE of a mapped block drops the handle
  * but not the charge, which goes with the last munmap. An ALLOC in
- * progress counts with its page-aligned need.
+ * progress counts with its page-aligned need. EXPORT moves a block's
+ * charge from its file to its uid alone, which stays charged until the
+ * dma-buf's last reference goes (export.c), whether or not the file is
+ * still open.
  *
  * The client's charge is changed under the client lock (xa_lock of
  * c->handles); the user's, shared by files with different locks, is an
@@ -31,6 +34,7 @@
 #include <linux/atomic.h>
 #include <linux/cdev.h>
 #include <linux/device.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -43,9 +47,11 @@
 #include "compat.h"
 #include "respool.h"
 #include "cdev.h"
+#include "export.h"
 #include "pool.h"
 #include "pools.h"
 #include "inject.h"
+#include "trace.h"
 
 /*
  * Raise a user's charge by @bytes unless that takes it past @quota (0: no
@@ -131,14 +137,30 @@ void respool_client_map_account(struct respool_client *c,
 	xa_unlock(&c->handles);
 }
 
+/*
+ * An exported block's last reference went: its exporter's uid is
+ * uncharged and the block returns as by FREE (pool.c clears it for its
+ * next owner).
+ */
+static void respool_export_return(struct respool_pool *pool,
+				  struct respool_user *u,
+				  struct respool_block *b)
+{
+	trace_respool_export_return(pool->id, b->last_client, b->size);
+	atomic64_sub(b->size, &u->exported_bytes);
+	atomic64_sub(b->size, &u->charged_bytes);
+	respool_pool_free_exported(pool, b);
+}
+
 /**
  * respool_block_put() - drop a reference to an in-use block
  * @b:		the block
  *
  * The last reference (handle or mapping) uncharges the block's size from
- * its owner and the owner's user, then returns it to the pool. The owner
- * still exists here: a handle lives in its table, and a mapping holds its
- * file (vma->vm_file), so the file is not released before the last one.
+ * its owner and the owner's user (an exported block's from its uid
+ * alone), then returns it to the pool. The owner still exists here: a
+ * handle lives in its table, and a mapping holds its file
+ * (vma->vm_file), so the file is not released before the last one.
  *
  * Context: process context; does not sleep; no client lock held.
  */
@@ -146,11 +168,33 @@ void respool_block_put(struct respool_block *b)
 {
 	struct respool_pool *pool;
 
-	if (refcount_dec_and_test(&b->refs)) {
-		pool = b->client->pool;
-		respool_uncharge(b->client, b->size, true);
-		respool_pool_free(pool, b);
+	if (!refcount_dec_and_test(&b->refs))
+		return;
+	pool = b->client->pool;
+	/* A mapping of the exporting file outlived the dma-buf. */
+	if (b->exported) {
+		respool_export_return(pool, b->client->user, b);
+		return;
 	}
+	respool_uncharge(b->client, b->size, true);
+	respool_pool_free(pool, b);
+}
+
+/**
+ * respool_export_put_block() - drop a dma-buf's reference to its block
+ * @pool:	the block's pool
+ * @u:		its exporter's uid, charged for it
+ * @b:		the block; returns to the pool unless a mapping of the
+ *		exporting file still holds it (respool_block_put() returns
+ *		it then)
+ *
+ * Context: process context; does not sleep; no client lock held.
+ */
+void respool_export_put_block(struct respool_pool *pool,
+			      struct respool_user *u, struct respool_block *b)
+{
+	if (refcount_dec_and_test(&b->refs))
+		respool_export_return(pool, u, b);
 }
 
 /*
@@ -164,9 +208,12 @@ static struct respool_block *respool_client_take(struct respool_client *c,
 	struct respool_block *b;
 
 	xa_lock(&c->handles);
-	b = __xa_erase(&c->handles, handle);
-	if (b)
+	/* Not __xa_erase() alone: it would free a slot EXPORT holds. */
+	b = xa_load(&c->handles, handle);
+	if (b) {
+		__xa_erase(&c->handles, handle);
 		c->requested_bytes -= b->requested;
+	}
 	xa_unlock(&c->handles);
 	return b;
 }
@@ -427,6 +474,127 @@ static long respool_ioc_free_batch(struct respool_client *c, void *data)
 	return batch->done ? 0 : ret;
 }
 
+/**
+ * struct respool_export_args - EXPORT's argument, and what it prepared
+ * @e:		the caller's struct; first, as in struct respool_alloc_args
+ * @block:	the block, its handle's slot held empty: FREE, INFO and
+ *		mmap find no block there, ALLOC takes another number
+ * @dmabuf:	the dma-buf made of it, which no one else can reach; @e.fd
+ *		is reserved for it, not installed
+ *
+ * respool_export_finish() either completes the export or undoes it,
+ * once the answer was copied out or could not be.
+ */
+struct respool_export_args {
+	struct respool_export e;
+	struct respool_block *block;
+	struct dma_buf *dmabuf;
+};
+
+/* dma-heap's fd_flags: O_CLOEXEC, and O_RDONLY or O_RDWR. */
+static bool respool_export_flags_valid(u32 flags)
+{
+	u32 mode = flags & O_ACCMODE;
+
+	return !(flags & ~(O_CLOEXEC | O_ACCMODE)) &&
+	       (mode == O_RDONLY || mode == O_RDWR);
+}
+
+/* Put a block back under the handle whose slot EXPORT held. */
+static void respool_export_restore(struct respool_client *c, u64 handle,
+				   struct respool_block *b)
+{
+	xa_lock(&c->handles);
+	__xa_cmpxchg(&c->handles, handle, XA_ZERO_ENTRY, b, 0);
+	xa_unlock(&c->handles);
+}
+
+static long respool_ioc_export(struct respool_client *c, void *data)
+{
+	struct respool_export_args *args = data;
+	struct respool_export *e = &args->e;
+	struct respool_block *b;
+	struct dma_buf *dmabuf;
+	int fd, ret;
+
+	/* fd is out only; zero on the way in, as dma-heap asks. */
+	if (e->reserved[0] || e->reserved[1] || e->fd ||
+	    !respool_export_flags_valid(e->fd_flags))
+		return -EINVAL;
+	if (!e->handle || e->handle > INT_MAX ||
+	    e->handle == RESPOOL_HANDLE_PIN)
+		return -ENOENT;
+	/*
+	 * Hold the handle's slot: the block is out of reach of FREE and
+	 * mmap, and no ALLOC can take its number, so that an error puts it
+	 * back under the same handle. Replacing an entry never allocates.
+	 */
+	xa_lock(&c->handles);
+	b = xa_load(&c->handles, e->handle);
+	if (b)
+		__xa_cmpxchg(&c->handles, e->handle, b, XA_ZERO_ENTRY, 0);
+	xa_unlock(&c->handles);
+	if (!b)
+		return -ENOENT;
+
+	/* Where a FREE or mmap of the handle races the export. */
+	respool_inject(RESPOOL_INJ_EXPORT);
+	fd = get_unused_fd_flags(e->fd_flags & O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto err_restore;
+	}
+	dmabuf = respool_export_new(c, b, e->fd_flags);
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
+		goto err_put_fd;
+	}
+	e->fd = fd;
+	args->block = b;
+	args->dmabuf = dmabuf;
+	return 0;
+
+err_put_fd:
+	put_unused_fd(fd);
+err_restore:
+	respool_export_restore(c, e->handle, b);
+	return ret;
+}
+
+/*
+ * End an EXPORT once its answer was copied out (@err 0) or could not be
+ * (@err -EFAULT). Until here nobody but us could reach the dma-buf. On
+ * success, the handle goes, the handle's reference becomes the
+ * dma-buf's, the block's charge moves from the file to its uid alone,
+ * and only then does the fd appear in the caller's table. On failure,
+ * the dma-buf goes without its block, which stays the file's under its
+ * handle.
+ */
+static void respool_export_finish(struct respool_client *c,
+				  const struct respool_export_args *args,
+				  long err)
+{
+	struct respool_block *b = args->block;
+
+	if (err) {
+		respool_export_cancel(args->dmabuf);
+		put_unused_fd(args->e.fd);
+		respool_export_restore(c, args->e.handle, b);
+		return;
+	}
+	xa_lock(&c->handles);
+	__xa_cmpxchg(&c->handles, args->e.handle, XA_ZERO_ENTRY, NULL, 0);
+	c->requested_bytes -= b->requested;
+	c->charged_bytes -= b->size;
+	c->held_bytes -= b->size;
+	atomic64_add(b->size, &c->user->exported_bytes);
+	b->exported = true;
+	xa_unlock(&c->handles);
+	respool_pool_exported(c->pool, b);
+	trace_respool_export(c->pool->id, c->id, b->size);
+	fd_install(args->e.fd, args->dmabuf->file);
+}
+
 /*
  * STATS reads only its header (size, pad) from userspace, and fills
  * min(caller's size, ours) bytes, so binaries built against an older or
@@ -479,6 +647,7 @@ static const struct respool_ioctl_desc respool_ioctls[] = {
 	  respool_ioc_alloc_batch },
 	{ RESPOOL_IOC_FREE_BATCH, RESPOOL_FREE_BATCH_SIZE_VER0,
 	  respool_ioc_free_batch },
+	{ RESPOOL_IOC_EXPORT, RESPOOL_EXPORT_SIZE_VER0, respool_ioc_export },
 };
 
 /* A struct grows at its end only: its first version is a prefix of it. */
@@ -494,6 +663,8 @@ static_assert(RESPOOL_ALLOC_BATCH_SIZE_VER0 ==
 	      offsetofend(struct respool_alloc_batch, reserved));
 static_assert(RESPOOL_FREE_BATCH_SIZE_VER0 ==
 	      offsetofend(struct respool_free_batch, reserved));
+static_assert(RESPOOL_EXPORT_SIZE_VER0 ==
+	      offsetofend(struct respool_export, reserved));
 
 /*
  * ALLOC_BATCH's entries are first-version structs and its header does not
@@ -501,8 +672,9 @@ static_assert(RESPOOL_FREE_BATCH_SIZE_VER0 ==
  * that field first, or arrays built against the new header are misread.
  */
 static_assert(sizeof(struct respool_alloc) == RESPOOL_ALLOC_SIZE_VER0);
-/* The dispatch copies ALLOC's struct in and out at the start of its args. */
+/* The dispatch copies the struct in and out at the start of the args. */
 static_assert(offsetof(struct respool_alloc_args, a) == 0);
+static_assert(offsetof(struct respool_export_args, e) == 0);
 
 /*
  * The entry point works like dma_heap_ioctl() and clone3(): the struct
@@ -523,6 +695,7 @@ static long respool_ioctl(struct file *file, unsigned int ucmd,
 		struct respool_info info;
 		struct respool_alloc_batch alloc_batch;
 		struct respool_free_batch free_batch;
+		struct respool_export_args export;
 	} kdata;
 	unsigned int nr = _IOC_NR(ucmd);
 	size_t usize = _IOC_SIZE(ucmd);
@@ -555,6 +728,9 @@ static long respool_ioctl(struct file *file, unsigned int ucmd,
 	/* ALLOC holds its block until here; taken back if not copied out. */
 	if (desc->cmd == RESPOOL_IOC_ALLOC)
 		respool_alloc_finish(c, &kdata.alloc, ret);
+	/* EXPORT's fd appears only now; undone if not copied out. */
+	else if (desc->cmd == RESPOOL_IOC_EXPORT)
+		respool_export_finish(c, &kdata.export, ret);
 	return ret;
 }
 
@@ -609,6 +785,38 @@ static void respool_user_put_locked(struct respool_pool *pool,
 	WARN_ON_ONCE(atomic64_read(&u->charged_bytes));
 	xa_erase(&pool->users, u->uid);
 	kfree(u);
+}
+
+/**
+ * respool_user_hold() - keep a uid's accounting past its files
+ * @pool:	the pool
+ * @u:		a user, held by the caller's file
+ *
+ * A dma-buf holds its exporter's uid: the uid stays charged for the
+ * block after the exporting file closed, and a later file of the uid
+ * finds the same struct, charge included.
+ *
+ * Context: process context, may sleep.
+ */
+void respool_user_hold(struct respool_pool *pool, struct respool_user *u)
+{
+	mutex_lock(&pool->clients_lock);
+	u->nr_files++;
+	mutex_unlock(&pool->clients_lock);
+}
+
+/**
+ * respool_user_drop() - undo respool_user_hold()
+ * @pool:	the pool
+ * @u:		the user; freed if nothing else holds it
+ *
+ * Context: process context, may sleep.
+ */
+void respool_user_drop(struct respool_pool *pool, struct respool_user *u)
+{
+	mutex_lock(&pool->clients_lock);
+	respool_user_put_locked(pool, u);
+	mutex_unlock(&pool->clients_lock);
 }
 
 /* Client ids: unique across pools, never reused; 0 is nobody's. */

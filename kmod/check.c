@@ -17,16 +17,17 @@
  *    CPU caches are empty (else a waiter could sleep beside a free block);
  * 4) every queued waiter is servable by the settings, and the head cannot
  *    be served now (else the "room appeared" step missed it);
- * 5) in-use bytes (the gauge) never exceed what the pool owns.
+ * 5) in-use bytes (the gauge) never exceed what the pool owns, and
+ *    exported bytes never exceed in-use bytes.
  *
  * What spans the clients cannot be checked under pool->lock (the client
  * lock is never held with it) and holds only when no ALLOC or FREE is in
  * flight, so the tests ask for it at such points, by writing to debugfs
  * respool/check (respool_check_clients()):
  *
- * 6) the clients' held bytes add up to the in-use gauge, and each client
- *    is charged at least what it holds;
- * 7) each user is charged what its files are.
+ * 6) the clients' held bytes and the exported bytes add up to the
+ *    in-use gauge, and each client is charged at least what it holds;
+ * 7) each user is charged what its files are plus its exported blocks.
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -142,9 +143,13 @@ void respool_check_locked(struct respool_pool *pool)
 	if (!respool_check_waiters_locked(pool, pcpu))
 		return;
 	in_use = atomic64_read(&pool->in_use);
-	WARN_ONCE(in_use > pool->total_bytes,
-		  "respool: %llu bytes in use, %llu owned\n", in_use,
-		  pool->total_bytes);
+	if (WARN_ONCE(in_use > pool->total_bytes,
+		      "respool: %llu bytes in use, %llu owned\n", in_use,
+		      pool->total_bytes))
+		return;
+	WARN_ONCE(pool->exported_bytes > in_use,
+		  "respool: %llu bytes exported, %llu in use\n",
+		  pool->exported_bytes, in_use);
 }
 
 /* 6) and 7), at a point the caller knows to be quiet. */
@@ -153,12 +158,15 @@ static void respool_check_clients(struct respool_pool *pool)
 	struct respool_client *c;
 	struct respool_user *u;
 	unsigned long uid;
-	u64 held = 0, in_use;
+	u64 held, in_use;
 
 	mutex_lock(&pool->clients_lock);
 	in_use = atomic64_read(&pool->in_use);
+	spin_lock(&pool->lock);
+	held = pool->exported_bytes;
+	spin_unlock(&pool->lock);
 	xa_for_each(&pool->users, uid, u)
-		u->check_bytes = 0;
+		u->check_bytes = atomic64_read(&u->exported_bytes);
 	list_for_each_entry(c, &pool->clients, node) {
 		xa_lock(&c->handles);
 		held += c->held_bytes;
@@ -169,11 +177,11 @@ static void respool_check_clients(struct respool_pool *pool)
 		xa_unlock(&c->handles);
 	}
 	WARN_ONCE(held != in_use,
-		  "respool: clients hold %llu bytes, %llu in use\n", held,
-		  in_use);
+		  "respool: clients and exports hold %llu bytes, %llu in use\n",
+		  held, in_use);
 	xa_for_each(&pool->users, uid, u)
 		WARN_ONCE(u->check_bytes != atomic64_read(&u->charged_bytes),
-			  "respool: uid %lu charged %lld bytes, its files %llu\n",
+			  "respool: uid %lu charged %lld bytes, its files and exports %llu\n",
 			  uid, (s64)atomic64_read(&u->charged_bytes),
 			  u->check_bytes);
 	mutex_unlock(&pool->clients_lock);

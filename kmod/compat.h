@@ -157,4 +157,14 @@ static inline void respool_shrinker_destroy(struct shrinker *s)
 #define respool_dump_attrs(cb)	(genl_dumpit_info(cb)->info.attrs)
 #endif
 
+/*
+ * The symbol namespace of dma-buf's exports: an identifier until 6.13,
+ * a string literal since.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+#define RESPOOL_NS_DMA_BUF	DMA_BUF
+#else
+#define RESPOOL_NS_DMA_BUF	"DMA_BUF"
+#endif
+
 #endif /* _RESPOOL_COMPAT_H */

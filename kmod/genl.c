@@ -754,6 +754,10 @@ static void respool_nl_pools_error(struct genl_info *info, int err,
 	else if (err == -ENOSPC && perr->sum)
 		respool_nl_err_fmt(extack, perr->msg,
 				   "%s (%llu bytes)", perr->msg, perr->sum);
+	else if (err == -EBUSY && perr->exported)
+		respool_nl_err_fmt(extack, perr->msg,
+				   "blocks of the pool are exported: %llu",
+				   perr->exported);
 	else if (err == -EBUSY)
 		respool_nl_err_fmt(extack, perr->msg,
 				   "files are open on the pool: %u",

@@ -54,6 +54,7 @@ static struct respool_inject_state respool_points[RESPOOL_INJ_NR] = {
 	[RESPOOL_INJ_PCPU_PUT_UNLOCKED] = { .name = "pcpu_put_unlocked" },
 	[RESPOOL_INJ_WAIT_QUEUE] = { .name = "wait_queue" },
 	[RESPOOL_INJ_POOL_OPEN] = { .name = "pool_open" },
+	[RESPOOL_INJ_EXPORT] = { .name = "export" },
 };
 
 static DECLARE_WAIT_QUEUE_HEAD(respool_inject_wq);

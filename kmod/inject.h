@@ -20,6 +20,8 @@ enum respool_inject_point {
 	RESPOOL_INJ_WAIT_QUEUE,
 	/* open() of a pool's node, before it counts itself (may sleep). */
 	RESPOOL_INJ_POOL_OPEN,
+	/* EXPORT, its handle held out of reach, no dma-buf yet (may sleep). */
+	RESPOOL_INJ_EXPORT,
 	RESPOOL_INJ_NR,
 };
 

@@ -387,6 +387,51 @@ void respool_pool_free(struct respool_pool *pool, struct respool_block *b)
 }
 
 /**
+ * respool_pool_exported() - a block in use now lives in a dma-buf
+ * @pool:	the pool
+ * @b:		the block, still in use (its bytes stay in the in-use gauge)
+ *
+ * Counts the export; respool_pool_free_exported() undoes it. Nothing
+ * changes room, so no "room appeared" step.
+ *
+ * Context: process context; does not sleep.
+ */
+void respool_pool_exported(struct respool_pool *pool, struct respool_block *b)
+{
+	spin_lock(&pool->lock);
+	pool->exported_bytes += b->size;
+	pool->exported_blocks++;
+	respool_count_add_locked(pool, RESPOOL_LCNT_EXPORTS, 1);
+	respool_check_locked(pool);
+	spin_unlock(&pool->lock);
+}
+
+/**
+ * respool_pool_free_exported() - an exported block's last reference went
+ * @pool:	the pool
+ * @b:		the block: no dma-buf, fd, mapping or importer refers to it
+ *
+ * It returns as a FREE does (a waiter first, then the caches), but
+ * cleared at its next hand-out to anyone, its exporter too: other
+ * processes and devices saw and wrote it.
+ *
+ * Context: process context; does not sleep.
+ */
+void respool_pool_free_exported(struct respool_pool *pool,
+				struct respool_block *b)
+{
+	spin_lock(&pool->lock);
+	WARN_ON_ONCE(pool->exported_bytes < b->size || !pool->exported_blocks);
+	pool->exported_bytes -= b->size;
+	pool->exported_blocks--;
+	respool_count_add_locked(pool, RESPOOL_LCNT_EXPORT_RETURNS, 1);
+	spin_unlock(&pool->lock);
+	b->exported = false;
+	b->last_client = 0;
+	respool_pool_free(pool, b);
+}
+
+/**
  * respool_pool_would_wait() - would an ALLOC of @size wait now?
  * @pool:	the pool
  * @size:	bytes
@@ -642,6 +687,7 @@ void respool_pool_stats(struct respool_pool *pool, struct respool_stats *st)
 			    pool->total_blocks - free_blocks : 0;
 	st->waiters = pool->nr_waiters;
 	st->last_reset_ns = pool->last_reset_ns;
+	st->exported_bytes = pool->exported_bytes;
 	respool_stats_read_locked(pool, &sum, st);
 	spin_unlock(&pool->lock);
 	st->clients = READ_ONCE(pool->nr_clients);

@@ -24,6 +24,9 @@ struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 					 struct respool_client *client,
 					 struct respool_request *req);
 void respool_pool_free(struct respool_pool *pool, struct respool_block *b);
+void respool_pool_exported(struct respool_pool *pool, struct respool_block *b);
+void respool_pool_free_exported(struct respool_pool *pool,
+				struct respool_block *b);
 u64 respool_pool_need(struct respool_pool *pool, u64 size);
 void respool_pool_stats(struct respool_pool *pool, struct respool_stats *st);
 void respool_pool_reset_stats(struct respool_pool *pool);

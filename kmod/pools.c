@@ -305,8 +305,9 @@ err_unlock:
  * memory goes with the last reference.
  *
  * Context: process context, may sleep.
- * Return: 0, -EPERM for "default", -EBUSY while files are open on it,
- * -ENOENT when another pool-del was first.
+ * Return: 0, -EPERM for "default", -EBUSY while files are open on it
+ * or any of its blocks is exported, -ENOENT when another pool-del was
+ * first.
  */
 int respool_pools_del(struct respool_pool *pool,
 		      struct respool_pools_error *err)
@@ -329,6 +330,19 @@ int respool_pools_del(struct respool_pool *pool,
 		mutex_unlock(&pool->clients_lock);
 		mutex_unlock(&respool_pools_lock);
 		err->msg = "files are open on the pool";
+		return -EBUSY;
+	}
+	/*
+	 * Exports are made by open files and counted before their EXPORT
+	 * returns, so with no file open, no new one can start.
+	 */
+	spin_lock(&pool->lock);
+	err->exported = pool->exported_blocks;
+	spin_unlock(&pool->lock);
+	if (err->exported) {
+		mutex_unlock(&pool->clients_lock);
+		mutex_unlock(&respool_pools_lock);
+		err->msg = "blocks of the pool are exported";
 		return -EBUSY;
 	}
 	pool->dead = true;

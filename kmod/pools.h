@@ -39,12 +39,14 @@ struct respool_pool_params {
  *		being changed); for a message with numbers
  * @sum:	ENOSPC of total-capacity: the pools' capacities together
  * @files:	EBUSY: files open on the pool
+ * @exported:	EBUSY: its blocks exported as dma-bufs, not yet back
  */
 struct respool_pools_error {
 	const char *msg;
 	u64 left;
 	u64 sum;
 	unsigned int files;
+	u64 exported;
 };
 
 int respool_pools_init(const struct respool_config *cfg, int node,

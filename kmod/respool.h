@@ -14,11 +14,14 @@
  *    Lowering capacity is the one exception; nothing grows until use falls
  *    below it again.
  * 2) A block is reachable from exactly one place: a client's handle table
- *    and its mappings (in use), one per-CPU cache, the reserve, or a
- *    waiter it was handed to.
+ *    and its mappings (in use), a dma-buf and the mappings its exporter
+ *    had (in use, exported), one per-CPU cache, the reserve, or a waiter
+ *    it was handed to.
  * 3) A block returns to the pool only when its handle is gone and its
  *    last mapping is gone (@refs reaches zero); nobody else ever sees a
- *    still-mapped block.
+ *    still-mapped block. An exported block's handle reference belongs to
+ *    its dma-buf (export.c), dropped when the dma-buf's last reference
+ *    goes.
  * 4) While any request waits, nothing is served ahead of it (wait.c).
  *
  * Several pools live side by side (pools.c); nothing is shared between
@@ -96,7 +99,8 @@ struct respool_config {
  * @vaddr:	kernel address of the data (alloc_pages_exact(): split, each
  *		page refcounted, so it can be mapped page by page)
  * @size:	bytes, a multiple of PAGE_SIZE
- * @refs:	while in use: one for the handle plus one per mapping, and one
+ * @refs:	while in use: one for the handle (or, once exported, the
+ *		dma-buf) plus one per mapping of the owner's file, and one
  *		for an ALLOC until its answer is copied out (cdev.c)
  * @nr_maps:	live mappings (for RESPOOL_IOC_INFO and client-get);
  *		changed under the owner's client lock, so that its
@@ -114,6 +118,10 @@ struct respool_config {
  * @ever_mapped: set at the first mmap; such a block is checked for
  *		foreign page references before it is reused
  * @zeroed:	it was cleared at its last hand-out
+ * @exported:	it lives in a dma-buf (export.c): its last reference
+ *		returns it through respool_export_return(). Set by EXPORT
+ *		before the dma-buf's fd exists, cleared at the return; read
+ *		only by whoever drops the last reference
  * @size_node:	in the reserve: node of pool->by_size
  * @age_node:	in the reserve: node of pool->by_age
  * @link:	on a private list while being released or handed over
@@ -134,6 +142,7 @@ struct respool_block {
 	int nid;
 	bool ever_mapped;
 	bool zeroed;
+	bool exported;
 	struct rb_node size_node;
 	struct rb_node age_node;
 	struct list_head link;
@@ -243,11 +252,16 @@ struct respool_cpu {
 /**
  * struct respool_user - what the open files of one uid hold together
  * @uid:	the opener's fsuid (in init_user_ns), the key in pool->users
- * @nr_files:	open files of this uid; under pool->clients_lock, which
- *		also guards its entry in pool->users
+ * @nr_files:	open files of this uid, plus its dma-bufs not yet
+ *		released (an export keeps the uid charged after the
+ *		exporting file closed); under pool->clients_lock, which also
+ *		guards its entry in pool->users
  * @charged_bytes: sum of the charged_bytes of those files (atomic64):
  *		raised only by respool_user_try_charge(), which never takes
  *		it past user_quota, lowered at a block's last reference
+ * @exported_bytes: the part of @charged_bytes that is exported blocks,
+ *		which no file holds any more (atomic64, for the checker
+ *		and the reports)
  * @check_bytes: (debug build) the sum check.c computes to compare
  *
  * Looked up at open() and held by the file (client->user) until its
@@ -258,6 +272,7 @@ struct respool_user {
 	u32 uid;
 	unsigned int nr_files;
 	atomic64_t charged_bytes;
+	atomic64_t exported_bytes;
 #ifdef RESPOOL_CHECK_INVARIANTS
 	u64 check_bytes;
 #endif
@@ -385,6 +400,9 @@ struct respool_waiter {
  *			no pool->lock raise it with a cmpxchg (pool.c)
  * @in_use:		bytes of blocks handed out and not yet back: moved at
  *			every hand-out and free, lock-free
+ * @exported_bytes:	bytes of exported blocks not yet back, part of
+ *			@in_use [L]
+ * @exported_blocks:	how many [L]; pool-del refuses while any
  * @lcnt:		counters indexed by enum respool_locked_counter [L]
  * @wait_hist:		log2 histogram of wait ns [L]
  * @reset_base:		per-CPU counter sums at the last reset, zero for
@@ -447,6 +465,8 @@ struct respool_pool {
 	bool recovered_pending;
 	u64 peak_in_use;
 	atomic64_t in_use;
+	u64 exported_bytes;
+	u64 exported_blocks;
 	u64 lcnt[RESPOOL_LCNT_NR];
 	u64 wait_hist[RESPOOL_WAIT_HIST_BUCKETS];
 	struct respool_cpu_stats reset_base;
@@ -511,8 +531,8 @@ enum respool_release_reason {
  * The functions live in one header per layer, each calling only the ones
  * below it: reserve.h (the free blocks' trees, what the pool owns),
  * pcpu.h (per-CPU caches), pool.h (policy and waiting), pools.h (the
- * named pools and their registry), cdev.h and genl.h (the devices,
- * mappings, netlink); block.h, config.h (the settings' one validator)
+ * named pools and their registry), cdev.h, export.h and genl.h (the
+ * devices, mappings, dma-bufs, netlink); block.h, config.h (the settings' one validator)
  * and stats.h (the counters) are used by all.
  */
 

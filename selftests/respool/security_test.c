@@ -5,7 +5,8 @@
  * overflow in size/offset/timeout arithmetic, admin netlink commands
  * refused without CAP_SYS_ADMIN (also from a user namespace), /dev/respool
  * mode honoured, and one client can never name, map, free, see or share
- * another client's block, not even through a page pinned in a pipe.
+ * another client's block, not even through a page pinned in a pipe, and
+ * an EXPORT that fails on the way out leaves no fd or dma-buf behind.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -365,6 +366,63 @@ TEST_F(sec, handle_from_a_forked_sibling_file_is_not_shared)
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st));
 	EXPECT_EQ(0, rp_info(self->a, a.handle, &info));
+}
+
+/*
+ * EXPORT whose answer cannot be copied out (its struct on a read-only
+ * page) must leave nothing behind: no fd in the table, no dma-buf, the
+ * block still the file's under its handle. Without the fd installed only
+ * after the copy-out, the caller would hold a dma-buf it cannot name.
+ */
+TEST_F(sec, export_answer_unwritable_leaves_no_fd_or_dmabuf)
+{
+	struct respool_export *e;
+	struct respool_stats st;
+	struct respool_alloc a;
+	struct respool_info info;
+	int next, after;
+
+	ASSERT_EQ(0, rp_alloc(self->a, RP_PAGE, 0, 0, &a));
+	e = mmap(NULL, RP_PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, e);
+	memset(e, 0, sizeof(*e));
+	e->handle = a.handle;
+	e->fd_flags = O_RDWR | O_CLOEXEC;
+	ASSERT_EQ(0, mprotect(e, RP_PAGE, PROT_READ));
+	next = dup(0);
+	ASSERT_LE(0, next);
+	close(next);
+
+	EXPECT_EQ(-1, ioctl(self->a, RESPOOL_IOC_EXPORT, e));
+	EXPECT_EQ(EFAULT, errno);
+	after = dup(0);
+	EXPECT_EQ(next, after) TH_LOG("an fd was left in the table");
+	close(after);
+	ASSERT_EQ(0, rp_stats(self->a, &st));
+	EXPECT_EQ(0, st.exports);
+	EXPECT_EQ(0, st.exported_bytes);
+	EXPECT_EQ(0, rp_info(self->a, a.handle, &info));
+	EXPECT_EQ(a.block_size, info.block_size);
+	EXPECT_EQ(0, rp_free(self->a, a.handle));
+	munmap(e, RP_PAGE);
+}
+
+/* A dma-buf of a block maps shared only, as the block itself does. */
+TEST_F(sec, exported_block_maps_shared_only)
+{
+	struct respool_export e = { .fd_flags = O_RDWR | O_CLOEXEC };
+	struct respool_alloc a;
+
+	ASSERT_EQ(0, rp_alloc(self->a, RP_PAGE, 0, 0, &a));
+	e.handle = a.handle;
+	ASSERT_EQ(0, ioctl(self->a, RESPOOL_IOC_EXPORT, &e));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, RP_PAGE, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE, e.fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	/* Another client cannot name it by its old handle either. */
+	EXPECT_EQ(-ENOENT, rp_free(self->b, a.handle));
+	close(e.fd);
 }
 
 /* ---- 4. permissions ---- */

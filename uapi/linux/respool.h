@@ -218,7 +218,8 @@ struct respool_free_batch {
  * @handle:	in: a handle of this file
  * @fd_flags:	in: O_CLOEXEC, and O_RDWR or O_RDONLY (0): the dma-buf
  *		file's flags, as dma-heap's fd_flags; anything else EINVAL
- * @fd:		out: a new file descriptor of the dma-buf
+ * @fd:		out: a new file descriptor of the dma-buf; must be 0 on
+ *		the way in (as dma-heap's)
  * @reserved:	must be zero
  *
  * The block leaves the file's handle table, as by FREE, and lives on in
