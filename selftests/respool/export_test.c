@@ -14,9 +14,10 @@
  *   the same bytes, and the block returns only when both are gone;
  * - fork: the child's fd and mapping keep the block;
  * - EMFILE leaves the block with the file under its handle;
- * - ENOENT, EINVAL, the handle gone after a success, ENOTTY for a short
- *   struct; a read-only dma-buf; DMA_BUF_IOCTL_SYNC, DMA_BUF_SET_NAME,
- *   fdinfo's exp_name (respool, respool-NAME), poll;
+ * - ENOENT, EINVAL (also for an fd set on the way in), the handle gone
+ *   after a success, ENOTTY for a short struct; a read-only dma-buf;
+ *   DMA_BUF_IOCTL_SYNC, DMA_BUF_SET_NAME, fdinfo's exp_name (respool,
+ *   respool-NAME), poll;
  * - user_quota keeps counting an exported block after its file closed,
  *   client_quota does not;
  * - the race window of the test build's "export" injection point: the
@@ -44,8 +45,7 @@
 /* RESPOOL_IOC_EXPORT; 0 or -errno, *out the new fd (-1 on failure). */
 static int ex_export(int fd, uint64_t handle, uint32_t fd_flags, int *out)
 {
-	struct respool_export e = { .handle = handle, .fd_flags = fd_flags,
-				    .fd = -1 };
+	struct respool_export e = { .handle = handle, .fd_flags = fd_flags };
 	int ret = ioctl(fd, RESPOOL_IOC_EXPORT, &e) ? -errno : 0;
 
 	if (out)
@@ -330,8 +330,11 @@ TEST_F_TIMEOUT(ex, producer_to_consumer_blocks_return_and_serve_a_waiter, 180)
 	/* The pool is full: a blocking ALLOC waits. */
 	waiter = fork();
 	ASSERT_LE(0, waiter);
-	if (!waiter)
+	if (!waiter) {
+		/* Its go is the parent's close of the write end. */
+		close(wgo[1]);
 		pc_waiter(wout[1], wgo[0]);
+	}
 	ASSERT_EQ(1, rp_wait_for_waiters(1)) TH_LOG("the ALLOC of the full pool did not wait");
 
 	cons = fork();
@@ -662,7 +665,7 @@ TEST_F(ex, unknown_handles_are_enoent_and_change_nothing)
 	close(fb);
 }
 
-TEST_F(ex, bad_flags_and_reserved_are_einval_and_change_nothing)
+TEST_F(ex, bad_flags_reserved_and_fd_are_einval_and_change_nothing)
 {
 	static const uint32_t bad[] = {
 		O_WRONLY, O_WRONLY | O_CLOEXEC, O_RDWR | O_WRONLY, O_ACCMODE,
@@ -685,13 +688,16 @@ TEST_F(ex, bad_flags_and_reserved_are_einval_and_change_nothing)
 	for (i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++)
 		EXPECT_EQ(-EINVAL, ex_export(fd, a.handle, bad[i], NULL))
 			TH_LOG("fd_flags %#x", bad[i]);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		memset(&e, 0, sizeof(e));
 		e.handle = a.handle;
 		e.fd_flags = O_RDWR | O_CLOEXEC;
-		e.reserved[i] = i ? 1ULL << 63 : 1;
+		if (i < 2)
+			e.reserved[i] = i ? 1ULL << 63 : 1;
+		else
+			e.fd = 3;	/* out only: zero on the way in */
 		ret = ioctl(fd, RESPOOL_IOC_EXPORT, &e) ? errno : 0;
-		EXPECT_EQ(EINVAL, ret) TH_LOG("reserved[%d] set", i);
+		EXPECT_EQ(EINVAL, ret) TH_LOG("%s set", i < 2 ? "reserved" : "fd");
 	}
 
 	EXPECT_EQ(nfds, ex_count_fds());

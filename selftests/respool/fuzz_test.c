@@ -1092,7 +1092,7 @@ static void xbuf_del(int i)
  */
 static void op_export_hint(uint64_t *r)
 {
-	struct respool_export e = { .fd = -1 };
+	struct respool_export e = { 0 };
 	bool rdonly = splitmix(r) % 4 == 0, cloexec = splitmix(r) % 2;
 	struct xmsg m = { .magic = XMSG_MAGIC };
 	int i, s, err, fdfl;
@@ -1151,7 +1151,7 @@ static void op_export_bad(uint64_t *r)
 		O_WRONLY, O_RDWR | O_WRONLY, O_RDWR | O_NONBLOCK,
 		O_RDONLY | O_APPEND, 1u << 31, O_RDWR | O_CLOEXEC | O_TRUNC,
 	};
-	struct respool_export e = { .fd = -1, .fd_flags = O_RDWR | O_CLOEXEC };
+	struct respool_export e = { .fd_flags = O_RDWR | O_CLOEXEC };
 	int s, err, want = EINVAL;
 	bool live = false;
 	unsigned int gen;

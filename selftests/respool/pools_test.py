@@ -65,7 +65,7 @@ def free(fd, handle):
 def export(fd, handle):
     """RESPOOL_IOC_EXPORT (O_RDWR | O_CLOEXEC): the dma-buf's fd."""
     arg = bytearray(struct.pack('=QIiQQ', handle, os.O_RDWR | os.O_CLOEXEC,
-                                -1, 0, 0))
+                                0, 0, 0))
     fcntl.ioctl(fd, IOC_EXPORT, arg)
     return struct.unpack_from('=i', arg, 12)[0]
 
