@@ -32,8 +32,9 @@
  * and deletes a second pool under the workers' feet, with short-lived
  * clients racing the deletes. After the run, with every file and dma-buf
  * closed: in-use, exported bytes, waiters, clients and requested bytes
- * are 0, every export came back (exports == export-returns, and as many
- * as the fuzzer made, unless a netlink reset zeroed the counters), and
+ * are 0, every export came back (exports == export-returns, and at least
+ * as many as the fuzzer counted, unless a netlink reset zeroed the
+ * counters), and
  * the whole capacity can be allocated again (no byte lost); unloading the
  * module then checks the pool's own totals (WARN) and kmemleak sees what
  * is left.
@@ -1294,7 +1295,7 @@ static void op_xmap(uint64_t *r)
 		first = 0, len = x->size;
 	prot = x->rdonly && splitmix(r) % 4 ? PROT_READ : PROT_READ | PROT_WRITE;
 	if (splitmix(r) % 10 == 0) {
-		len += pg;	/* leaves the buffer */
+		len = x->size - first * pg + pg;	/* leaves the buffer */
 		valid = false;
 	}
 	p = mmap(NULL, len, prot, MAP_SHARED, x->fd, first * pg);
@@ -1316,7 +1317,10 @@ static void op_xmap(uint64_t *r)
 		return;
 	}
 	if (err) {
-		EXPECT_ERR("mmap of a dma-buf", err, 0);
+		fz_fail("mmap of %llu bytes from page %llu, prot %#x, of a %llu-byte %s dma-buf: %s",
+			(unsigned long long)len, (unsigned long long)first, prot,
+			(unsigned long long)x->size,
+			x->rdonly ? "read-only" : "read-write", strerror(err));
 		pthread_mutex_unlock(&mu);
 		return;
 	}
@@ -2149,7 +2153,8 @@ TEST_F_TIMEOUT(fuzz, random_ops, 6 * 3600)
 		ASSERT_EQ(0, rp_stats(-1, &st));
 		EXPECT_EQ(0, st.exported_bytes);
 		if (!atomic_load(&sh->nl_resets)) {
-			EXPECT_EQ(atomic_load(&sh->exports), st.exports)
+			/* (A SIGKILL may land between an EXPORT and its count.) */
+			EXPECT_LE(atomic_load(&sh->exports), st.exports)
 				TH_LOG("the fuzzer made %ld exports, the pool counted %llu",
 				       atomic_load(&sh->exports),
 				       (unsigned long long)st.exports);
