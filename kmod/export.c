@@ -210,7 +210,13 @@ static int respool_dmabuf_mmap(struct dma_buf *dmabuf,
 	unsigned long i, n, num;
 	int ret;
 
-	if (!(vma->vm_flags & VM_SHARED))
+	/*
+	 * MAP_SHARED only. VM_MAYSHARE, not VM_SHARED: mmap() clears
+	 * VM_SHARED for a file opened without write access, and an
+	 * O_RDONLY export maps read-only (without VM_MAYWRITE, so
+	 * mprotect() cannot make it writable).
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	respool_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_private_data = exp;

@@ -8,6 +8,11 @@
 # own shadow directory of symlinks, .cache/build/TAG/kmod, and the two
 # builds never see each other's objects. The module ends up at
 # .cache/build/TAG/kmod/respool.ko, where tools/vm/run looks for it.
+#
+# The test-only dma-buf importer of import_test (selftests/respool/
+# importer) is built the same way, with the same make args, into
+# .cache/build/TAG/importer/respool_importer.ko, where
+# selftests/respool/run_tests.sh looks for it.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -40,4 +45,12 @@ done
 # the debug kernel's also checks the invariants after every state change.
 flags=(RESPOOL_TEST=y)
 [ "$tag" = debug ] && flags+=(RESPOOL_CHECK=y)
-exec make -C "$kdir" M="$out/kmod" "${flags[@]}" "$@" modules
+make -C "$kdir" M="$out/kmod" "${flags[@]}" "$@" modules
+
+mkdir -p "$out/importer"
+find "$out/importer" -maxdepth 1 -type l ! -exec test -e {} \; -delete
+for f in "$REPO"/selftests/respool/importer/*.[ch] "$REPO"/selftests/respool/importer/Kbuild; do
+	case $f in *.mod.c) continue ;; esac
+	ln -sfn "$f" "$out/importer/$(basename "$f")"
+done
+exec make -C "$kdir" M="$out/importer" "$@" modules

@@ -57,7 +57,7 @@ stamp=$kdir/../stamp
 echo "debug kernel $(sed -n 's/^release=//p' "$stamp"): built in $(sed -n 's/^build_seconds=//p' "$stamp") s (cached in ${kdir%/src})"
 t1=$(date +%s)
 
-echo "=== respool.ko against the debug kernel (W=1) ==="
+echo "=== respool.ko and import_test's importer against the debug kernel (W=1) ==="
 if ! tools/build-module.sh debug -s W=1; then
 	echo "check-debug: the module does not build against the debug kernel"
 	echo "0 passed, 1 failed"

@@ -26,9 +26,11 @@ gate() {
 	fi
 }
 
-# The sources, never build leftovers such as respool.mod.c.
+# The sources, never build leftovers such as respool.mod.c; with them the
+# selftests' test-only kernel module (kernel style too).
 sources() {
-	git ls-files -co --exclude-standard -- 'kmod/*.[ch]' 'uapi/linux/*.h'
+	git ls-files -co --exclude-standard -- 'kmod/*.[ch]' 'uapi/linux/*.h' \
+		'selftests/respool/importer/*.[ch]'
 }
 
 checkpatch() {
@@ -36,8 +38,8 @@ checkpatch() {
 	local f
 	for f in $(sources); do
 		case $f in
-		# The one place that tests kernel versions, by design.
-		kmod/compat.h)
+		# The one place per module that tests kernel versions, by design.
+		kmod/compat.h | selftests/respool/importer/compat.h)
 			$cp --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f "$f" ;;
 		# TRACE_EVENT() is laid out as in the kernel's own trace headers.
 		kmod/trace.h)
@@ -75,7 +77,7 @@ checkpatch_findings() {
 	checkpatch | grep -v '^total: 0 errors, 0 warnings, 0 checks' || true
 }
 
-gate "checkpatch --strict (kmod/, uapi/)" checkpatch_findings
+gate "checkpatch --strict (kmod/, uapi/, selftests/respool/importer/)" checkpatch_findings
 gate "kernel-doc -Wall" kerneldoc
 for k in $kernels; do
 	gate "sparse C=2 W=1 on $k" sparse_build "$k"
