@@ -25,12 +25,19 @@
  * set to ENOENT/EINVAL). Data checks: a block handed out "zeroed" reads
  * zero; a reused one holds only this client's own bytes; bytes written
  * through a mapping survive MADV_DONTNEED, mremap and a FREE of the handle
- * until the last unmap. The netlink process (with respoolctl) also makes
+ * until the last unmap. Held blocks are exported as dma-bufs, whose fds
+ * travel between the processes over one shared unix socket and are
+ * mapped (their data checked as the block's), synced and closed at
+ * random. The netlink process (with respoolctl) also makes
  * and deletes a second pool under the workers' feet, with short-lived
- * clients racing the deletes. After the run, with every file closed: in-use,
- * waiters, clients and requested bytes are 0, and the whole capacity can
- * be allocated again (no byte lost); unloading the module then checks the
- * pool's own totals (WARN) and kmemleak sees what is left.
+ * clients racing the deletes. After the run, with every file and dma-buf
+ * closed: in-use, exported bytes, waiters, clients and requested bytes
+ * are 0, every export came back (exports == export-returns, and at least
+ * as many as the fuzzer counted, unless a netlink reset zeroed the
+ * counters), and
+ * the whole capacity can be allocated again (no byte lost); unloading the
+ * module then checks the pool's own totals (WARN) and kmemleak sees what
+ * is left.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -42,8 +49,12 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <ucontext.h>
+
+#include <linux/dma-buf.h>
 
 #include "kselftest_harness.h"
 #include "respool_util.h"
@@ -54,6 +65,8 @@
 #define MAXKIDS		8
 #define MAXPROCS	32
 #define MAXTHR		8
+#define MAXX		8	/* dma-buf fds one process holds */
+#define XMSG_MAGIC	0x78627566u
 #define PAGE_ALIGN_UP(x) (((x) + RP_PAGE - 1) & ~(RP_PAGE - 1))
 
 /* Shared between the workers and the test (MAP_SHARED anonymous). */
@@ -72,6 +85,11 @@ struct fz_shared {
 	atomic_long pool_dels;	/* pool fz deleted */
 	atomic_long pool_busy;	/* pool-del refused: a client had it open */
 	atomic_long pool_opens;	/* clients of fz */
+	atomic_long nl_resets;	/* stats resets sent: counters start over */
+	atomic_long exports;	/* EXPORTs that gave an fd */
+	atomic_long xsent;	/* dma-buf fds sent to the socket */
+	atomic_long xrecvd;	/* and received from it */
+	atomic_long xmaps;	/* mappings of dma-bufs */
 	char first_fail[512];
 	atomic_int fail_claimed;
 };
@@ -124,7 +142,23 @@ struct map {			/* a mapping we hold */
 	uint32_t tag, seq;
 	bool filled;		/* we wrote the pattern through it */
 	bool dontfork;
+	bool dmabuf;		/* of a dma-buf fd, not of a handle */
 	int prot;
+};
+
+struct xbuf {			/* a dma-buf fd we hold */
+	int fd;
+	uint64_t size;
+	uint32_t tag, seq;	/* of the block it was exported as */
+	bool rdonly;
+};
+
+/* What travels with a dma-buf fd between the processes. */
+struct xmsg {
+	uint64_t size;
+	uint32_t tag, seq;
+	uint32_t rdonly;
+	uint32_t magic;
 };
 
 static struct slot slots[NSLOT];
@@ -149,6 +183,13 @@ static atomic_uint seqno;
 static atomic_int stop_threads;
 static pthread_t thr[MAXTHR];
 static int nthr;
+static struct xbuf xbufs[MAXX];
+static int nxbufs;
+/*
+ * One unix datagram socket pair for every process of the run: dma-buf
+ * fds are sent to [0] and received from [1], by whoever comes first.
+ */
+static int g_xsock[2] = { -1, -1 };
 
 static void fz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fz_fail(const char *fmt, ...)
@@ -830,6 +871,8 @@ static void op_mapops(uint64_t *r)
 		map_check(m, "after mremap shrink");
 		break;
 	case 5: /* grow: VM_DONTEXPAND says no */
+		if (m->dmabuf)
+			break;	/* the dma-buf's own rules */
 		q = mremap(m->addr, m->len, m->len + pg, MREMAP_MAYMOVE);
 		err = q == MAP_FAILED ? errno : 0;
 		if (!err) {
@@ -857,6 +900,8 @@ static void op_mapops(uint64_t *r)
 		map_check(m, "after mremap move");
 		break;
 	case 7: /* DONTUNMAP: refused for VM_DONTEXPAND */
+		if (m->dmabuf)
+			break;
 		q = mremap(m->addr, m->len, m->len,
 			   MREMAP_MAYMOVE | 4 /* MREMAP_DONTUNMAP */);
 		if (q != MAP_FAILED) {
@@ -1008,6 +1053,341 @@ static void op_touch(uint64_t *r)
 	pthread_mutex_unlock(&mu);
 }
 
+/* ---- dma-buf export ---- */
+
+/*
+ * Keep a dma-buf fd (under mu), after checking what it says of itself:
+ * the block's size, and the access mode it was made with. A full table
+ * closes it instead.
+ */
+static void xbuf_add(int fd, const struct xmsg *m, const char *why)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+	int fl = fcntl(fd, F_GETFL);
+
+	if (end != (off_t)m->size)
+		fz_fail("%s: dma-buf of a %llu-byte block says size %lld",
+			why, (unsigned long long)m->size, (long long)end);
+	if (fl < 0 || (fl & O_ACCMODE) != (m->rdonly ? O_RDONLY : O_RDWR))
+		fz_fail("%s: dma-buf flags %#x, exported %s", why, fl,
+			m->rdonly ? "O_RDONLY" : "O_RDWR");
+	if (nxbufs == MAXX) {
+		close(fd);
+		return;
+	}
+	xbufs[nxbufs++] = (struct xbuf){ .fd = fd, .size = m->size,
+					 .tag = m->tag, .seq = m->seq,
+					 .rdonly = m->rdonly };
+}
+
+static void xbuf_del(int i)
+{
+	close(xbufs[i].fd);
+	xbufs[i] = xbufs[--nxbufs];
+}
+
+/*
+ * EXPORT one of this thread's handles. Under mu, so that no close of the
+ * slot races it: the handle is live (a child only frees its own), and
+ * its hint goes with a success.
+ */
+static void op_export_hint(uint64_t *r)
+{
+	struct respool_export e = { 0 };
+	bool rdonly = splitmix(r) % 4 == 0, cloexec = splitmix(r) % 2;
+	struct xmsg m = { .magic = XMSG_MAGIC };
+	int i, s, err, fdfl;
+	struct hint h;
+
+	pthread_mutex_lock(&mu);
+	if (!nhints) {
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	i = splitmix(r) % nhints;
+	h = hints[i];
+	s = h.slot;
+	if (h.gen != slots[s].gen) {
+		hint_del(i);
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	e.handle = h.handle;
+	e.fd_flags = (rdonly ? O_RDONLY : O_RDWR) | (cloexec ? O_CLOEXEC : 0);
+	err = ioctl(slots[s].fd, RESPOOL_IOC_EXPORT, &e) ? errno : 0;
+	if (err) {
+		/* As FREE of a hint: ENOENT if it is stale after all. */
+		if (slots[s].rdonly && !rdonly)
+			EXPECT_ERR("EXPORT O_RDWR of an O_RDONLY file's handle", err,
+				   ENOENT, EACCES, EPERM, EBADF);
+		else
+			EXPECT_ERR("EXPORT", err, ENOENT);
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	hint_del(i);
+	atomic_fetch_add(&sh->exports, 1);
+	if (e.fd < 0) {
+		fz_fail("EXPORT of handle %llu succeeded with fd %d",
+			(unsigned long long)h.handle, e.fd);
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	fdfl = fcntl(e.fd, F_GETFD);
+	if (fdfl < 0 || !(fdfl & FD_CLOEXEC) != !cloexec)
+		fz_fail("EXPORT with%s O_CLOEXEC: fd flags %#x",
+			cloexec ? "" : "out", fdfl);
+	m.size = h.block_size;
+	m.tag = h.tag;
+	m.seq = h.seq;
+	m.rdonly = rdonly;
+	xbuf_add(e.fd, &m, "EXPORT");
+	pthread_mutex_unlock(&mu);
+}
+
+/* EXPORTs that must fail and change nothing. */
+static void op_export_bad(uint64_t *r)
+{
+	static const uint32_t bad_flags[] = {
+		O_WRONLY, O_RDWR | O_WRONLY, O_RDWR | O_NONBLOCK,
+		O_RDONLY | O_APPEND, 1u << 31, O_RDWR | O_CLOEXEC | O_TRUNC,
+	};
+	struct respool_export e = { .fd_flags = O_RDWR | O_CLOEXEC };
+	int s, err, want = EINVAL;
+	bool live = false;
+	unsigned int gen;
+
+	pthread_mutex_lock(&mu);
+	if (nhints && splitmix(r) % 2) {
+		struct hint *h = &hints[splitmix(r) % nhints];
+
+		s = h->slot;
+		e.handle = h->handle;
+		live = h->gen == slots[s].gen;
+	} else {
+		s = splitmix(r) % NSLOT;
+		e.handle = 1;
+	}
+	gen = slots[s].gen;
+	switch (splitmix(r) % 6) {
+	case 0:
+	case 1:
+		e.fd_flags = bad_flags[splitmix(r) % 6];
+		break;
+	case 2:
+		e.reserved[splitmix(r) % 2] = splitmix(r) | 1;
+		break;
+	case 3:
+		e.handle = 0;
+		want = ENOENT;
+		break;
+	case 4:
+		e.handle = (uint64_t)INT32_MAX + 1 + splitmix(r) % 4;
+		want = ENOENT;
+		break;
+	default:
+		e.handle = splitmix(r) | (1ULL << 40);
+		want = ENOENT;
+		break;
+	}
+	err = ioctl(slots[s].fd, RESPOOL_IOC_EXPORT, &e) ? errno : 0;
+	if (!err)
+		close(e.fd);
+	/* Bad flags and an unknown handle: which comes first is not ours. */
+	if (want == EINVAL && !live && err == ENOENT)
+		err = EINVAL;
+	if (gen == slots[s].gen && err != want && !errno_in(err, NULL, 0))
+		fz_fail("EXPORT handle=%llu fd_flags=%#x reserved=%#llx,%#llx: got %d (%s), expected %s",
+			(unsigned long long)e.handle, e.fd_flags,
+			(unsigned long long)e.reserved[0],
+			(unsigned long long)e.reserved[1], err, strerror(err),
+			strerror(want));
+	pthread_mutex_unlock(&mu);
+}
+
+/* Send a dma-buf fd to whichever process receives next. */
+static void op_xsend(uint64_t *r)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct xmsg m = { .magic = XMSG_MAGIC };
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	int i;
+
+	pthread_mutex_lock(&mu);
+	if (!nxbufs) {
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	i = splitmix(r) % nxbufs;
+	m.size = xbufs[i].size;
+	m.tag = xbufs[i].tag;
+	m.seq = xbufs[i].seq;
+	m.rdonly = xbufs[i].rdonly;
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &xbufs[i].fd, sizeof(int));
+	/* A full queue (EAGAIN) and the like: keep it, try another time. */
+	if (sendmsg(g_xsock[0], &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == sizeof(m)) {
+		atomic_fetch_add(&sh->xsent, 1);
+		/* Mostly handed over; now and then shared. */
+		if (splitmix(r) % 4)
+			xbuf_del(i);
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+static void op_xrecv(void)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct xmsg m = { 0 };
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	ssize_t n;
+	int fd = -1;
+
+	pthread_mutex_lock(&mu);
+	n = recvmsg(g_xsock[1], &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	c = n < 0 ? NULL : CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	if (n < 0) {
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	/* No fd: the receiver ran out of descriptors (MSG_CTRUNC). */
+	if (n != sizeof(m) || m.magic != XMSG_MAGIC ||
+	    (fd < 0 && !(mh.msg_flags & MSG_CTRUNC)))
+		fz_fail("a dma-buf message of %zd bytes, magic %#x, fd %d",
+			n, m.magic, fd);
+	if (fd >= 0) {
+		atomic_fetch_add(&sh->xrecvd, 1);
+		xbuf_add(fd, &m, "received dma-buf");
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+/* Map a dma-buf, whole or from a page, checked as the block it is. */
+static void op_xmap(uint64_t *r)
+{
+	uint64_t pg = RP_PAGE, pages, first, len;
+	int i, prot, err;
+	bool valid = true;
+	struct xbuf *x;
+	char *p;
+
+	pthread_mutex_lock(&mu);
+	if (!nxbufs || nmaps >= MAXM - 4) {
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	x = &xbufs[splitmix(r) % nxbufs];
+	pages = x->size / pg;
+	first = splitmix(r) % pages;
+	len = (splitmix(r) % (pages - first) + 1) * pg;
+	if (splitmix(r) % 3 == 0)
+		first = 0, len = x->size;
+	prot = x->rdonly && splitmix(r) % 4 ? PROT_READ : PROT_READ | PROT_WRITE;
+	if (splitmix(r) % 10 == 0) {
+		len = x->size - first * pg + pg;	/* leaves the buffer */
+		valid = false;
+	}
+	p = mmap(NULL, len, prot, MAP_SHARED, x->fd, first * pg);
+	err = p == MAP_FAILED ? errno : 0;
+	if (!valid || (x->rdonly && (prot & PROT_WRITE))) {
+		if (!err) {
+			fz_fail("mmap of %llu bytes from page %llu, prot %#x, of a %llu-byte %s dma-buf succeeded",
+				(unsigned long long)len, (unsigned long long)first,
+				prot, (unsigned long long)x->size,
+				x->rdonly ? "read-only" : "read-write");
+			munmap(p, len);
+		} else if (valid) {
+			EXPECT_ERR("PROT_WRITE mmap of a read-only dma-buf", err, EACCES);
+		} else {
+			EXPECT_ERR("mmap past the end of a dma-buf", err, EINVAL,
+				   EACCES);
+		}
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	if (err) {
+		fz_fail("mmap of %llu bytes from page %llu, prot %#x, of a %llu-byte %s dma-buf: %s",
+			(unsigned long long)len, (unsigned long long)first, prot,
+			(unsigned long long)x->size,
+			x->rdonly ? "read-only" : "read-write", strerror(err));
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	atomic_fetch_add(&sh->xmaps, 1);
+	i = nmaps++;
+	maps[i] = (struct map){ .addr = p, .len = len, .first = first,
+				.block_size = x->size, .tag = x->tag,
+				.seq = x->seq, .prot = prot, .dmabuf = true };
+	map_check(&maps[i], "new dma-buf mapping");
+	if (splitmix(r) % 2)
+		map_fill(&maps[i]);
+	pthread_mutex_unlock(&mu);
+}
+
+/* Close a dma-buf fd, or bracket CPU access to it with SYNC. */
+static void op_xclose_sync(uint64_t *r)
+{
+	struct dma_buf_sync sync;
+	int i, err;
+
+	pthread_mutex_lock(&mu);
+	if (!nxbufs) {
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	i = splitmix(r) % nxbufs;
+	if (splitmix(r) % 3) {
+		xbuf_del(i);
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	sync.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW;
+	err = ioctl(xbufs[i].fd, DMA_BUF_IOCTL_SYNC, &sync) ? errno : 0;
+	EXPECT_ERR("DMA_BUF_IOCTL_SYNC start", err, 0);
+	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
+	err = ioctl(xbufs[i].fd, DMA_BUF_IOCTL_SYNC, &sync) ? errno : 0;
+	EXPECT_ERR("DMA_BUF_IOCTL_SYNC end", err, 0);
+	pthread_mutex_unlock(&mu);
+}
+
+static void op_export(uint64_t *r)
+{
+	switch (splitmix(r) % 10) {
+	case 0:
+	case 1:
+	case 2:
+		op_export_hint(r);
+		break;
+	case 3:
+		op_export_bad(r);
+		break;
+	case 4:
+		op_xsend(r);
+		break;
+	case 5:
+	case 6:
+		op_xrecv();
+		break;
+	case 7:
+		op_xmap(r);
+		break;
+	default:
+		op_xclose_sync(r);
+		break;
+	}
+}
+
 static void run_ops(uint64_t seed, long n, bool may_fork)
 {
 	uint64_t r = seed;
@@ -1020,22 +1400,24 @@ static void run_ops(uint64_t seed, long n, bool may_fork)
 			if (atomic_fetch_add(&sh->ops, 1) >= atomic_load(&sh->target))
 				return;
 		}
-		if (w < 24)
+		if (w < 22)
 			op_alloc(&r);
-		else if (w < 40)
+		else if (w < 36)
 			op_free(&r);
-		else if (w < 47)
+		else if (w < 42)
 			op_info(&r);
-		else if (w < 52)
+		else if (w < 46)
 			op_stats(&r);
-		else if (w < 57)
+		else if (w < 50)
 			op_raw_ioctl(&r);
-		else if (w < 70)
+		else if (w < 62)
 			op_mmap(&r);
-		else if (w < 86)
+		else if (w < 76)
 			op_mapops(&r);
-		else if (w < 92)
+		else if (w < 81)
 			op_touch(&r);
+		else if (w < 92)
+			op_export(&r);
 		else if (w < 97)
 			op_close(&r);
 		else if (may_fork)
@@ -1563,8 +1945,12 @@ static void nl_worker(uint64_t seed)
 			nl_config_set(&r, cur);
 		else if (x >= 16)
 			nl_pool_churn(&r, &kids);
-		else
+		else {
+			/* The counters start over: the end compares fewer. */
+			if (!strcmp(cmds[x % 10][1], "reset"))
+				atomic_fetch_add(&sh->nl_resets, 1);
 			nl_check(cmds[x % 10], NULL);
+		}
 		usleep(splitmix(&r) % 50000);
 	}
 	/* Back to the loaded settings, as one request. */
@@ -1676,6 +2062,7 @@ TEST_F_TIMEOUT(fuzz, random_ops, 6 * 3600)
 	ASSERT_NE(MAP_FAILED, sh);
 	memset(sh, 0, sizeof(*sh));
 	atomic_store(&sh->target, ops);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, g_xsock));
 
 	for (i = 0; i < nprocs; i++) {
 		pids[i] = fork();
@@ -1735,11 +2122,16 @@ TEST_F_TIMEOUT(fuzz, random_ops, 6 * 3600)
 	/* Whatever a SIGKILLed worker left behind (fork children). */
 	for (i = 0; i < nallpids; i++)
 		kill(-allpids[i], SIGKILL);
+	/* The dma-bufs still in flight go with the socket. */
+	close(g_xsock[0]);
+	close(g_xsock[1]);
 
-	ksft_print_msg("%ld ops in %.1f s: %ld ALLOCs served, %ld mappings, %ld forks, %ld SIGKILLs, %ld closes, %ld netlink commands (%ld failed for memory; pool fz made %ld, deleted %ld, busy %ld times, opened %ld times), %d workers restarted\n",
+	ksft_print_msg("%ld ops in %.1f s: %ld ALLOCs served, %ld mappings, %ld exports (%ld fds sent, %ld received, %ld mappings), %ld forks, %ld SIGKILLs, %ld closes, %ld netlink commands (%ld failed for memory; pool fz made %ld, deleted %ld, busy %ld times, opened %ld times), %d workers restarted\n",
 		       atomic_load(&sh->ops) < ops ? atomic_load(&sh->ops) : ops,
 		       (rp_now_ns() - t0) / 1e9, atomic_load(&sh->allocs_ok),
-		       atomic_load(&sh->maps_ok), atomic_load(&sh->forks),
+		       atomic_load(&sh->maps_ok), atomic_load(&sh->exports),
+		       atomic_load(&sh->xsent), atomic_load(&sh->xrecvd),
+		       atomic_load(&sh->xmaps), atomic_load(&sh->forks),
 		       atomic_load(&sh->kills), atomic_load(&sh->closes),
 		       atomic_load(&sh->nl_ops), atomic_load(&sh->nl_nomem),
 		       atomic_load(&sh->pool_adds), atomic_load(&sh->pool_dels),
@@ -1749,8 +2141,31 @@ TEST_F_TIMEOUT(fuzz, random_ops, 6 * 3600)
 		TH_LOG("seed %llu: first failure: %s", (unsigned long long)g_seed,
 		       sh->first_fail);
 	/* (allocs == frees only without a netlink "reset" in between.) */
-	if (!g_faults)
+	if (!g_faults) {
+		struct respool_stats st;
+
 		rp_expect_all_accounted(_metadata, g_cap, g_maxb, !g_respoolctl);
+		/*
+		 * Every export came back. The counters count from the load
+		 * (or the last reset, after which returns may outnumber
+		 * exports: blocks out at the reset).
+		 */
+		ASSERT_EQ(0, rp_stats(-1, &st));
+		EXPECT_EQ(0, st.exported_bytes);
+		if (!atomic_load(&sh->nl_resets)) {
+			/* (A SIGKILL may land between an EXPORT and its count.) */
+			EXPECT_LE(atomic_load(&sh->exports), st.exports)
+				TH_LOG("the fuzzer made %ld exports, the pool counted %llu",
+				       atomic_load(&sh->exports),
+				       (unsigned long long)st.exports);
+			EXPECT_EQ(st.exports, st.export_returns);
+		} else {
+			EXPECT_LE(st.exports, st.export_returns);
+		}
+		if (ops >= 5000)
+			EXPECT_LT(0, atomic_load(&sh->exports))
+				TH_LOG("%ld ops and no EXPORT succeeded", ops);
+	}
 }
 
 TEST_HARNESS_MAIN

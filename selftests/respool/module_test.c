@@ -2,7 +2,8 @@
 /*
  * module_test - loading, parameters and unloading: every invalid
  * parameter is refused with EINVAL, the module cannot go while a file is
- * open, and load/unload cycles leave nothing behind.
+ * open or an exported block lives, and load/unload cycles leave nothing
+ * behind.
  */
 #include "kselftest_harness.h"
 #include "respool_util.h"
@@ -207,6 +208,37 @@ TEST_F(mod, rmmod_fails_while_a_block_is_mapped)
 	EXPECT_EQ(-1, syscall(__NR_delete_module, "respool", O_NONBLOCK));
 	munmap(p, a.block_size);
 	EXPECT_EQ(0, rp_unload());
+}
+
+TEST_F(mod, rmmod_fails_while_an_exported_block_lives)
+{
+	struct respool_export e = { .fd_flags = O_RDWR | O_CLOEXEC };
+	struct respool_alloc a;
+	void *p;
+	int fd;
+
+	ASSERT_EQ(0, rp_load(NULL));
+	fd = rp_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, rp_alloc(fd, 2 * RP_PAGE, 0, 0, &a));
+	e.handle = a.handle;
+	ASSERT_EQ(0, ioctl(fd, RESPOOL_IOC_EXPORT, &e));
+	close(fd);
+	/* No file of the module open: the dma-buf alone keeps it. */
+	EXPECT_EQ(-1, syscall(__NR_delete_module, "respool", O_NONBLOCK))
+		TH_LOG("rmmod succeeded with an exported dma-buf open");
+	EXPECT_TRUE(errno == EWOULDBLOCK || errno == EBUSY)
+		TH_LOG("rmmod with an exported dma-buf: errno %d", errno);
+	/* Then a mapping of it alone. */
+	p = mmap(NULL, a.block_size, PROT_READ, MAP_SHARED, e.fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	close(e.fd);
+	EXPECT_EQ(-1, syscall(__NR_delete_module, "respool", O_NONBLOCK))
+		TH_LOG("rmmod succeeded with a dma-buf mapping left");
+	EXPECT_TRUE(module_loaded());
+	munmap(p, a.block_size);
+	EXPECT_EQ(0, rp_unload());
+	EXPECT_FALSE(module_loaded());
 }
 
 /*

@@ -3,10 +3,11 @@
 #
 # pools_test.py - named pools through the netlink family, driven by the
 # kernel's own YNL library from the spec (as the kernel's drivers/net
-# selftests do): pool-new and pool-del, names, EEXIST, EBUSY, ENOSPC
-# against total-capacity, the device node's owner and mode, one pool's
-# clients, settings and waits apart from another's, the dump filters,
-# and the events' pool. Prints KTAP; exit 0 pass, 1 fail, 4 skip.
+# selftests do): pool-new and pool-del, names, EEXIST, EBUSY (files
+# open, blocks exported), ENOSPC against total-capacity, the device
+# node's owner and mode, one pool's clients, settings and waits apart
+# from another's, the dump filters, and the events' pool. Prints KTAP;
+# exit 0 pass, 1 fail, 4 skip.
 # Runs as root in the test VM:
 #   tools/vm/run -- selftests/respool/run_tests.sh pools_test.py
 
@@ -37,6 +38,8 @@ PAGE = os.sysconf('SC_PAGE_SIZE')
 # _IOWR(0xB9, 0, struct respool_alloc), _IOW(0xB9, 1, struct respool_free)
 IOC_ALLOC = (3 << 30) | (56 << 16) | (0xB9 << 8) | 0
 IOC_FREE = (1 << 30) | (16 << 16) | (0xB9 << 8) | 1
+# _IOWR(0xB9, 6, struct respool_export)
+IOC_EXPORT = (3 << 30) | (32 << 16) | (0xB9 << 8) | 6
 ALLOC_NONBLOCK = 1
 ALLOC_TIMEOUT = 2
 
@@ -57,6 +60,14 @@ def alloc(fd, size, flags=0, timeout_ms=0):
 
 def free(fd, handle):
     fcntl.ioctl(fd, IOC_FREE, struct.pack('=QQ', handle, 0))
+
+
+def export(fd, handle):
+    """RESPOOL_IOC_EXPORT (O_RDWR | O_CLOEXEC): the dma-buf's fd."""
+    arg = bytearray(struct.pack('=QIiQQ', handle, os.O_RDWR | os.O_CLOEXEC,
+                                0, 0, 0))
+    fcntl.ioctl(fd, IOC_EXPORT, arg)
+    return struct.unpack_from('=i', arg, 12)[0]
 
 
 def nl_err(fn, *args):
@@ -255,6 +266,39 @@ def del_releases_free_blocks_and_a_mapping_keeps_it_busy():
     expect(st['reserve-bytes'] + st['pcpu-bytes'] > 0, 'free blocks kept')
     err, _ = pool_del('gone')
     expect(err == 0, 'pool-del: errno %d' % err)
+
+
+@test
+def del_is_busy_while_a_block_is_exported():
+    err, _ = pool_new('lent', capacity=4 * MiB)
+    expect(err == 0, 'pool-new lent: errno %d' % err)
+    fd = os.open('/dev/respool-lent', os.O_RDWR)
+    xfd = export(fd, alloc(fd, 3 * PAGE))
+    os.close(fd)
+    try:
+        # No file open on the pool: the dma-buf alone keeps it.
+        expect(pool_get('lent')['stats']['clients'] == 0, 'a client left')
+        err, msg = pool_del('lent')
+        expect(err == errno.EBUSY, 'pool-del with a block exported: errno %d'
+               % err)
+        expect('blocks of the pool are exported' in msg, 'message %r' % msg)
+        if FMT_ACK:
+            expect(msg.endswith(': 1'), 'the message counts the blocks: %r'
+                   % msg)
+        expect('lent' in pools() and os.path.exists('/dev/respool-lent'),
+               'a refused pool-del changed something')
+        st = pool_get('lent')['stats']
+        expect(st['exported-bytes'] == 3 * PAGE, 'exported-bytes %d'
+               % st['exported-bytes'])
+    finally:
+        os.close(xfd)
+    st = pool_get('lent')['stats']
+    expect(st['exported-bytes'] == 0 and st['export-returns'] == 1,
+           'after close: exported-bytes %d, export-returns %d' %
+           (st['exported-bytes'], st['export-returns']))
+    err, msg = pool_del('lent')
+    expect(err == 0, 'pool-del after the dma-buf closed: %d %r' % (err, msg))
+    expect(not os.path.exists('/dev/respool-lent'), 'node still there')
 
 
 INJECT = '/sys/kernel/debug/respool/inject/pool_open'

@@ -216,12 +216,12 @@ static inline int rp_write_file(const char *path, const char *val)
 }
 
 /*
- * The books after a run, with every file closed: nothing in use, nobody
- * waiting, no request left, the free bytes within capacity; with
- * @counts, as many frees as allocs (not after a stats reset). Then the
- * whole capacity is taken again in @maxb blocks, each in a file of its
- * own (client_quota may bound one file), so no byte went missing, and
- * given back. For tests built on kselftest_harness.h (EXPECT_*).
+ * The books after a run, with every file and dma-buf closed: nothing in
+ * use or exported, nobody waiting, no request left, the free bytes within
+ * capacity; with @counts, as many frees as allocs and export returns as
+ * exports (not after a stats reset). Then the whole capacity is taken
+ * again in @maxb blocks, each in a file of its own (client_quota may
+ * bound one file), so no byte went missing, and given back. For tests built on kselftest_harness.h (EXPECT_*).
  */
 #ifdef __KSELFTEST_HARNESS_H
 static inline void rp_expect_all_accounted(struct __test_metadata *_metadata,
@@ -242,9 +242,15 @@ static inline void rp_expect_all_accounted(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, st.lost_wakeups) TH_LOG("waits ended by the periodic re-check: a lost wakeup");
 	EXPECT_GE(cap, st.reserve_bytes + st.pcpu_bytes);
 	EXPECT_EQ(st.blocks_free == 0, st.reserve_bytes + st.pcpu_bytes == 0);
-	if (counts)
+	EXPECT_EQ(0, st.exported_bytes) TH_LOG("exported bytes left with every dma-buf closed");
+	if (counts) {
 		EXPECT_EQ(st.allocs, st.frees) TH_LOG("allocs %llu != frees %llu",
 			(unsigned long long)st.allocs, (unsigned long long)st.frees);
+		EXPECT_EQ(st.exports, st.export_returns)
+			TH_LOG("exports %llu != export returns %llu",
+			       (unsigned long long)st.exports,
+			       (unsigned long long)st.export_returns);
+	}
 
 	while (got + maxb <= cap && n < 1024) {
 		fds[n] = rp_open();
