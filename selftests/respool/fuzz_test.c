@@ -912,11 +912,23 @@ static void op_mapops(uint64_t *r)
 		}
 		break;
 	case 8: /* DONTNEED: the data is the block's, it comes back */
+		if (m->dmabuf) {
+			/* A PFN map, as the heaps': the kernel refuses. */
+			if (!madvise(m->addr, m->len, MADV_DONTNEED))
+				fz_fail("MADV_DONTNEED of a dma-buf mapping succeeded");
+			else
+				EXPECT_ERR("MADV_DONTNEED of a dma-buf", errno, EINVAL);
+			map_check(m, "after MADV_DONTNEED of a dma-buf");
+			break;
+		}
 		if (madvise(m->addr, m->len, MADV_DONTNEED))
 			EXPECT_ERR("MADV_DONTNEED", errno, 0);
 		map_check(m, "after MADV_DONTNEED");
 		break;
 	case 9:
+		/* VM_IO (a PFN map): MADV_DOFORK is refused, so leave it. */
+		if (m->dmabuf)
+			break;
 		m->dontfork = !m->dontfork;
 		if (madvise(m->addr, m->len, m->dontfork ? MADV_DONTFORK : MADV_DOFORK))
 			EXPECT_ERR("MADV_DONTFORK", errno, 0);
