@@ -138,32 +138,39 @@ static void respool_dmabuf_unmap(struct dma_buf_attachment *attachment,
 	dma_unmap_sgtable(a->dev, table, dir, 0);
 }
 
-/* DMA_BUF_IOCTL_SYNC and kernel CPU access: the devices' view follows. */
-static int respool_dmabuf_begin_cpu(struct dma_buf *dmabuf,
-				    enum dma_data_direction dir)
+/*
+ * DMA_BUF_IOCTL_SYNC and kernel CPU access: every mapped attachment's
+ * view is synced for the CPU (@for_cpu) or back for its device.
+ */
+static void respool_dmabuf_sync(struct dma_buf *dmabuf,
+				enum dma_data_direction dir, bool for_cpu)
 {
 	struct respool_export_buf *exp = dmabuf->priv;
 	struct respool_attachment *a;
 
 	mutex_lock(&exp->lock);
-	list_for_each_entry(a, &exp->attachments, node)
-		if (a->mapped)
+	list_for_each_entry(a, &exp->attachments, node) {
+		if (!a->mapped)
+			continue;
+		if (for_cpu)
 			dma_sync_sgtable_for_cpu(a->dev, &a->table, dir);
+		else
+			dma_sync_sgtable_for_device(a->dev, &a->table, dir);
+	}
 	mutex_unlock(&exp->lock);
+}
+
+static int respool_dmabuf_begin_cpu(struct dma_buf *dmabuf,
+				    enum dma_data_direction dir)
+{
+	respool_dmabuf_sync(dmabuf, dir, true);
 	return 0;
 }
 
 static int respool_dmabuf_end_cpu(struct dma_buf *dmabuf,
 				  enum dma_data_direction dir)
 {
-	struct respool_export_buf *exp = dmabuf->priv;
-	struct respool_attachment *a;
-
-	mutex_lock(&exp->lock);
-	list_for_each_entry(a, &exp->attachments, node)
-		if (a->mapped)
-			dma_sync_sgtable_for_device(a->dev, &a->table, dir);
-	mutex_unlock(&exp->lock);
+	respool_dmabuf_sync(dmabuf, dir, false);
 	return 0;
 }
 

@@ -86,8 +86,8 @@ TRACE_EVENT(respool_free,
 		  __entry->client, __entry->size, __entry->block_size)
 );
 
-/* A block left its file as a dma-buf (RESPOOL_IOC_EXPORT). */
-TRACE_EVENT(respool_export,
+/* An exported block: its client (the exporter) and its size. */
+DECLARE_EVENT_CLASS(respool_export_class,
 	TP_PROTO(u32 pool, u64 client, u64 block_size),
 	TP_ARGS(pool, client, block_size),
 	TP_STRUCT__entry(
@@ -104,22 +104,16 @@ TRACE_EVENT(respool_export,
 		  __entry->client, __entry->block_size)
 );
 
-/* An exported block's last reference went; a respool_free follows. */
-TRACE_EVENT(respool_export_return,
+/* A block left its file as a dma-buf (RESPOOL_IOC_EXPORT). */
+DEFINE_EVENT(respool_export_class, respool_export,
 	TP_PROTO(u32 pool, u64 client, u64 block_size),
-	TP_ARGS(pool, client, block_size),
-	TP_STRUCT__entry(
-		__field(u32, pool)
-		__field(u64, client)
-		__field(u64, block_size)
-	),
-	TP_fast_assign(
-		__entry->pool = pool;
-		__entry->client = client;
-		__entry->block_size = block_size;
-	),
-	TP_printk("pool=%u client=%llu block=%llu", __entry->pool,
-		  __entry->client, __entry->block_size)
+	TP_ARGS(pool, client, block_size)
+);
+
+/* An exported block's last reference went; a respool_free follows. */
+DEFINE_EVENT(respool_export_class, respool_export_return,
+	TP_PROTO(u32 pool, u64 client, u64 block_size),
+	TP_ARGS(pool, client, block_size)
 );
 
 TRACE_EVENT(respool_release,
