@@ -222,7 +222,7 @@ static int respool_free_handle(struct respool_client *c, u64 handle)
 {
 	struct respool_block *b;
 
-	if (!handle || handle > INT_MAX || handle == RESPOOL_HANDLE_PIN)
+	if (!respool_handle_valid(handle))
 		return -ENOENT;
 	b = respool_client_take(c, handle);
 	if (!b)
@@ -397,8 +397,7 @@ static long respool_ioc_info(struct respool_client *c, void *data)
 
 	if (info->reserved[0] || info->reserved[1])
 		return -EINVAL;
-	if (!info->handle || info->handle > INT_MAX ||
-	    info->handle == RESPOOL_HANDLE_PIN)
+	if (!respool_handle_valid(info->handle))
 		return -ENOENT;
 	xa_lock(&c->handles);
 	b = xa_load(&c->handles, info->handle);
@@ -521,8 +520,7 @@ static long respool_ioc_export(struct respool_client *c, void *data)
 	if (e->reserved[0] || e->reserved[1] || e->fd ||
 	    !respool_export_flags_valid(e->fd_flags))
 		return -EINVAL;
-	if (!e->handle || e->handle > INT_MAX ||
-	    e->handle == RESPOOL_HANDLE_PIN)
+	if (!respool_handle_valid(e->handle))
 		return -ENOENT;
 	/*
 	 * Hold the handle's slot: the block is out of reach of FREE and

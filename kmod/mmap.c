@@ -79,7 +79,7 @@ int respool_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	if (!handle || handle > INT_MAX || handle == RESPOOL_HANDLE_PIN)
+	if (!respool_handle_valid(handle))
 		return -EINVAL;
 
 	/* Under the table's lock, FREE cannot drop the handle's reference. */

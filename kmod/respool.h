@@ -38,6 +38,7 @@
 #define _RESPOOL_H
 
 #include <linux/kref.h>
+#include <linux/limits.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
@@ -64,6 +65,15 @@
 
 /* Never a handle: a reserved entry that pins the table's first node. */
 #define RESPOOL_HANDLE_PIN	(XA_CHUNK_SIZE - 1)
+
+/*
+ * Could @handle name a block? Handles are 1..INT_MAX (xa_alloc's limit,
+ * so that offsets fit a positive loff_t), never the pin.
+ */
+static inline bool respool_handle_valid(u64 handle)
+{
+	return handle && handle <= INT_MAX && handle != RESPOOL_HANDLE_PIN;
+}
 
 /* A pool's name: [a-z0-9_-]{1,31} (pools.c). */
 #define RESPOOL_NAME_MAX	31
