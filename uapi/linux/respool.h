@@ -133,6 +133,11 @@ struct respool_info {
  * @exports:	blocks exported as a dma-buf (RESPOOL_IOC_EXPORT)
  * @export_returns: exported blocks back in the pool, their last dma-buf
  *		reference gone
+ * @kept_bytes:	bytes of blocks clients keep for reuse (slot KEPT), a
+ *		gauge: part of @in_use_bytes
+ * @kept_blocks: how many
+ * @takebacks:	kept blocks the kernel took back (for a waiter, a lowered
+ *		capacity, the shrinker, idle trim or drain)
  */
 struct respool_stats {
 	__u32 size;
@@ -169,6 +174,9 @@ struct respool_stats {
 	__u64 exported_bytes;
 	__u64 exports;
 	__u64 export_returns;
+	__u64 kept_bytes;
+	__u64 kept_blocks;
+	__u64 takebacks;
 };
 
 /* Entries one batch ioctl takes at most. */
@@ -236,6 +244,89 @@ struct respool_export {
 	__u32 fd_flags;
 	__s32 fd;
 	__u64 reserved[2];
+};
+
+/*
+ * The fast path: blocks a client keeps for reuse without a system call.
+ *
+ * Two pages shared with the kernel, each mapped once per open file:
+ *
+ * - The file's control page: mmap(NULL, RESPOOL_CTL_SIZE, PROT_READ |
+ *   PROT_WRITE, MAP_SHARED, fd, RESPOOL_CTL_OFFSET), a struct respool_ctl.
+ *   Once it is mapped, every ALLOC whose handle is below @nr_slots writes
+ *   slots[handle] = RESPOOL_SLOT_INUSE | (gen << RESPOOL_SLOT_GEN_SHIFT),
+ *   a generation new for that hand-out (never 0), before ALLOC returns.
+ * - The pool's page: mmap(NULL, RESPOOL_SHARED_SIZE, PROT_READ, MAP_SHARED,
+ *   fd, RESPOOL_SHARED_OFFSET), a struct respool_shared, read-only.
+ *
+ * A slot word is changed by compare-and-exchange on both sides:
+ *
+ *   INUSE -> KEPT	the client, instead of FREE: the block stays mapped
+ *			and its handle stays; it still counts as the client's
+ *   KEPT -> INUSE	the client, to reuse it (a hit, no system call)
+ *   KEPT -> TAKEN	the kernel, taking it back: the handle is freed, the
+ *			block's pages are unmapped from every mapping of the
+ *			file (touching them is SIGBUS) and the block returns
+ *			to the pool as by FREE
+ *   KEPT -> KEPT|IDLE	the kernel's idle-trim pass; a block still
+ *			KEPT|IDLE at the next pass is taken back
+ *
+ * A client keeps a block only while the pool page shows no waiters and no
+ * reclaim: it writes KEPT, then a full memory barrier, then reads
+ * @waiters and @reclaim; if either is non-zero it tries KEPT -> INUSE and
+ * frees the block with FREE (or, if that exchange fails, the kernel took
+ * it). The kernel publishes @waiters before it looks for kept blocks, so
+ * no ALLOC waits while a block sits kept (see Documentation/design.rst).
+ * The kernel never trusts the page: a slot that does not hold exactly
+ * KEPT with the generation the kernel gave is not kept.
+ */
+#define RESPOOL_CTL_OFFSET	0ULL
+#define RESPOOL_CTL_SIZE	4096
+#define RESPOOL_SHARED_OFFSET	4096ULL
+#define RESPOOL_SHARED_SIZE	4096
+
+#define RESPOOL_CTL_VERSION	1
+
+#define RESPOOL_SLOT_STATE_MASK	0x3U
+#define RESPOOL_SLOT_NONE	0x0U	/* no block offered for keeping */
+#define RESPOOL_SLOT_INUSE	0x1U
+#define RESPOOL_SLOT_KEPT	0x2U
+#define RESPOOL_SLOT_TAKEN	0x3U
+#define RESPOOL_SLOT_IDLE	0x4U	/* with KEPT: seen by one trim pass */
+#define RESPOOL_SLOT_GEN_SHIFT	3
+
+/**
+ * struct respool_ctl - a file's control page (read-write, shared)
+ * @version:	RESPOOL_CTL_VERSION, written by the kernel
+ * @nr_slots:	entries of @slots; handles 1 .. @nr_slots - 1 can be kept
+ * @hits:	the client's own count of reuses without a system call; the
+ *		kernel only reports it (client-get fast-hits)
+ * @reserved:	zero
+ * @slots:	one state word per handle
+ */
+struct respool_ctl {
+	__u32 version;
+	__u32 nr_slots;
+	__u64 hits;
+	__u64 reserved[6];
+	__u32 slots[];
+};
+
+#define RESPOOL_CTL_NR_SLOTS	((RESPOOL_CTL_SIZE - 64) / 4)
+
+/**
+ * struct respool_shared - the pool's page (read-only, shared by its files)
+ * @version:	RESPOOL_CTL_VERSION
+ * @waiters:	ALLOCs waiting for room now; while non-zero, keep nothing
+ * @reclaim:	non-zero while the pool wants memory back (its capacity was
+ *		lowered below its use); keep nothing
+ * @reserved:	zero
+ */
+struct respool_shared {
+	__u32 version;
+	__u32 waiters;
+	__u32 reclaim;
+	__u32 reserved[13];
 };
 
 /*
