@@ -52,6 +52,7 @@
 #include "inject.h"
 #include "keep.h"
 #include "pool.h"
+#include "trace.h"
 
 #define RESPOOL_SLOT_GEN_MASK	(U32_MAX >> RESPOOL_SLOT_GEN_SHIFT)
 
@@ -202,8 +203,9 @@ static unsigned int respool_keep_revoke(struct respool_client *c,
  * Returns true if the block was taken back.
  */
 static bool respool_keep_take(struct respool_client *c, unsigned long handle,
-			      bool idle_pass)
+			      enum respool_takeback_why why)
 {
+	bool idle_pass = why == RESPOOL_TAKEBACK_IDLE;
 	u32 *slot = &c->ctl->slots[handle];
 	struct respool_block *b;
 	unsigned int maps;
@@ -229,6 +231,7 @@ static bool respool_keep_take(struct respool_client *c, unsigned long handle,
 	c->takebacks++;
 	b->ctl_gen = 0;
 	xa_unlock(&c->handles);
+	trace_respool_takeback(c->pool->id, c->id, handle, b->size, why);
 
 	/* Where a reuse, an mmap or a fault of the handle races us. */
 	respool_inject(RESPOOL_INJ_TAKEBACK);
@@ -247,14 +250,14 @@ skip:
 
 /* Take back @c's kept blocks; the number taken. */
 static unsigned int respool_keep_takeback_client(struct respool_client *c,
-						 bool idle_pass)
+					enum respool_takeback_why why)
 {
 	struct respool_block *b;
 	unsigned long handle;
 	unsigned int n = 0;
 
 	xa_for_each_range(&c->handles, handle, b, 1, RESPOOL_CTL_NR_SLOTS - 1)
-		n += respool_keep_take(c, handle, idle_pass);
+		n += respool_keep_take(c, handle, why);
 	return n;
 }
 
@@ -288,8 +291,7 @@ unsigned int respool_keep_takeback_pool(struct respool_pool *pool,
 	mutex_lock(&pool->clients_lock);
 	list_for_each_entry(c, &pool->clients, node)
 		if (READ_ONCE(c->ctl))
-			n += respool_keep_takeback_client(c,
-						why == RESPOOL_TAKEBACK_IDLE);
+			n += respool_keep_takeback_client(c, why);
 	mutex_unlock(&pool->clients_lock);
 	if (n)
 		respool_pool_count_takebacks(pool, n);
