@@ -282,7 +282,8 @@ unsigned int respool_keep_takeback_pool(struct respool_pool *pool,
 	/*
 	 * Pairs with the client's barrier between its KEPT store and its
 	 * load of waiters/reclaim: our store of those (wait.c, pool.c) is
-	 * ordered before the loads of the slots below.
+	 * ordered before the loads of the slots below. respool_pool_takeback()
+	 * has one already; drain comes here directly.
 	 */
 	smp_mb();
 	if (why == RESPOOL_TAKEBACK_WAITER)

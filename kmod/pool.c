@@ -237,6 +237,13 @@ unsigned int respool_pool_takeback(struct respool_pool *pool,
 				 enum respool_takeback_why why);
 
 	takeback = READ_ONCE(pool->takeback);
+	/*
+	 * The barrier of the store-buffering pair (keep.c): our store of
+	 * waiters or reclaim comes before this load of nr_fast, as before
+	 * the loads of the slots. A client counted itself in nr_fast before
+	 * it could keep anything, then fences before it loads waiters.
+	 */
+	smp_mb();
 	if (!takeback || !atomic_read(&pool->nr_fast))
 		return 0;
 	return takeback(pool, why);
