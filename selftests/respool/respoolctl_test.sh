@@ -619,7 +619,7 @@ for _ in $(seq 60); do
 	"$R" config set threshold 55 >/dev/null
 	"$R" pool set t3 threshold 33 >/dev/null
 	"$R" pool add t5 >/dev/null && "$R" pool del t5
-	grep -q 'pool t3' "$tmp/mon3" && grep -q '^pool-del: pool t5' "$tmp/monall" &&
+	grep -q '^config: pool t3' "$tmp/mon3" && grep -q '^pool-del: pool t5' "$tmp/monall" &&
 		grep -q '^config: pool default' "$tmp/monall" && break
 	sleep 0.5
 done
