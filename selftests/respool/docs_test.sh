@@ -4,7 +4,8 @@
 # docs_test.sh - the examples in Documentation/ are run, not just read:
 # every man page (Documentation/man/*.rst) converts with rst2man --strict,
 # and, as root with the module loaded, the C clients of userspace-api.rst
-# (the small client, the dma-buf producer and consumer),
+# (the small client, the dma-buf producer and consumer, the fast path's
+# keep and reuse),
 # respool(4) and librespool(3), the trace-cmd and bpftrace examples of
 # tracing.rst and the "$ command" lines of netlink.rst and respoolctl(8)
 # run. KTAP output; exit 0, 1, or 4 (all skipped).
@@ -47,7 +48,7 @@ done >"$tmp/nl.cmds"
 pages=$(cd "$docs" && ls man/*.rst 2>/dev/null)
 c_pages="man/respool.4.rst man/librespool.3.rst"
 bt=$(grep -c "^    bpftrace -e '" "$docs/tracing.rst")
-plan=$(($(echo "$pages" | grep -c .) + 3 + 2 + bt + $(wc -l <"$tmp/nl.cmds")))
+plan=$(($(echo "$pages" | grep -c .) + 4 + 2 + bt + $(wc -l <"$tmp/nl.cmds")))
 echo "1..$plan"
 
 # Man pages: rst2man --strict turns every warning into an error; the page
@@ -109,6 +110,19 @@ if gcc -Wall -Werror -I "$repo/uapi" -o "$tmp/export" "$tmp/export.c" \
 else
 	cat "$tmp/cc.log" "$tmp/export.out" 2>/dev/null | sed 's/^/# /'
 	nok "userspace-api.rst: the dma-buf producer and consumer build and run"
+fi
+
+# "The fast path: kept blocks": keep a block, then reuse it with no
+# system call; its contents survive and the stats saw it kept.
+c_block "$docs/userspace-api.rst" 3 >"$tmp/keep.c"
+if gcc -Wall -Werror -I "$repo/uapi" -o "$tmp/keep" "$tmp/keep.c" \
+	2>"$tmp/cc.log" && timeout 60 "$tmp/keep" >"$tmp/keep.out" 2>&1 &&
+   grep -qx 'kept: 65536 bytes in 1 block(s)' "$tmp/keep.out" &&
+   grep -qx 'hit: "kept and reused", 1 hit(s)' "$tmp/keep.out"; then
+	ok "userspace-api.rst: the fast path's keep and reuse builds and runs"
+else
+	cat "$tmp/cc.log" "$tmp/keep.out" 2>/dev/null | sed 's/^/# /'
+	nok "userspace-api.rst: the fast path's keep and reuse builds and runs"
 fi
 
 if command -v trace-cmd >/dev/null; then

@@ -39,7 +39,7 @@ finish() {
 }
 
 echo "TAP version 13"
-NTESTS=79
+NTESTS=82
 echo "1..$NTESTS"
 why=
 if [ "$(id -u)" != 0 ]; then
@@ -194,7 +194,7 @@ check "drain -j" bash -c "$R -j drain | python3 -c 'import json,sys; d=json.load
 
 exec 3<>/dev/respool
 check "clients human" bash -c "$R clients | grep -q '^ID .*WAITING' && $R clients | grep -Eq '^[0-9]+ +$$ +'"
-check "clients -j" bash -c "$R -j clients | python3 -c 'import json,sys; d=json.load(sys.stdin); c=[x for x in d if x[\"pid\"] == $$]; assert len(c) == 1 and c[0][\"held-bytes\"] == 0 and \"waiting-since-ns\" not in c[0], d'"
+check "clients -j" bash -c "$R -j clients | python3 -c 'import json,sys; d=json.load(sys.stdin); c=[x for x in d if x[\"pid\"] == $$]; assert len(c) == 1 and c[0][\"held-bytes\"] == 0 and \"waiting-since-ns\" not in c[0] and c[0][\"fast-path\"] is False, d'"
 exec 3<&-
 check "clients with none open" bash -c "$R clients | grep -q '^no clients$' && [ \"\$($R -j clients)\" = '[]' ]"
 
@@ -341,6 +341,70 @@ else
 	sed 's/^/# /' "$tmp/sj" "$tmp/s"
 	nok "stats: the block back with its holder gone: export-returns 1, exported-bytes 0"
 fi
+
+# A kept block: a process maps its control page, takes 64K, marks its slot
+# KEPT as librespool does instead of FREE (INUSE|gen -> KEPT|gen), says it
+# hit 5 times, and sleeps. drain takes the kept block back.
+keep_py='
+import fcntl, mmap, os, struct, time
+def ioc(nr, size): return (3 << 30) | (size << 16) | (0xB9 << 8) | nr
+fd = os.open("/dev/respool", os.O_RDWR)
+ctl = mmap.mmap(fd, 4096, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE, offset=0)
+a = bytearray(struct.pack("QIIQQQQQ", 65536, 0, 0, 0, 0, 0, 0, 0))
+fcntl.ioctl(fd, ioc(0, len(a)), a)
+handle, offset, size = struct.unpack_from("QQQ", a, 16)
+block = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE, offset=offset)
+block[0:5] = b"hello"
+slots = memoryview(ctl).cast("I")[16:]
+assert slots[handle] & 7 == 1, hex(slots[handle])
+slots[handle] = (slots[handle] & ~7) | 2
+struct.pack_into("Q", ctl, 8, 5)
+print("kept", handle, flush=True)
+time.sleep(600)
+'
+"$R" reset
+python3 -c "$keep_py" >"$tmp/keeper" 2>&1 & keeper=$!
+for _ in $(seq 300); do grep -q kept "$tmp/keeper" && break; sleep 0.1; done
+"$R" clients >"$tmp/cl"
+"$R" -j clients >"$tmp/clj"
+if awk -v pid=$keeper '$2 == pid && $9 == "yes" && $10 == "64K" && $11 == 1 && $12 == 0 && $13 == 5 { f = 1 } END { exit !f }' "$tmp/cl" &&
+   head -1 "$tmp/cl" | grep -q ' FAST  *KEPT  *KBLKS  *TAKEBACKS  *HITS(CLIENT)  *WAITING$' &&
+   python3 -c 'import json,sys; c=[x for x in json.load(open(sys.argv[1])) if x["pid"] == int(sys.argv[2])]; assert len(c) == 1 and c[0]["fast-path"] is True and c[0]["kept-bytes"] == 65536 and c[0]["kept-blocks"] == 1 and c[0]["takebacks"] == 0 and c[0]["fast-hits"] == 5 and c[0]["held-bytes"] == 65536, c' "$tmp/clj" $keeper; then
+	ok "clients: the fast path on, a kept block and the client's own hits, human and JSON"
+else
+	sed 's/^/# /' "$tmp/keeper" "$tmp/cl" "$tmp/clj"
+	nok "clients: the fast path on, a kept block and the client's own hits, human and JSON"
+fi
+"$R" stats >"$tmp/s"
+"$R" -j stats >"$tmp/sj"
+if grep -q '^kept-bytes  *64K$' "$tmp/s" && grep -q '^kept-blocks  *1$' "$tmp/s" &&
+   grep -q '^takebacks  *0$' "$tmp/s" &&
+   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["kept-bytes"] == 65536 and d["kept-blocks"] == 1 and d["takebacks"] == 0 and d["in-use-bytes"] == 65536, d' "$tmp/sj"; then
+	ok "stats: a kept block in kept-bytes and kept-blocks, still in use, human and JSON"
+else
+	sed 's/^/# /' "$tmp/s" "$tmp/sj"
+	nok "stats: a kept block in kept-bytes and kept-blocks, still in use, human and JSON"
+fi
+"$R" drain >/dev/null
+back=
+for _ in $(seq 100); do
+	"$R" -j stats >"$tmp/sj"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["takebacks"] == 1 and d["kept-bytes"] == 0 and d["kept-blocks"] == 0))' "$tmp/sj" &&
+		{ back=1; break; }
+	sleep 0.1
+done
+"$R" stats >"$tmp/s"
+"$R" clients >"$tmp/cl"
+"$R" -j clients >"$tmp/clj"
+if [ -n "$back" ] && grep -q '^takebacks  *1$' "$tmp/s" && grep -q '^kept-bytes  *0$' "$tmp/s" &&
+   awk -v pid=$keeper '$2 == pid && $9 == "yes" && $10 == "0" && $11 == 0 && $12 == 1 { f = 1 } END { exit !f }' "$tmp/cl" &&
+   python3 -c 'import json,sys; c=[x for x in json.load(open(sys.argv[1])) if x["pid"] == int(sys.argv[2])]; assert len(c) == 1 and c[0]["kept-bytes"] == 0 and c[0]["takebacks"] == 1, c' "$tmp/clj" $keeper; then
+	ok "drain takes the kept block back: takebacks 1, kept-bytes 0, in stats and clients"
+else
+	sed 's/^/# /' "$tmp/sj" "$tmp/s" "$tmp/cl" "$tmp/clj"
+	nok "drain takes the kept block back: takebacks 1, kept-bytes 0, in stats and clients"
+fi
+kill "$keeper"; wait "$keeper" 2>/dev/null
 
 # monitor: human and JSON lines for a config change. When the monitors
 # have subscribed is not known (a loaded guest may start them late), so
@@ -555,7 +619,7 @@ for _ in $(seq 60); do
 	"$R" config set threshold 55 >/dev/null
 	"$R" pool set t3 threshold 33 >/dev/null
 	"$R" pool add t5 >/dev/null && "$R" pool del t5
-	grep -q 'pool t3' "$tmp/mon3" && grep -q '^pool-del: pool t5' "$tmp/monall" &&
+	grep -q '^config: pool t3' "$tmp/mon3" && grep -q '^pool-del: pool t5' "$tmp/monall" &&
 		grep -q '^config: pool default' "$tmp/monall" && break
 	sleep 0.5
 done

@@ -303,6 +303,19 @@ static void print_string(int type, const char *key, const char *fmt,
 		printf(fmt, s);
 }
 
+/* Yes or no: "yes"/"no" in text, true/false in JSON. */
+static void print_bool(int type, const char *key, const char *fmt, bool v)
+{
+	if (!print_wanted(type))
+		return;
+	if (opt_json) {
+		jw_key(key);
+		fputs(v ? "true" : "false", stdout);
+	} else if (fmt) {
+		printf(fmt, v ? "yes" : "no");
+	}
+}
+
 /* Bytes: "64M" in text, the number in JSON. */
 static void print_size(int type, const char *key, const char *fmt, uint64_t v)
 {
@@ -429,6 +442,9 @@ static const struct attr_desc stats_attrs[] = {
 	{ .attr = RESPOOL_A_STATS_EXPORTED_BYTES, .name = "exported-bytes", .kind = K_BYTES },
 	{ .attr = RESPOOL_A_STATS_EXPORTS, .name = "exports", .kind = K_COUNT },
 	{ .attr = RESPOOL_A_STATS_EXPORT_RETURNS, .name = "export-returns", .kind = K_COUNT },
+	{ .attr = RESPOOL_A_STATS_KEPT_BYTES, .name = "kept-bytes", .kind = K_BYTES },
+	{ .attr = RESPOOL_A_STATS_KEPT_BLOCKS, .name = "kept-blocks", .kind = K_COUNT },
+	{ .attr = RESPOOL_A_STATS_TAKEBACKS, .name = "takebacks", .kind = K_COUNT },
 };
 
 #define NR_STATS ARRAY_SIZE(stats_attrs)
@@ -1871,9 +1887,10 @@ static int parse_client(struct nl_msg *msg, void *arg)
 		print_fp("%-6s", "ID");
 		if (!t->pool)
 			print_fp(" %-12s", "POOL");
-		print_fp(" %-8s %-16s %8s %8s %9s %7s %7s  %s\n", "PID", "COMM",
-			 "HELD", "MAPPED", "REQUESTED", "HANDLES", "MAPBLKS",
-			 "WAITING");
+		print_fp(" %-8s %-16s %8s %8s %9s %7s %7s %4s %8s %5s %9s %12s  %s\n",
+			 "PID", "COMM", "HELD", "MAPPED", "REQUESTED", "HANDLES",
+			 "MAPBLKS", "FAST", "KEPT", "KBLKS", "TAKEBACKS",
+			 "HITS(CLIENT)", "WAITING");
 		t->first = false;
 	}
 	since = get_uint(tb[RESPOOL_A_CLIENT_WAITING_SINCE_NS]);
@@ -1903,6 +1920,20 @@ static int parse_client(struct nl_msg *msg, void *arg)
 		   get_uint(tb[RESPOOL_A_CLIENT_HANDLES]));
 	print_uint(PRINT_ANY, "mapped-blocks", " %7" PRIu64,
 		   get_uint(tb[RESPOOL_A_CLIENT_MAPPED_BLOCKS]));
+	/*
+	 * The fast path: kept blocks are part of HELD. fast-hits is the
+	 * client's own count from its control page, not the kernel's.
+	 */
+	print_bool(PRINT_ANY, "fast-path", " %4s",
+		   tb[RESPOOL_A_CLIENT_FAST_PATH]);
+	print_size(PRINT_ANY, "kept-bytes", " %8s",
+		   get_uint(tb[RESPOOL_A_CLIENT_KEPT_BYTES]));
+	print_uint(PRINT_ANY, "kept-blocks", " %5" PRIu64,
+		   get_uint(tb[RESPOOL_A_CLIENT_KEPT_BLOCKS]));
+	print_uint(PRINT_ANY, "takebacks", " %9" PRIu64,
+		   get_uint(tb[RESPOOL_A_CLIENT_TAKEBACKS]));
+	print_uint(PRINT_ANY, "fast-hits", " %12" PRIu64,
+		   get_uint(tb[RESPOOL_A_CLIENT_FAST_HITS]));
 	/* Present only while the client waits; the text says "-" then. */
 	if (tb[RESPOOL_A_CLIENT_WAITING_SINCE_NS])
 		print_uint(PRINT_JSON, "waiting-since-ns", NULL, since);
@@ -2282,7 +2313,7 @@ static void print_sample(const struct pool_reply *cur,
 	static const char *const rated[] = {
 		"allocs", "frees", "pcpu-hits", "reserve-hits", "fresh-allocs",
 		"evictions", "waits", "wait-timeouts", "handoffs", "exports",
-		"export-returns",
+		"export-returns", "takebacks",
 	};
 	/* The gauges of the columns, in their order. */
 	static const struct { int attr; const char *fmt; } cols[] = {
