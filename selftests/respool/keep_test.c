@@ -547,6 +547,7 @@ TEST_F_TIMEOUT(keep, refused_mappings_change_nothing, 120)
 	};
 	struct respool_stats s0, s1;
 	const struct respool_shared *sp;
+	struct kp_client cl;
 	struct respool_ctl *c;
 	struct respool_alloc x;
 	unsigned int i;
@@ -600,16 +601,12 @@ TEST_F_TIMEOUT(keep, refused_mappings_change_nothing, 120)
 	 * and client-get has no fast-path flag until then.
 	 */
 	ASSERT_EQ(0, rp_alloc(self->a, 4096, RESPOOL_ALLOC_NONBLOCK, 0, &x));
-	{
-		struct kp_client cl;
-
-		ASSERT_EQ(0, kp_client(1, &cl));	/* sfd is the first */
-		EXPECT_FALSE(cl.fast_path) TH_LOG("fast-path without a control page");
-		c = kp_ctl_map(self->a);
-		ASSERT_NE(NULL, c);
-		ASSERT_EQ(0, kp_client(1, &cl));
-		EXPECT_TRUE(cl.fast_path) TH_LOG("no fast-path flag with the control page mapped");
-	}
+	ASSERT_EQ(0, kp_client(1, &cl));	/* sfd is the first */
+	EXPECT_FALSE(cl.fast_path) TH_LOG("fast-path without a control page");
+	c = kp_ctl_map(self->a);
+	ASSERT_NE(NULL, c);
+	ASSERT_EQ(0, kp_client(1, &cl));
+	EXPECT_TRUE(cl.fast_path) TH_LOG("no fast-path flag with the control page mapped");
 	EXPECT_EQ(0, kp_slot(c, x.handle))
 		TH_LOG("a refused mmap made the control page: the slot of a later ALLOC is %#x",
 		       kp_slot(c, x.handle));
@@ -623,19 +620,17 @@ TEST_F_TIMEOUT(keep, pool_page_shared_by_the_files, 120)
 	const struct respool_shared *s2;
 	struct respool_alloc full;
 	uint64_t end;
+	int wfd;
 
 	kp_setup(_metadata, self, KP_C64K);
 	s2 = kp_shared_map(self->b);
 	ASSERT_NE(NULL, s2);
 	EXPECT_EQ(RESPOOL_CTL_VERSION, s2->version);
 	ASSERT_EQ(0, rp_alloc(self->a, KP_BLOCK, RESPOOL_ALLOC_NONBLOCK, 0, &full));
-	self->w.fd = -1;
-	{
-		int wfd = rp_open();
-
-		ASSERT_LE(0, wfd);
-		ASSERT_EQ(0, kp_allocer_init(&self->w, wfd, 4096));
-	}
+	/* The waiter is a third file. */
+	wfd = rp_open();
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, kp_allocer_init(&self->w, wfd, 4096));
 	ASSERT_EQ(0, kp_allocer_go(&self->w));
 	end = rp_now_ns() + 30 * KP_SEC;
 	while (kp_waiters(self->sh) != 1 && rp_now_ns() < end)
@@ -649,7 +644,7 @@ TEST_F_TIMEOUT(keep, pool_page_shared_by_the_files, 120)
 		usleep(1000);
 	EXPECT_EQ(0, kp_waiters(self->sh));
 	EXPECT_EQ(0, kp_waiters(s2));
-	close(self->w.fd);
+	close(wfd);
 	munmap((void *)s2, 4096);
 }
 
@@ -1395,7 +1390,7 @@ TEST_F_TIMEOUT(keep, kept_blocks_count_as_the_clients, 120)
 	struct respool_alloc x, y, z, u;
 	struct respool_stats st;
 	struct kp_client ca, cb;
-	uint32_t gx, gy;
+	uint32_t gx, gy, w;
 	char *p, *q;
 
 	kp_setup(_metadata, self, "capacity=128K pcpu_cache_blocks=0 idle_trim_ms=0 client_quota=96K");
@@ -1430,12 +1425,9 @@ TEST_F_TIMEOUT(keep, kept_blocks_count_as_the_clients, 120)
 		TH_LOG("kept blocks did not count against client_quota");
 
 	/* A reuse is the client's own business: nothing changes but kept. */
-	{
-		uint32_t w = KP_WORD(RESPOOL_SLOT_KEPT, gx);
-
-		ASSERT_TRUE(kp_cas(self->ctl, x.handle, &w, KP_WORD(RESPOOL_SLOT_INUSE, gx)));
-		EXPECT_TRUE(rp_check(p, 4096, 10)) TH_LOG("a reused block lost its bytes");
-	}
+	w = KP_WORD(RESPOOL_SLOT_KEPT, gx);
+	ASSERT_TRUE(kp_cas(self->ctl, x.handle, &w, KP_WORD(RESPOOL_SLOT_INUSE, gx)));
+	EXPECT_TRUE(rp_check(p, 4096, 10)) TH_LOG("a reused block lost its bytes");
 	ASSERT_EQ(0, kp_client(1, &ca));
 	EXPECT_EQ(KP_BLOCK, ca.kept_bytes);
 	EXPECT_EQ(1, ca.kept_blocks);
@@ -1472,12 +1464,17 @@ static long kp_minflt(void)
 	return ru.ru_minflt;
 }
 
-/* One fault maps a whole block, whatever the client; kept or not. */
+/*
+ * One fault maps a whole mapping of a block, for every client (this one
+ * has no control page): 1 minor fault for the 16 pages of a 64K block,
+ * not 16. A mapping partly dropped (MADV_DONTNEED) faults back in with
+ * its bytes, the pages still mapped left as they are.
+ */
 TEST_F_TIMEOUT(keep, one_fault_maps_a_whole_block, 120)
 {
 	struct respool_alloc x;
 	long f0, f1;
-	char *p;
+	char *p, *m;
 	uint64_t k;
 
 	ASSERT_EQ(0, rp_reload("capacity=1M"));
@@ -1503,20 +1500,15 @@ TEST_F_TIMEOUT(keep, one_fault_maps_a_whole_block, 120)
 	EXPECT_TRUE(rp_check(p, KP_BLOCK, 13));
 	ASSERT_EQ(0, madvise(p, KP_BLOCK, MADV_DONTNEED));
 	EXPECT_TRUE(rp_check(p, KP_BLOCK, 13));
-	/* A mapping of part of the block, from page 2. */
-	{
-		char *m = mmap(NULL, 4 * 4096, PROT_READ, MAP_SHARED, self->a,
-			       x.offset + 2 * 4096);
-
-		ASSERT_NE(MAP_FAILED, m);
-		f0 = kp_minflt();
-		EXPECT_EQ(kp_pat(13, 2 * 4096), *(volatile uint64_t *)m);
-		EXPECT_EQ(kp_pat(13, 5 * 4096), *(volatile uint64_t *)(m + 3 * 4096));
-		f1 = kp_minflt();
-		EXPECT_EQ(1, f1 - f0) TH_LOG("a 4-page mapping from page 2 took %ld faults",
-					     f1 - f0);
-		munmap(m, 4 * 4096);
-	}
+	/* A mapping of part of the block, from page 2: one fault too. */
+	m = mmap(NULL, 4 * 4096, PROT_READ, MAP_SHARED, self->a, x.offset + 2 * 4096);
+	ASSERT_NE(MAP_FAILED, m);
+	f0 = kp_minflt();
+	EXPECT_EQ(kp_pat(13, 2 * 4096), *(volatile uint64_t *)m);
+	EXPECT_EQ(kp_pat(13, 5 * 4096), *(volatile uint64_t *)(m + 3 * 4096));
+	f1 = kp_minflt();
+	EXPECT_EQ(1, f1 - f0) TH_LOG("a 4-page mapping from page 2 took %ld faults", f1 - f0);
+	munmap(m, 4 * 4096);
 	munmap(p, KP_BLOCK);
 }
 
