@@ -28,13 +28,19 @@
  * until the last unmap. Held blocks are exported as dma-bufs, whose fds
  * travel between the processes over one shared unix socket and are
  * mapped (their data checked as the block's), synced and closed at
- * random. The netlink process (with respoolctl) also makes
+ * random. Each file's control page is mapped, and random words go into
+ * its slots (garbage, wrong generations, states that make no sense) and
+ * header, while the threads keep their own blocks there (INUSE|g ->
+ * KEPT|g, deleting their hint as a FREE would), reuse them (KEPT -> INUSE)
+ * or find them taken back (by a waiter, a NONBLOCK ALLOC, drain, idle
+ * trim); a mapping of a block that was kept may be SIGBUS from then on,
+ * any other SIGBUS fails the run. The netlink process (with respoolctl) also makes
  * and deletes a second pool under the workers' feet, with short-lived
  * clients racing the deletes. After the run, with every file and dma-buf
  * closed: in-use, exported bytes, waiters, clients and requested bytes
  * are 0, every export came back (exports == export-returns, and at least
  * as many as the fuzzer counted, unless a netlink reset zeroed the
- * counters), and
+ * counters), nothing is kept, and
  * the whole capacity can be allocated again (no byte lost); unloading the
  * module then checks the pool's own totals (WARN) and kmemleak sees what
  * is left.
@@ -90,11 +96,32 @@ struct fz_shared {
 	atomic_long xsent;	/* dma-buf fds sent to the socket */
 	atomic_long xrecvd;	/* and received from it */
 	atomic_long xmaps;	/* mappings of dma-bufs */
+	atomic_long ctl_ops;	/* control page ops */
+	atomic_long keeps;	/* INUSE|g -> KEPT|g that won */
+	atomic_long reuses;	/* KEPT|g -> INUSE|g that won */
+	atomic_long lost;	/* kept blocks found taken (or overwritten) */
+	atomic_long bus_ok;	/* SIGBUS on a mapping of a block once kept */
+	atomic_ulong keep_seq;	/* numbers the writes of a KEPT word */
+	atomic_ulong kept_keys;	/* entries used in kept_tab */
 	char first_fail[512];
 	atomic_int fail_claimed;
 };
 
 static struct fz_shared *sh;
+
+/*
+ * Every (file, handle) whose slot was ever written KEPT (by a keep or a
+ * guess), with the keep_seq of its latest such write, shared by every
+ * process of the run. A block's mapping may be SIGBUS (taken back) only
+ * if its slot was written KEPT after the ALLOC that made it: each hint
+ * and mapping remembers keep_seq from before its ALLOC.
+ */
+#define KEPT_TAB	(1 << 16)
+struct fz_kept {
+	_Atomic uint64_t key;	/* tag << 32 | handle, 0 = free */
+	_Atomic uint64_t seq;
+};
+static struct fz_kept *kept_tab;
 static uint64_t g_seed;
 static int g_faults;
 static int g_quota;
@@ -125,6 +152,9 @@ struct slot {
 	unsigned int gen;	/* bumped at every close/reopen */
 	uint32_t tag;		/* this open file's mark in the data */
 	bool rdonly;
+	struct respool_ctl *ctl;	/* its control page, once mapped */
+	int ctl_prot;
+	const struct respool_shared *pool;	/* its pool page */
 };
 
 struct hint {			/* a handle we believe live */
@@ -132,6 +162,13 @@ struct hint {			/* a handle we believe live */
 	unsigned int gen;
 	uint64_t handle, size, block_size;
 	uint32_t tag, seq;
+	uint64_t kseq;		/* keep_seq before its ALLOC */
+};
+
+/* A block this thread keeps: its hint, and the generation it kept. */
+struct kept {
+	struct hint h;
+	uint32_t kgen;
 };
 
 struct map {			/* a mapping we hold */
@@ -144,6 +181,8 @@ struct map {			/* a mapping we hold */
 	bool dontfork;
 	bool dmabuf;		/* of a dma-buf fd, not of a handle */
 	int prot;
+	uint64_t handle, kseq;	/* the hint's */
+	bool taken;		/* SIGBUS seen: the block was taken back */
 };
 
 struct xbuf {			/* a dma-buf fd we hold */
@@ -172,6 +211,10 @@ static struct slot slots[NSLOT];
 static __thread struct hint hints[MAXH];
 static __thread int nhints;
 static __thread uint64_t stale[8];
+#define MAXKEPT		32
+static __thread struct kept kepts[MAXKEPT];
+static __thread int nkepts;
+static __thread sigjmp_buf *bus_jmp;	/* a guarded touch of a block */
 static struct map maps[MAXM];
 static int nmaps;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -300,7 +343,7 @@ static uint64_t pick_bad_size(uint64_t *r, int *err)
 /* ---- hint/map tables, under mu ---- */
 
 static void hint_add(int slot, unsigned int gen, const struct respool_alloc *a,
-		     uint64_t size, uint32_t seq)
+		     uint64_t size, uint32_t seq, uint64_t kseq)
 {
 	struct hint *h;
 
@@ -314,6 +357,7 @@ static void hint_add(int slot, unsigned int gen, const struct respool_alloc *a,
 	h->block_size = a->block_size;
 	h->tag = slots[slot].tag;
 	h->seq = seq;
+	h->kseq = kseq;
 }
 
 static void hint_del(int i)
@@ -326,16 +370,103 @@ static void map_del(int i)
 	maps[i] = maps[--nmaps];
 }
 
+/* ---- kept blocks and SIGBUS ---- */
+
+static uint64_t kept_key(uint32_t tag, uint64_t handle)
+{
+	return (uint64_t)tag << 32 | (handle & 0xffffffffu);
+}
+
+static struct fz_kept *kept_find(uint64_t key, bool add)
+{
+	uint64_t i = (key * 0x9e3779b97f4a7c15ULL) >> 48, n, k;
+
+	for (n = 0; n < KEPT_TAB; n++, i = (i + 1) % KEPT_TAB) {
+		k = atomic_load(&kept_tab[i].key);
+		if (k == key)
+			return &kept_tab[i];
+		if (k)
+			continue;
+		if (!add)
+			return NULL;
+		/* Bounded well below full, so that lookups stay short. */
+		if (atomic_fetch_add(&sh->kept_keys, 1) >= KEPT_TAB / 2) {
+			atomic_fetch_sub(&sh->kept_keys, 1);
+			return NULL;
+		}
+		if (atomic_compare_exchange_strong(&kept_tab[i].key, &k, key))
+			return &kept_tab[i];
+		atomic_fetch_sub(&sh->kept_keys, 1);
+		if (k == key)
+			return &kept_tab[i];
+	}
+	return NULL;
+}
+
+/*
+ * Before a word with state KEPT is written into slot @handle of the file
+ * @tag: from now on, a mapping of that block may be SIGBUS. False (write
+ * nothing) when the table is full.
+ */
+static bool kept_note(uint32_t tag, uint64_t handle)
+{
+	struct fz_kept *e = kept_find(kept_key(tag, handle), true);
+
+	if (!e)
+		return false;
+	atomic_store(&e->seq, atomic_fetch_add(&sh->keep_seq, 1) + 1);
+	return true;
+}
+
+/* Was that slot written KEPT after keep_seq was @since? */
+static bool kept_since(uint32_t tag, uint64_t handle, uint64_t since)
+{
+	struct fz_kept *e = kept_find(kept_key(tag, handle), false);
+
+	return e && atomic_load(&e->seq) > since;
+}
+
+/* SIGBUS in a guarded touch of mapping @m: fine only if it was kept. */
+static void map_bus(struct map *m, const char *why)
+{
+	if (!m->dmabuf && kept_since(m->tag, m->handle, m->kseq)) {
+		m->taken = true;
+		atomic_fetch_add(&sh->bus_ok, 1);
+		return;
+	}
+	fz_fail("%s: SIGBUS on a %s mapping of a block %s", why,
+		m->dmabuf ? "dma-buf" : "handle's",
+		m->dmabuf ? "(never keepable)" : "that was never kept");
+}
+
+static void on_crash(int sig, siginfo_t *si, void *uc);
+
+/* A SIGBUS in a guarded touch returns there; anywhere else it is a crash. */
+static void on_bus(int sig, siginfo_t *si, void *uc)
+{
+	if (bus_jmp)
+		siglongjmp(*bus_jmp, 1);
+	signal(SIGBUS, SIG_DFL);
+	on_crash(sig, si, uc);
+}
+
 /* Check what the mapping shows: with @exact, our pattern, else zero or
- * some pattern of this client. */
+ * some pattern of this client. A block taken back is SIGBUS. */
 static void map_check(struct map *m, const char *why)
 {
 	uint64_t pg = RP_PAGE, o, k, want;
 	uint64_t *w;
+	sigjmp_buf jb;
 	int j;
 
-	if (!(m->prot & PROT_READ))
+	if (!(m->prot & PROT_READ) || m->taken)
 		return;
+	bus_jmp = &jb;
+	if (sigsetjmp(jb, 1)) {
+		bus_jmp = NULL;
+		map_bus(m, why);
+		return;
+	}
 	for (k = 0; k < m->len / pg; k++) {
 		for (j = 0; j < 2; j++) {
 			o = k * pg + (j ? pg - 8 : 0);
@@ -349,24 +480,35 @@ static void map_check(struct map *m, const char *why)
 					(unsigned long long)*w,
 					(unsigned long long)want,
 					m->filled ? "" : " or zero or this client's data");
+				bus_jmp = NULL;
 				return;
 			}
 		}
 	}
+	bus_jmp = NULL;
 }
 
 static void map_fill(struct map *m)
 {
 	uint64_t pg = RP_PAGE, k;
+	sigjmp_buf jb;
 
-	if ((m->prot & (PROT_READ | PROT_WRITE)) != (PROT_READ | PROT_WRITE))
+	if ((m->prot & (PROT_READ | PROT_WRITE)) != (PROT_READ | PROT_WRITE) ||
+	    m->taken)
 		return;
+	bus_jmp = &jb;
+	if (sigsetjmp(jb, 1)) {
+		bus_jmp = NULL;
+		map_bus(m, "fill");
+		return;
+	}
 	for (k = 0; k < m->len / pg; k++) {
 		*(uint64_t *)(m->addr + k * pg) =
 			pat(m->tag, m->seq, (m->first + k) * pg);
 		*(uint64_t *)(m->addr + k * pg + pg - 8) =
 			pat(m->tag, m->seq, (m->first + k) * pg + pg - 8);
 	}
+	bus_jmp = NULL;
 	m->filled = true;
 }
 
@@ -383,6 +525,7 @@ static void op_alloc(uint64_t *r)
 	struct respool_alloc a = { 0 };
 	struct respool_info info;
 	unsigned int gen;
+	uint64_t kseq = atomic_load(&sh->keep_seq);
 	uint32_t seq;
 	char *p;
 
@@ -470,10 +613,22 @@ static void op_alloc(uint64_t *r)
 		if (p != MAP_FAILED) {
 			struct map m = { .addr = p, .len = a.block_size,
 					 .block_size = a.block_size,
-					 .tag = slots[s].tag, .prot = PROT_READ };
+					 .tag = slots[s].tag, .prot = PROT_READ,
+					 .handle = a.handle, .kseq = kseq };
 			uint64_t o, *w;
+			sigjmp_buf jb;
 
-			for (o = 0; o < a.block_size; o += RP_PAGE) {
+			/* Kept and taken by another thread's guess already? */
+			bus_jmp = &jb;
+			if (sigsetjmp(jb, 1)) {
+				bus_jmp = NULL;
+				map_bus(&m, "fresh ALLOC");
+				m.taken = true;
+				o = a.block_size;
+			} else {
+				o = 0;
+			}
+			for (; o < a.block_size; o += RP_PAGE) {
 				w = (uint64_t *)(p + o + (splitmix(r) % (RP_PAGE / 8)) * 8);
 				if ((info.flags & RESPOOL_INFO_ZEROED) && *w) {
 					fz_fail("ALLOC said zeroed, block reads %#llx at %llu",
@@ -482,6 +637,7 @@ static void op_alloc(uint64_t *r)
 					break;
 				}
 			}
+			bus_jmp = NULL;
 			map_check(&m, "fresh ALLOC");
 			munmap(p, a.block_size);
 		} else {
@@ -491,7 +647,7 @@ static void op_alloc(uint64_t *r)
 	} else if (err != ENOENT) {	/* another thread may have freed it */
 		EXPECT_ERR("INFO after ALLOC", -err, ENOENT);
 	}
-	hint_add(s, gen, &a, a.size, seq);
+	hint_add(s, gen, &a, a.size, seq, kseq);
 	pthread_mutex_unlock(&mu);
 }
 
@@ -801,7 +957,8 @@ static void op_mmap(uint64_t *r)
 	i = nmaps++;
 	maps[i] = (struct map){ .addr = p, .len = len, .first = first,
 				.block_size = h.block_size, .tag = h.tag,
-				.seq = h.seq, .prot = prot };
+				.seq = h.seq, .prot = prot,
+				.handle = h.handle, .kseq = h.kseq };
 	map_check(&maps[i], "new mapping");
 	if (splitmix(r) % 2)
 		map_fill(&maps[i]);
@@ -975,6 +1132,13 @@ static void op_close(uint64_t *r)
 		 * find the generation changed when it checks after the call.
 		 */
 		slots[s].gen++;
+		/* The shared pages hold the file: they go with it. */
+		if (slots[s].ctl)
+			munmap(slots[s].ctl, RESPOOL_CTL_SIZE);
+		if (slots[s].pool)
+			munmap((void *)slots[s].pool, RESPOOL_SHARED_SIZE);
+		slots[s].ctl = NULL;
+		slots[s].pool = NULL;
 		dup2(nul, slots[s].fd);
 		close(nul);
 		nfd = open_slot(s);
@@ -1020,6 +1184,7 @@ static void op_fork(uint64_t *r)
 		in_child = 1;
 		nthr = 0;
 		nhints = 0;	/* the parent's: not ours to free */
+		nkepts = 0;	/* nor to reuse */
 		prctl(PR_SET_NAME, "fz-child");
 		nkids = 0;
 		/* Mappings marked MADV_DONTFORK are not ours here. */
@@ -1400,13 +1565,310 @@ static void op_export(uint64_t *r)
 	}
 }
 
+/* ---- the control page ---- */
+
+static uint32_t slot_load(struct respool_ctl *c, uint64_t h)
+{
+	return __atomic_load_n(&c->slots[h], __ATOMIC_SEQ_CST);
+}
+
+static bool slot_cas(struct respool_ctl *c, uint64_t h, uint32_t *old,
+		     uint32_t want)
+{
+	return __atomic_compare_exchange_n(&c->slots[h], old, want, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+#define SLOT_WORD(st, g) ((uint32_t)(st) | (uint32_t)(g) << RESPOOL_SLOT_GEN_SHIFT)
+
+/*
+ * Map slot @s's control page and pool page if they are not yet (under
+ * mu). An O_RDONLY file gets no writable control page (EACCES); it may
+ * still read it.
+ */
+static void ctl_map(int s)
+{
+	struct slot *sl = &slots[s];
+	void *p;
+	int err;
+
+	if (sl->ctl)
+		return;
+	sl->ctl_prot = PROT_READ | PROT_WRITE;
+	p = mmap(NULL, RESPOOL_CTL_SIZE, sl->ctl_prot, MAP_SHARED, sl->fd,
+		 RESPOOL_CTL_OFFSET);
+	err = p == MAP_FAILED ? errno : 0;
+	if (sl->rdonly) {
+		if (!err) {
+			fz_fail("a writable control page of an O_RDONLY file");
+			munmap(p, RESPOOL_CTL_SIZE);
+		} else {
+			EXPECT_ERR("writable control page of an O_RDONLY file",
+				   err, EACCES);
+		}
+		sl->ctl_prot = PROT_READ;
+		p = mmap(NULL, RESPOOL_CTL_SIZE, sl->ctl_prot, MAP_SHARED,
+			 sl->fd, RESPOOL_CTL_OFFSET);
+		err = p == MAP_FAILED ? errno : 0;
+		if (err) {
+			EXPECT_ERR("read-only control page of an O_RDONLY file",
+				   err, EACCES, EINVAL);
+			return;
+		}
+	} else if (err) {
+		EXPECT_ERR("mmap of the control page", err, 0);
+		return;
+	}
+	/* (Its header may hold a child's garbage already: no check.) */
+	sl->ctl = p;
+	p = mmap(NULL, RESPOOL_SHARED_SIZE, PROT_READ, MAP_SHARED, sl->fd,
+		 RESPOOL_SHARED_OFFSET);
+	if (p == MAP_FAILED) {
+		EXPECT_ERR("mmap of the pool page", errno, 0);
+		return;
+	}
+	sl->pool = p;
+	if (sl->pool->version != RESPOOL_CTL_VERSION)
+		fz_fail("pool page version %u", sl->pool->version);
+}
+
+/* Keep one of this thread's blocks: INUSE|g -> KEPT|g, as a FREE. */
+static void ctl_keep(uint64_t *r)
+{
+	struct respool_ctl *c;
+	struct hint h;
+	uint32_t w, g;
+	int i, s;
+
+	if (!nhints || nkepts == MAXKEPT)
+		return;
+	i = splitmix(r) % nhints;
+	h = hints[i];
+	s = h.slot;
+	if (h.gen != slots[s].gen) {
+		hint_del(i);
+		return;
+	}
+	ctl_map(s);
+	c = slots[s].ctl;
+	if (!c || !(slots[s].ctl_prot & PROT_WRITE) ||
+	    h.handle >= RESPOOL_CTL_NR_SLOTS)
+		return;
+	w = slot_load(c, h.handle);
+	g = w >> RESPOOL_SLOT_GEN_SHIFT;
+	/* Another thread's garbage may be there: then a guess. */
+	if ((w & RESPOOL_SLOT_STATE_MASK) != RESPOOL_SLOT_INUSE ||
+	    splitmix(r) % 8 == 0)
+		g = splitmix(r) % 4 ? (uint32_t)splitmix(r) : g ^ 1;
+	g &= UINT32_MAX >> RESPOOL_SLOT_GEN_SHIFT;
+	if (!kept_note(h.tag, h.handle))
+		return;
+	/* From here on the block is the kernel's to take: no hint names it. */
+	hint_del(i);
+	if (splitmix(r) % 4)
+		slot_cas(c, h.handle, &w, SLOT_WORD(RESPOOL_SLOT_KEPT, g));
+	else
+		__atomic_store_n(&c->slots[h.handle],
+				 SLOT_WORD(RESPOOL_SLOT_KEPT, g), __ATOMIC_SEQ_CST);
+	kepts[nkepts++] = (struct kept){ .h = h, .kgen = g };
+	if (w == SLOT_WORD(RESPOOL_SLOT_INUSE, g))
+		atomic_fetch_add(&sh->keeps, 1);
+	/* The protocol, most of the time: nobody may wait on a kept block. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (splitmix(r) % 4 && slots[s].pool &&
+	    (__atomic_load_n(&slots[s].pool->waiters, __ATOMIC_SEQ_CST) ||
+	     __atomic_load_n(&slots[s].pool->reclaim, __ATOMIC_SEQ_CST))) {
+		w = SLOT_WORD(RESPOOL_SLOT_KEPT, g);
+		nkepts--;
+		if (slot_cas(c, h.handle, &w, SLOT_WORD(RESPOOL_SLOT_INUSE, g)))
+			hint_add(s, h.gen, &(struct respool_alloc){
+					.handle = h.handle,
+					.block_size = h.block_size },
+				 h.size, h.seq, h.kseq);
+		else
+			atomic_fetch_add(&sh->lost, 1);
+	}
+}
+
+/* Reuse a kept block (KEPT|g or KEPT|IDLE|g -> INUSE|g), or learn it is gone. */
+static void ctl_reuse(uint64_t *r)
+{
+	struct kept k;
+	uint32_t w;
+	int i;
+
+	if (!nkepts)
+		return;
+	i = splitmix(r) % nkepts;
+	k = kepts[i];
+	kepts[i] = kepts[--nkepts];
+	if (k.h.gen != slots[k.h.slot].gen || !slots[k.h.slot].ctl)
+		return;
+	w = slot_load(slots[k.h.slot].ctl, k.h.handle);
+	if ((w & ~RESPOOL_SLOT_IDLE) != SLOT_WORD(RESPOOL_SLOT_KEPT, k.kgen) ||
+	    !slot_cas(slots[k.h.slot].ctl, k.h.handle, &w,
+		      SLOT_WORD(RESPOOL_SLOT_INUSE, k.kgen))) {
+		/* Taken back (TAKEN|g), or another thread's garbage. */
+		atomic_fetch_add(&sh->lost, 1);
+		return;
+	}
+	atomic_fetch_add(&sh->reuses, 1);
+	__atomic_fetch_add(&slots[k.h.slot].ctl->hits, 1, __ATOMIC_RELAXED);
+	hint_add(k.h.slot, k.h.gen, &(struct respool_alloc){
+			.handle = k.h.handle, .block_size = k.h.block_size },
+		 k.h.size, k.h.seq, k.h.kseq);
+}
+
+/*
+ * Garbage that can never keep a block: any word whose state is not
+ * KEPT, anywhere in the page (header, slot 0, the pin's slot 63, slots
+ * of no handle, slots of live blocks of any thread).
+ */
+static void ctl_garbage(uint64_t *r, int s)
+{
+	struct respool_ctl *c = slots[s].ctl;
+	uint64_t h = splitmix(r) % RESPOOL_CTL_NR_SLOTS, x = splitmix(r);
+	uint32_t w = (uint32_t)x;
+
+	if (!c || !(slots[s].ctl_prot & PROT_WRITE))
+		return;
+	switch (splitmix(r) % 8) {
+	case 0: c->version = (uint32_t)x; break;
+	case 1: c->nr_slots = (uint32_t)(x >> 32); break;
+	case 2: c->hits = x; break;
+	case 3: c->reserved[x % 6] = x; break;
+	default:
+		if ((w & RESPOOL_SLOT_STATE_MASK) == RESPOOL_SLOT_KEPT)
+			w ^= (x >> 40) & 1 ? 1 : 2;	/* TAKEN or NONE */
+		if (splitmix(r) % 2)
+			w = (w & ~RESPOOL_SLOT_STATE_MASK) |
+			    (slot_load(c, h) & ~RESPOOL_SLOT_STATE_MASK) |
+			    (uint32_t)(x >> 33) % 2 * 3;	/* NONE or TAKEN */
+		__atomic_store_n(&c->slots[h], w, __ATOMIC_RELAXED);
+		break;
+	}
+}
+
+/*
+ * Guesses: a KEPT word with a generation read from another slot or made
+ * up, into a slot of a handle of this thread (which gives the block up, as
+ * a keep does) - the kernel takes only what it handed out.
+ */
+static void ctl_guess(uint64_t *r)
+{
+	struct respool_ctl *c;
+	struct hint h;
+	uint32_t w;
+	int i;
+
+	if (!nhints || nkepts == MAXKEPT)
+		return;
+	i = splitmix(r) % nhints;
+	h = hints[i];
+	c = slots[h.slot].ctl;
+	if (h.gen != slots[h.slot].gen || !c ||
+	    !(slots[h.slot].ctl_prot & PROT_WRITE) ||
+	    h.handle >= RESPOOL_CTL_NR_SLOTS)
+		return;
+	w = slot_load(c, splitmix(r) % RESPOOL_CTL_NR_SLOTS);
+	if (splitmix(r) % 2)
+		w = (uint32_t)splitmix(r);
+	w = (w & ~RESPOOL_SLOT_STATE_MASK) | RESPOOL_SLOT_KEPT;
+	if (!kept_note(h.tag, h.handle))
+		return;
+	hint_del(i);
+	__atomic_store_n(&c->slots[h.handle], w, __ATOMIC_SEQ_CST);
+	kepts[nkepts++] = (struct kept){ .h = h, .kgen = w >> RESPOOL_SLOT_GEN_SHIFT };
+}
+
+/* Mappings of the shared pages that must fail, and a second good one. */
+static void ctl_mmaps(uint64_t *r, int s)
+{
+	static const struct { uint64_t off, len; int prot, flags; } bad[] = {
+		{ RESPOOL_CTL_OFFSET, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE },
+		{ RESPOOL_CTL_OFFSET, 8192, PROT_READ, MAP_SHARED },
+		{ RESPOOL_SHARED_OFFSET, 8192, PROT_READ, MAP_SHARED },
+		{ RESPOOL_SHARED_OFFSET, 4096, PROT_READ, MAP_PRIVATE },
+	};
+	unsigned int k = splitmix(r) % 6;
+	void *p;
+	int err;
+
+	if (k < 4) {
+		p = mmap(NULL, bad[k].len, bad[k].prot, bad[k].flags,
+			 slots[s].fd, bad[k].off);
+		err = p == MAP_FAILED ? errno : 0;
+		if (!err) {
+			fz_fail("mmap of the shared pages off=%#llx len=%llu flags=%#x succeeded",
+				(unsigned long long)bad[k].off,
+				(unsigned long long)bad[k].len, bad[k].flags);
+			munmap(p, bad[k].len);
+		} else {
+			EXPECT_ERR("bad mmap of the shared pages", err, EINVAL,
+				   EACCES);
+		}
+	} else if (k == 4) {
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 slots[s].fd, RESPOOL_SHARED_OFFSET);
+		err = p == MAP_FAILED ? errno : 0;
+		if (!err) {
+			fz_fail("a writable pool page");
+			munmap(p, 4096);
+		} else {
+			EXPECT_ERR("writable pool page", err, EACCES, EPERM);
+		}
+	} else if (slots[s].ctl && (slots[s].ctl_prot & PROT_WRITE)) {
+		/* The same page again. */
+		struct respool_ctl *c = mmap(NULL, RESPOOL_CTL_SIZE,
+					     PROT_READ | PROT_WRITE, MAP_SHARED,
+					     slots[s].fd, RESPOOL_CTL_OFFSET);
+
+		if (c == MAP_FAILED) {
+			EXPECT_ERR("a second control page mapping", errno, 0);
+			return;
+		}
+		if (c->nr_slots != slots[s].ctl->nr_slots)
+			fz_fail("two mappings of one control page differ");
+		munmap(c, RESPOOL_CTL_SIZE);
+	}
+}
+
+static void op_ctl(uint64_t *r)
+{
+	int s = splitmix(r) % NSLOT;
+
+	atomic_fetch_add(&sh->ctl_ops, 1);
+	pthread_mutex_lock(&mu);
+	ctl_map(s);
+	switch (splitmix(r) % 8) {
+	case 0:
+	case 1:
+		ctl_keep(r);
+		break;
+	case 2:
+	case 3:
+		ctl_reuse(r);
+		break;
+	case 4:
+		ctl_guess(r);
+		break;
+	case 5:
+		ctl_mmaps(r, s);
+		break;
+	default:
+		ctl_garbage(r, s);
+		break;
+	}
+	pthread_mutex_unlock(&mu);
+}
+
 static void run_ops(uint64_t seed, long n, bool may_fork)
 {
 	uint64_t r = seed;
 	long i;
 
 	for (i = 0; i < n; i++) {
-		unsigned int w = splitmix(&r) % 100;
+		unsigned int w = splitmix(&r) % 106;
 
 		if (!in_child) {
 			if (atomic_fetch_add(&sh->ops, 1) >= atomic_load(&sh->target))
@@ -1432,8 +1894,10 @@ static void run_ops(uint64_t seed, long n, bool may_fork)
 			op_export(&r);
 		else if (w < 97)
 			op_close(&r);
-		else if (may_fork)
+		else if (w < 100 && may_fork)
 			op_fork(&r);
+		else if (w >= 100)
+			op_ctl(&r);
 		if (atomic_load(&stop_threads))
 			return;
 	}
@@ -1491,6 +1955,9 @@ static void worker(int id, uint64_t seed, int nthreads)
 	sa = (struct sigaction){ .sa_sigaction = on_crash,
 				 .sa_flags = SA_SIGINFO | SA_RESETHAND };
 	sigaction(SIGSEGV, &sa, NULL);
+	/* A block taken back is SIGBUS where the touch is guarded. */
+	sa = (struct sigaction){ .sa_sigaction = on_bus,
+				 .sa_flags = SA_SIGINFO };
 	sigaction(SIGBUS, &sa, NULL);
 	for (i = 0; i < NSLOT; i++)
 		slots[i].fd = open_slot(i);
@@ -2074,6 +2541,9 @@ TEST_F_TIMEOUT(fuzz, random_ops, 6 * 3600)
 	ASSERT_NE(MAP_FAILED, sh);
 	memset(sh, 0, sizeof(*sh));
 	atomic_store(&sh->target, ops);
+	kept_tab = mmap(NULL, KEPT_TAB * sizeof(*kept_tab), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, kept_tab);
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, g_xsock));
 
 	for (i = 0; i < nprocs; i++) {
@@ -2149,6 +2619,10 @@ TEST_F_TIMEOUT(fuzz, random_ops, 6 * 3600)
 		       atomic_load(&sh->pool_adds), atomic_load(&sh->pool_dels),
 		       atomic_load(&sh->pool_busy), atomic_load(&sh->pool_opens),
 		       respawns);
+	ksft_print_msg("control page: %ld ops, %ld keeps, %ld reuses, %ld kept blocks found gone, %ld SIGBUS on taken blocks, %lu slots written KEPT\n",
+		       atomic_load(&sh->ctl_ops), atomic_load(&sh->keeps),
+		       atomic_load(&sh->reuses), atomic_load(&sh->lost),
+		       atomic_load(&sh->bus_ok), atomic_load(&sh->keep_seq));
 	EXPECT_EQ(0, atomic_load(&sh->fails))
 		TH_LOG("seed %llu: first failure: %s", (unsigned long long)g_seed,
 		       sh->first_fail);
@@ -2164,6 +2638,9 @@ TEST_F_TIMEOUT(fuzz, random_ops, 6 * 3600)
 		 */
 		ASSERT_EQ(0, rp_stats(-1, &st));
 		EXPECT_EQ(0, st.exported_bytes);
+		EXPECT_EQ(0, st.kept_bytes) TH_LOG("kept bytes with every file closed");
+		EXPECT_EQ(0, st.kept_blocks);
+		ksft_print_msg("take-backs: %llu\n", (unsigned long long)st.takebacks);
 		if (!atomic_load(&sh->nl_resets)) {
 			/* (A SIGKILL may land between an EXPORT and its count.) */
 			EXPECT_LE(atomic_load(&sh->exports), st.exports)
