@@ -48,6 +48,15 @@
  *            the same 3 threads in pool A itself, and on a mutex (no
  *            pool: the emulator's share); the ratios to alone (goal: B's
  *            load leaves A's waits as they were)
+ *   cycle    default parameters (issue 17): alloc, one word written per
+ *            page, free, on 1 and 2 threads: librespool with its fast
+ *            path (a magazine hit), with RESPOOL_FASTPATH=0 (ALLOC, mmap,
+ *            munmap, FREE), malloc/free and anonymous mmap side by side;
+ *            goals fast/malloc <= 1, today/fast >= 50 at 4 KiB
+ *   takeback capacity = 4 blocks, all held by client A: client B's ALLOC
+ *            served by A's FREE (a handoff), by taking back the block A
+ *            keeps, or with the block already free (the floor); goal:
+ *            take-back within 2x of the handoff
  *
  * Timing: under TCG the clock is coarse and costly to read, so every sample
  * is one batch of --batch operations timed with CLOCK_MONOTONIC and divided
