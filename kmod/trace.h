@@ -25,6 +25,11 @@ TRACE_DEFINE_ENUM(RESPOOL_RELEASE_SHRINK);
 TRACE_DEFINE_ENUM(RESPOOL_RELEASE_DRAIN);
 TRACE_DEFINE_ENUM(RESPOOL_RELEASE_CAPACITY);
 TRACE_DEFINE_ENUM(RESPOOL_RELEASE_PINNED);
+TRACE_DEFINE_ENUM(RESPOOL_TAKEBACK_WAITER);
+TRACE_DEFINE_ENUM(RESPOOL_TAKEBACK_CAPACITY);
+TRACE_DEFINE_ENUM(RESPOOL_TAKEBACK_SHRINK);
+TRACE_DEFINE_ENUM(RESPOOL_TAKEBACK_IDLE);
+TRACE_DEFINE_ENUM(RESPOOL_TAKEBACK_DRAIN);
 
 #define respool_show_source(src)				\
 	__print_symbolic(src,					\
@@ -42,6 +47,14 @@ TRACE_DEFINE_ENUM(RESPOOL_RELEASE_PINNED);
 			 { RESPOOL_RELEASE_DRAIN, "drain" },		\
 			 { RESPOOL_RELEASE_CAPACITY, "capacity" },	\
 			 { RESPOOL_RELEASE_PINNED, "pinned" })
+
+#define respool_show_takeback(why)					\
+	__print_symbolic(why,						\
+			 { RESPOOL_TAKEBACK_WAITER, "waiter" },		\
+			 { RESPOOL_TAKEBACK_CAPACITY, "capacity" },	\
+			 { RESPOOL_TAKEBACK_SHRINK, "shrink" },		\
+			 { RESPOOL_TAKEBACK_IDLE, "idle" },		\
+			 { RESPOOL_TAKEBACK_DRAIN, "drain" })
 
 TRACE_EVENT(respool_alloc,
 	TP_PROTO(u32 pool, u64 client, u64 size, u64 block_size, int src, bool zeroed),
@@ -193,6 +206,28 @@ TRACE_EVENT(respool_handoff,
 	TP_printk("pool=%u client=%llu need=%llu block=%llu from=%s", __entry->pool,
 		  __entry->client, __entry->need, __entry->block_size,
 		  respool_show_source(__entry->src))
+);
+
+TRACE_EVENT(respool_takeback,
+	TP_PROTO(u32 pool, u64 client, u32 handle, u64 block_size, int why),
+	TP_ARGS(pool, client, handle, block_size, why),
+	TP_STRUCT__entry(
+		__field(u32, pool)
+		__field(u64, client)
+		__field(u32, handle)
+		__field(u64, block_size)
+		__field(int, why)
+	),
+	TP_fast_assign(
+		__entry->pool = pool;
+		__entry->client = client;
+		__entry->handle = handle;
+		__entry->block_size = block_size;
+		__entry->why = why;
+	),
+	TP_printk("pool=%u client=%llu handle=%u block=%llu why=%s", __entry->pool,
+		  __entry->client, __entry->handle, __entry->block_size,
+		  respool_show_takeback(__entry->why))
 );
 
 #endif /* _RESPOOL_TRACE_H */
