@@ -70,6 +70,7 @@ struct respool_block *respool_block_new(struct respool_pool *pool, u64 size)
 	/* No client id is 0: the first owner always gets cleared pages. */
 	b->last_client = 0;
 	INIT_LIST_HEAD(&b->link);
+	INIT_LIST_HEAD(&b->maps);
 	RB_CLEAR_NODE(&b->size_node);
 	RB_CLEAR_NODE(&b->age_node);
 	return b;
@@ -178,6 +179,9 @@ void respool_block_prepare(struct respool_pool *pool, struct respool_block *b,
 	b->last_client = client->id;
 	b->client = client;
 	b->ever_mapped = false;
+	b->ctl_gen = 0;
+	/* Each map held a reference: none can be left on a free block. */
+	WARN_ON_ONCE(!list_empty(&b->maps));
 	atomic_set(&b->nr_maps, 0);
 	refcount_set(&b->refs, 1);
 }

@@ -39,6 +39,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
+#include <linux/pagemap.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -48,6 +49,7 @@
 #include "respool.h"
 #include "cdev.h"
 #include "export.h"
+#include "keep.h"
 #include "pool.h"
 #include "pools.h"
 #include "inject.h"
@@ -111,30 +113,6 @@ static void respool_uncharge(struct respool_client *c, u64 bytes, bool held)
 		c->held_bytes -= bytes;
 	xa_unlock(&c->handles);
 	atomic64_sub(bytes, &c->user->charged_bytes);
-}
-
-/**
- * respool_client_map_account() - a mapping of a client's block came or went
- * @c:		the block's owner
- * @b:		the block
- * @delta:	+1 for a new mapping, -1 for one gone
- *
- * Keeps @c->mapped_bytes equal to the bytes of the client's blocks with a
- * live mapping: the 0 <-> 1 transitions of @b->nr_maps happen under the
- * client lock. The caller takes (mmap) or drops (vm close) the mapping's
- * block reference itself.
- *
- * Context: process context; takes the client lock.
- */
-void respool_client_map_account(struct respool_client *c,
-				struct respool_block *b, int delta)
-{
-	xa_lock(&c->handles);
-	if (delta > 0 && atomic_inc_return(&b->nr_maps) == 1)
-		c->mapped_bytes += b->size;
-	else if (delta < 0 && atomic_dec_return(&b->nr_maps) == 0)
-		c->mapped_bytes -= b->size;
-	xa_unlock(&c->handles);
 }
 
 /*
@@ -324,6 +302,7 @@ again:
 	}
 	b->handle = id;
 	c->requested_bytes += a->size;
+	respool_keep_handout_locked(c, b, id);
 	/*
 	 * Until the answer is out, the handle is not the only reference:
 	 * should another thread free it, the block cannot return to the
@@ -587,6 +566,8 @@ static void respool_export_finish(struct respool_client *c,
 	c->held_bytes -= b->size;
 	atomic64_add(b->size, &c->user->exported_bytes);
 	b->exported = true;
+	/* Not the file's any more: never kept, never taken back. */
+	b->ctl_gen = 0;
 	xa_unlock(&c->handles);
 	respool_pool_exported(c->pool, b);
 	trace_respool_export(c->pool->id, c->id, b->size);
@@ -614,6 +595,7 @@ static long respool_ioc_stats(struct respool_client *c, void __user *uarg,
 	if (!st)
 		return -ENOMEM;
 	respool_pool_stats(c->pool, st);
+	respool_keep_stats(c->pool, st);
 	n = min3((size_t)hdr[0], usize, sizeof(*st));
 	st->size = n;
 	if (copy_to_user(uarg, st, n))
@@ -847,6 +829,16 @@ static int respool_open_pool(struct respool_pool *pool, struct inode *inode,
 	}
 	c->pid = task_tgid_nr(current);
 	get_task_comm(c->comm, current);
+	mutex_init(&c->map_lock);
+	/*
+	 * A mapping of the file's own: a handle's offsets then name this
+	 * file's mappings only, which a take-back unmaps (keep.c). Like the
+	 * inode's in all else.
+	 */
+	address_space_init_once(&c->mapping);
+	c->mapping.host = inode;
+	c->mapping.a_ops = file->f_mapping->a_ops;
+	mapping_set_gfp_mask(&c->mapping, mapping_gfp_mask(file->f_mapping));
 
 	/* Where a pool-del can run between finding the pool and this. */
 	respool_inject(RESPOOL_INJ_POOL_OPEN);
@@ -871,6 +863,7 @@ static int respool_open_pool(struct respool_pool *pool, struct inode *inode,
 	mutex_unlock(&pool->clients_lock);
 
 	c->file = file;
+	file->f_mapping = &c->mapping;
 	file->private_data = c;
 	return nonseekable_open(inode, file);
 
@@ -936,15 +929,21 @@ static int respool_release(struct inode *inode, struct file *file)
 	struct respool_block *b;
 	unsigned long handle;
 
+	/* First out of the list: no take-back (keep.c) can reach us now. */
+	mutex_lock(&pool->clients_lock);
+	list_del(&c->node);
+	WRITE_ONCE(pool->nr_clients, pool->nr_clients - 1);
+	mutex_unlock(&pool->clients_lock);
+
 	xa_for_each(&c->handles, handle, b)
 		respool_block_put(respool_client_take(c, handle));
 	xa_destroy(&c->handles);
 	/* No mapping holds the file any more: each was the last reference. */
 	WARN_ON_ONCE(c->charged_bytes || c->held_bytes || c->mapped_bytes);
+	respool_keep_release(c);
+	mutex_destroy(&c->map_lock);
 
 	mutex_lock(&pool->clients_lock);
-	list_del(&c->node);
-	WRITE_ONCE(pool->nr_clients, pool->nr_clients - 1);
 	respool_user_put_locked(pool, c->user);
 	mutex_unlock(&pool->clients_lock);
 	kmem_cache_free(pool->client_cache, c);
@@ -1029,6 +1028,7 @@ int respool_cdev_add(struct respool_pool *pool, kuid_t uid, kgid_t gid,
 		return -ENOMEM;
 	kref_get(&pool->ref);
 	pd->pool = pool;
+	WRITE_ONCE(pool->takeback, respool_keep_takeback_pool);
 	pd->uid = uid;
 	pd->gid = gid;
 	pd->mode = mode;
@@ -1087,6 +1087,7 @@ int respool_cdev_init(struct respool_pool *pool, umode_t mode)
 	if (ret)
 		goto err_region;
 	respool_misc_pool = pool;
+	WRITE_ONCE(pool->takeback, respool_keep_takeback_pool);
 	respool_misc.mode = mode;
 	ret = misc_register(&respool_misc);
 	if (ret)

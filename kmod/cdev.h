@@ -36,8 +36,6 @@ void respool_export_put_block(struct respool_pool *pool,
 			      struct respool_user *u, struct respool_block *b);
 void respool_user_hold(struct respool_pool *pool, struct respool_user *u);
 void respool_user_drop(struct respool_pool *pool, struct respool_user *u);
-void respool_client_map_account(struct respool_client *c,
-				struct respool_block *b, int delta);
 int respool_mmap(struct file *file, struct vm_area_struct *vma);
 
 #endif /* _RESPOOL_CDEV_H */

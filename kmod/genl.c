@@ -47,6 +47,7 @@
 #include "config.h"
 #include "stats.h"
 #include "cdev.h"
+#include "keep.h"
 #include "genl.h"
 #include "genl-gen.h"
 #include "genl-gen.c"
@@ -257,6 +258,7 @@ static int respool_nl_fill_pool(struct sk_buff *msg,
 	respool_pool_get_config(pool, &cfg);
 	st->size = sizeof(*st);
 	respool_pool_stats(pool, st);
+	respool_keep_stats(pool, st);
 	respool_pools_total(&total, &left);
 
 	hdr = genlmsg_put(msg, portid, seq, &respool_nl_family, flags,
@@ -501,9 +503,11 @@ static int respool_nl_fill_client(struct sk_buff *msg,
 				  struct respool_client *c, u32 portid,
 				  u32 seq, int flags)
 {
-	u32 handles = 0, mapped = 0;
+	u32 handles = 0, mapped = 0, kept_blocks;
 	struct respool_block *b;
-	u64 held, mapped_bytes, requested, since, waiting;
+	u64 held, mapped_bytes, requested, since, waiting, kept, takebacks;
+	u64 hits = 0;
+	bool fast;
 	unsigned long idx;
 	void *hdr;
 
@@ -517,7 +521,13 @@ static int respool_nl_fill_client(struct sk_buff *msg,
 		if (atomic_read(&b->nr_maps))
 			mapped++;
 	}
+	takebacks = c->takebacks;
+	fast = c->ctl;
+	/* The client's own count, only reported. */
+	if (fast)
+		hits = READ_ONCE(c->ctl->hits);
 	xa_unlock(&c->handles);
+	respool_keep_count(c, &kept, &kept_blocks);
 	/* Written together under pool->lock: read them as one. */
 	spin_lock(&c->pool->lock);
 	since = c->waiting_since;
@@ -544,7 +554,15 @@ static int respool_nl_fill_client(struct sk_buff *msg,
 	    (since && nla_put_u64_64bit(msg, RESPOOL_A_CLIENT_WAITING_SINCE_NS,
 					since, RESPOOL_A_CLIENT_PAD)) ||
 	    (since && nla_put_u64_64bit(msg, RESPOOL_A_CLIENT_WAITING_BYTES,
-					waiting, RESPOOL_A_CLIENT_PAD))) {
+					waiting, RESPOOL_A_CLIENT_PAD)) ||
+	    (fast && nla_put_flag(msg, RESPOOL_A_CLIENT_FAST_PATH)) ||
+	    nla_put_u64_64bit(msg, RESPOOL_A_CLIENT_KEPT_BYTES, kept,
+			      RESPOOL_A_CLIENT_PAD) ||
+	    nla_put_u32(msg, RESPOOL_A_CLIENT_KEPT_BLOCKS, kept_blocks) ||
+	    nla_put_u64_64bit(msg, RESPOOL_A_CLIENT_TAKEBACKS, takebacks,
+			      RESPOOL_A_CLIENT_PAD) ||
+	    (fast && nla_put_u64_64bit(msg, RESPOOL_A_CLIENT_FAST_HITS, hits,
+				       RESPOOL_A_CLIENT_PAD))) {
 		genlmsg_cancel(msg, hdr);
 		return -EMSGSIZE;
 	}
@@ -908,6 +926,8 @@ int respool_nl_drain_doit(struct sk_buff *skb, struct genl_info *info)
 	pool = respool_nl_pool(info);
 	if (IS_ERR(pool))
 		return PTR_ERR(pool);
+	/* Kept blocks first: then they are free blocks like the rest. */
+	respool_keep_takeback_pool(pool, RESPOOL_TAKEBACK_DRAIN);
 	bytes = respool_pool_drain(pool);
 	respool_pools_put(pool);
 	return respool_nl_reply_value(info, RESPOOL_A_POOL_RELEASED_BYTES,

@@ -55,6 +55,9 @@ static struct respool_inject_state respool_points[RESPOOL_INJ_NR] = {
 	[RESPOOL_INJ_WAIT_QUEUE] = { .name = "wait_queue" },
 	[RESPOOL_INJ_POOL_OPEN] = { .name = "pool_open" },
 	[RESPOOL_INJ_EXPORT] = { .name = "export" },
+	[RESPOOL_INJ_TAKEBACK_SCAN] = { .name = "takeback_scan" },
+	[RESPOOL_INJ_TAKEBACK] = { .name = "takeback" },
+	[RESPOOL_INJ_FAULT] = { .name = "fault" },
 };
 
 static DECLARE_WAIT_QUEUE_HEAD(respool_inject_wq);

@@ -22,6 +22,12 @@ enum respool_inject_point {
 	RESPOOL_INJ_POOL_OPEN,
 	/* EXPORT, its handle held out of reach, no dma-buf yet (may sleep). */
 	RESPOOL_INJ_EXPORT,
+	/* A waiter published itself, before it looks at kept blocks. */
+	RESPOOL_INJ_TAKEBACK_SCAN,
+	/* Take-back won its slot and took the handle, before unmapping. */
+	RESPOOL_INJ_TAKEBACK,
+	/* A block's fault holds map_lock, block looked up, before insert. */
+	RESPOOL_INJ_FAULT,
 	RESPOOL_INJ_NR,
 };
 

@@ -219,6 +219,57 @@ void respool_pool_notify(struct respool_pool *pool, int event, u64 value)
 }
 
 /**
+ * respool_pool_takeback() - take kept blocks back from the pool's clients
+ * @pool:	the pool
+ * @why:	what for
+ *
+ * Through the hook of the layer that owns the clients (keep.c); each
+ * block taken back returns through respool_pool_free(), the "room
+ * appeared" path, so waiters are served in their order.
+ *
+ * Context: process context, may sleep; no lock held.
+ * Return: the blocks taken back.
+ */
+unsigned int respool_pool_takeback(struct respool_pool *pool,
+				   enum respool_takeback_why why)
+{
+	unsigned int (*takeback)(struct respool_pool *pool,
+				 enum respool_takeback_why why);
+
+	takeback = READ_ONCE(pool->takeback);
+	if (!takeback || !atomic_read(&pool->nr_fast))
+		return 0;
+	return takeback(pool, why);
+}
+
+/**
+ * respool_pool_count_takebacks() - count blocks taken back
+ * @pool:	the pool
+ * @n:		how many
+ */
+void respool_pool_count_takebacks(struct respool_pool *pool, unsigned int n)
+{
+	spin_lock(&pool->lock);
+	respool_count_add_locked(pool, RESPOOL_LCNT_TAKEBACKS, n);
+	spin_unlock(&pool->lock);
+}
+
+/**
+ * respool_pool_fast_client() - a client mapped its control page, or left
+ * @pool:	the pool
+ * @delta:	+1 or -1
+ *
+ * While any client may keep blocks, the trim work runs its idle pass over
+ * them (when idle_trim_ms is set), whether or not free blocks wait.
+ */
+void respool_pool_fast_client(struct respool_pool *pool, int delta)
+{
+	atomic_add(delta, &pool->nr_fast);
+	if (delta > 0)
+		respool_trim_schedule(pool);
+}
+
+/**
  * respool_pool_need() - the bytes a request needs, if it can be served
  * @pool:	the pool
  * @size:	bytes asked for
@@ -257,11 +308,12 @@ struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 					 struct respool_request *req)
 {
 	enum respool_source src = RESPOOL_SRC_FRESH;
-	bool fresh = false, rejected = false;
+	bool fresh = false, rejected = false, retried = false;
 	u64 need = req->need;
 	struct respool_block *b;
 	LIST_HEAD(released);
 
+retry:
 	b = respool_pcpu_get(pool, need, req->max_size, &rejected);
 	if (b) {
 		src = RESPOOL_SRC_PCPU;
@@ -276,6 +328,17 @@ struct respool_block *respool_pool_alloc(struct respool_pool *pool,
 	if (b) {
 		src = RESPOOL_SRC_RESERVE;
 		goto got;
+	}
+	/*
+	 * A NONBLOCK request that found no room, with nobody queued: blocks
+	 * that clients keep are the pool's to take back first (a waiter
+	 * does the same once queued, in wait.c).
+	 */
+	if (!fresh && (req->flags & RESPOOL_ALLOC_NONBLOCK) && !retried &&
+	    !READ_ONCE(pool->nr_waiters) &&
+	    respool_pool_takeback(pool, RESPOOL_TAKEBACK_WAITER)) {
+		retried = true;
+		goto retry;
 	}
 	if (!fresh) {
 		b = respool_wait_for_room(pool, client, req, &src);
@@ -476,6 +539,7 @@ int respool_pool_set_config(struct respool_pool *pool,
 {
 	struct respool_config_error err;
 	LIST_HEAD(released);
+	bool lowered;
 	int ret;
 
 	ret = respool_config_validate(cfg, &err);
@@ -484,8 +548,11 @@ int respool_pool_set_config(struct respool_pool *pool,
 
 	mutex_lock(&pool->config_lock);
 	spin_lock(&pool->lock);
-	if (cfg->capacity < pool->total_bytes)
+	if (cfg->capacity < pool->total_bytes) {
 		pool->capacity_lowered = true;
+		/* Clients stop keeping blocks until use falls below it. */
+		WRITE_ONCE(pool->shared->reclaim, 1);
+	}
 	WRITE_ONCE(pool->cfg.capacity, cfg->capacity);
 	WRITE_ONCE(pool->cfg.max_block_size, cfg->max_block_size);
 	WRITE_ONCE(pool->cfg.reserve_max, cfg->reserve_max);
@@ -504,9 +571,13 @@ int respool_pool_set_config(struct respool_pool *pool,
 	respool_reserve_trim_locked(pool, &released);
 	/* Waiters the new settings can never serve fail now; room serves. */
 	respool_wait_reexamine_locked(pool);
+	lowered = pool->capacity_lowered;
 	respool_pool_unlock(pool, &released);
 	mutex_unlock(&pool->config_lock);
 
+	/* Kept blocks are in use: give them back towards the capacity. */
+	if (lowered)
+		respool_pool_takeback(pool, RESPOOL_TAKEBACK_CAPACITY);
 	respool_trim_schedule(pool);
 	respool_pool_notify(pool, RESPOOL_EVENT_CONFIG, 0);
 	return 0;
@@ -616,16 +687,27 @@ static void respool_trim_work(struct work_struct *work)
 	if (!ms)
 		return;
 	cutoff = now - min_t(u64, now, msecs_to_jiffies(ms));
+	/* Blocks kept and left untouched since the last pass come back. */
+	respool_pool_takeback(pool, RESPOOL_TAKEBACK_IDLE);
 
 	spin_lock(&pool->lock);
 	respool_pcpu_drain_locked(pool, cutoff);
 	while ((b = respool_oldest_locked(pool)) && b->freed_at < cutoff)
 		respool_release_locked(pool, b, &released,
 				       RESPOOL_RELEASE_IDLE);
-	more = pool->reserve_blocks || respool_pcpu_bytes(pool, NULL);
+	more = pool->reserve_blocks || respool_pcpu_bytes(pool, NULL) ||
+	       atomic_read(&pool->nr_fast);
 	respool_pool_unlock(pool, &released);
 	if (more)
 		respool_trim_schedule(pool);
+}
+
+static void respool_takeback_work(struct work_struct *work)
+{
+	struct respool_pool *pool = container_of(work, struct respool_pool,
+						 takeback_work);
+
+	respool_pool_takeback(pool, RESPOOL_TAKEBACK_SHRINK);
 }
 
 static unsigned long respool_shrink_count(struct shrinker *s,
@@ -635,6 +717,9 @@ static unsigned long respool_shrink_count(struct shrinker *s,
 	u64 free = READ_ONCE(pool->reserve_bytes) +
 		   respool_pcpu_bytes(pool, NULL);
 
+	/* Kept blocks may be taken back: one page's worth says "try". */
+	if (atomic_read(&pool->nr_fast))
+		free += PAGE_SIZE;
 	return free ? free >> PAGE_SHIFT : SHRINK_EMPTY;
 }
 
@@ -645,6 +730,14 @@ static unsigned long respool_shrink_scan(struct shrinker *s,
 	LIST_HEAD(released);
 	u64 bytes;
 
+	/*
+	 * Reclaim must not wait for a client's map_lock, which a task may
+	 * hold while it allocates page tables in our fault handler: the
+	 * take-back runs from a worker, and its blocks are released by the
+	 * next scan.
+	 */
+	if (atomic_read(&pool->nr_fast))
+		queue_work(system_unbound_wq, &pool->takeback_work);
 	spin_lock(&pool->lock);
 	respool_pcpu_drain_locked(pool, U64_MAX);
 	bytes = respool_release_oldest_locked(pool,
@@ -789,15 +882,21 @@ struct respool_pool *respool_pool_create(const struct respool_config *cfg,
 	xa_init(&pool->users);
 	init_waitqueue_head(&pool->poll_wq);
 	INIT_DELAYED_WORK(&pool->trim_work, respool_trim_work);
+	INIT_WORK(&pool->takeback_work, respool_takeback_work);
 	pool->last_reset_ns = ktime_get_ns();
 	pool->block_cache = respool_block_cache;
 	pool->client_cache = respool_client_cache;
 	pool->waiter_cache = respool_waiter_cache;
 
+	/* A page of its own: clients map it (keep.c). */
+	pool->shared = (struct respool_shared *)get_zeroed_page(GFP_KERNEL);
+	if (!pool->shared)
+		goto err_free_pool;
+	pool->shared->version = RESPOOL_CTL_VERSION;
 	pool->node_bytes = kcalloc(nr_node_ids, sizeof(*pool->node_bytes),
 				   GFP_KERNEL);
 	if (!pool->node_bytes)
-		goto err_free_pool;
+		goto err_shared;
 	ret = respool_pcpu_init(pool);
 	if (ret)
 		goto err_node_bytes;
@@ -818,6 +917,8 @@ err_pcpu:
 	respool_pcpu_exit(pool);
 err_node_bytes:
 	kfree(pool->node_bytes);
+err_shared:
+	free_page((unsigned long)pool->shared);
 err_free_pool:
 	kfree(pool);
 	return ERR_PTR(ret);
@@ -832,10 +933,12 @@ void respool_pool_destroy(struct respool_pool *pool)
 	respool_shrinker_destroy(pool->shrinker);
 	/* Stop the work first: frees can no longer re-arm it. */
 	cancel_delayed_work_sync(&pool->trim_work);
+	cancel_work_sync(&pool->takeback_work);
 	respool_pool_drain(pool);
 	WARN_ON_ONCE(pool->total_bytes || pool->nr_waiters);
 	WARN_ON_ONCE(!xa_empty(&pool->users) || pool->nr_clients);
 	respool_pcpu_exit(pool);
 	kfree(pool->node_bytes);
+	free_page((unsigned long)pool->shared);
 	kfree(pool);
 }

@@ -33,6 +33,10 @@ void respool_pool_reset_stats(struct respool_pool *pool);
 int respool_pool_prefill(struct respool_pool *pool, u64 size, u32 count);
 u64 respool_pool_drain(struct respool_pool *pool);
 bool respool_pool_would_wait(struct respool_pool *pool, u64 size);
+unsigned int respool_pool_takeback(struct respool_pool *pool,
+				   enum respool_takeback_why why);
+void respool_pool_count_takebacks(struct respool_pool *pool, unsigned int n);
+void respool_pool_fast_client(struct respool_pool *pool, int delta);
 void respool_wait_abort_client(struct respool_pool *pool,
 			       struct respool_client *client,
 			       struct file *file);

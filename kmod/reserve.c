@@ -180,8 +180,10 @@ void respool_over_update_locked(struct respool_pool *pool)
 
 	if (pool->over_capacity != over)
 		WRITE_ONCE(pool->over_capacity, over);
-	if (!over)
+	if (!over && pool->capacity_lowered) {
 		pool->capacity_lowered = false;
+		WRITE_ONCE(pool->shared->reclaim, 0);
+	}
 }
 
 /**

@@ -31,12 +31,15 @@
  * Lock order: respool_pools_lock (pools.c), then a pool's config_lock
  * or clients_lock, then pool->lock, then respool_cpu.lock (any CPU's).
  * The client lock (xa_lock of client->handles) is never held together
- * with either. A user's charge is an atomic64, updated under the client
+ * with either. A client's map_lock comes after clients_lock and a task's
+ * mmap_lock, before the file's i_mmap_rwsem and the client lock; it is
+ * never taken in reclaim (keep.c). A user's charge is an atomic64, updated under the client
  * lock of the file being charged (see cdev.c).
  */
 #ifndef _RESPOOL_H
 #define _RESPOOL_H
 
+#include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/limits.h>
 #include <linux/list.h>
@@ -132,6 +135,12 @@ struct respool_config {
  *		returns it through respool_export_return(). Set by EXPORT
  *		before the dma-buf's fd exists, cleared at the return; read
  *		only by whoever drops the last reference
+ * @ctl_gen:	while in use: the generation in its slot of the owner's
+ *		control page (keep.c), 0 if it cannot be kept; under the
+ *		owner's client lock
+ * @maps:	while in use: the struct respool_map of each mmap() of it
+ *		(mmap.c), each holding one reference; under the owner's
+ *		client lock
  * @size_node:	in the reserve: node of pool->by_size
  * @age_node:	in the reserve: node of pool->by_age
  * @link:	on a private list while being released or handed over
@@ -153,6 +162,8 @@ struct respool_block {
 	bool ever_mapped;
 	bool zeroed;
 	bool exported;
+	u32 ctl_gen;
+	struct list_head maps;
 	struct rb_node size_node;
 	struct rb_node age_node;
 	struct list_head link;
@@ -209,6 +220,7 @@ enum respool_counter {
  *				never happens
  * @RESPOOL_LCNT_EXPORTS:	blocks exported as dma-bufs
  * @RESPOOL_LCNT_EXPORT_RETURNS: exported blocks back in the pool
+ * @RESPOOL_LCNT_TAKEBACKS:	kept blocks taken back (keep.c)
  * @RESPOOL_LCNT_NR:		number of counters under pool->lock
  *
  * These change only where pool->lock is held anyway (waiting, handoff,
@@ -225,6 +237,7 @@ enum respool_locked_counter {
 	RESPOOL_LCNT_LOST_WAKEUPS,
 	RESPOOL_LCNT_EXPORTS,
 	RESPOOL_LCNT_EXPORT_RETURNS,
+	RESPOOL_LCNT_TAKEBACKS,
 	RESPOOL_LCNT_NR
 };
 
@@ -311,6 +324,16 @@ struct respool_user {
  * @waiting_bytes: bytes the wait in progress is for, 0 if none; both
  *		set and cleared under pool->lock, where netlink reads them
  * @file:	the open file this client is
+ * @mapping:	the file's own address_space (file->f_mapping), so that
+ *		the offsets of a handle name this file's mappings only and
+ *		unmap_mapping_range() reaches exactly them (keep.c)
+ * @map_lock:	serialises putting a block's pages into a mapping (the
+ *		fault handler) with a take-back revoking its mappings, so
+ *		that no page is mapped after the take-back unmapped them
+ * @ctl:	the control page (keep.c), NULL until first mapped; set
+ *		once under the client lock, freed at release
+ * @ctl_gen:	the last slot generation handed out [client lock]
+ * @takebacks:	kept blocks taken back from this client [client lock]
  * @close_gen:	bumped under pool->lock each time a close() takes the file
  *		out of a task's file table (->flush); an ALLOC that saw it
  *		change before queuing re-checks its own table (wait.c)
@@ -331,8 +354,37 @@ struct respool_client {
 	u64 waiting_since;
 	u64 waiting_bytes;
 	struct file *file;
+	struct address_space mapping;
+	struct mutex map_lock;	/* fault insertion vs take-back's unmap */
+	struct respool_ctl *ctl;
+	u32 ctl_gen;
+	u64 takebacks;
 	u64 close_gen;
 	struct list_head node;
+};
+
+/**
+ * struct respool_map - what one mmap() of a block made
+ * @b:		the block, with one reference for every VMA of this
+ *		record; NULL once a take-back revoked it (then the VMAs map
+ *		nothing and fault with SIGBUS) [client lock]
+ * @vmas:	VMAs of this record: the one mmap() made and the copies
+ *		split and fork made of it [client lock]
+ * @node:	in @b->maps while @b is set [client lock]
+ */
+struct respool_map {
+	struct respool_block *b;
+	unsigned int vmas;
+	struct list_head node;
+};
+
+/* Why kept blocks are taken back (keep.c). */
+enum respool_takeback_why {
+	RESPOOL_TAKEBACK_WAITER,	/* an ALLOC queued (or NONBLOCK) */
+	RESPOOL_TAKEBACK_CAPACITY,	/* capacity lowered below use */
+	RESPOOL_TAKEBACK_SHRINK,	/* the shrinker, from a worker */
+	RESPOOL_TAKEBACK_IDLE,		/* an idle-trim pass */
+	RESPOOL_TAKEBACK_DRAIN,		/* netlink drain */
 };
 
 /**
@@ -429,7 +481,16 @@ struct respool_waiter {
  * @block_cache:	slab of struct respool_block
  * @client_cache:	slab of struct respool_client
  * @waiter_cache:	slab of struct respool_waiter
- * @trim_work:		deferred release of idle free blocks
+ * @trim_work:		deferred release of idle free blocks, and the
+ *			idle pass over kept blocks
+ * @takeback_work:	the shrinker's take-back of kept blocks, which
+ *			may not wait for a client's map_lock in reclaim
+ * @shared:		the pool's page, mapped read-only by clients
+ *			(keep.c): waiters and reclaim, written under @lock
+ * @nr_fast:		clients that mapped their control page
+ * @takeback:		takes kept blocks back (keep.c, set by cdev.c);
+ *			called with no lock held, may sleep. Returns the
+ *			blocks taken back
  * @shrinker:		releases free blocks under memory pressure
  * @poll_wq:		woken when room may have appeared (poll)
  * @clients_lock:	protects @clients, @nr_clients, @dead, and the
@@ -489,6 +550,11 @@ struct respool_pool {
 	struct kmem_cache *client_cache;
 	struct kmem_cache *waiter_cache;
 	struct delayed_work trim_work;
+	struct work_struct takeback_work;
+	struct respool_shared *shared;
+	atomic_t nr_fast;
+	unsigned int (*takeback)(struct respool_pool *pool,
+				 enum respool_takeback_why why);
 	struct shrinker *shrinker;
 	wait_queue_head_t poll_wq;
 	struct mutex clients_lock;	/* clients, nr_clients, ids, users */
@@ -541,9 +607,11 @@ enum respool_release_reason {
  * The functions live in one header per layer, each calling only the ones
  * below it: reserve.h (the free blocks' trees, what the pool owns),
  * pcpu.h (per-CPU caches), pool.h (policy and waiting), pools.h (the
- * named pools and their registry), cdev.h, export.h and genl.h (the
- * devices, mappings, dma-bufs, netlink); block.h, config.h (the settings' one validator)
- * and stats.h (the counters) are used by all.
+ * named pools and their registry), cdev.h, export.h, keep.h and genl.h
+ * (the devices, mappings, dma-bufs, kept blocks, netlink); block.h,
+ * config.h (the settings' one validator) and stats.h (the counters) are
+ * used by all. The lower layers reach kept blocks only through
+ * pool->takeback.
  */
 
 #endif /* _RESPOOL_H */

@@ -94,6 +94,9 @@ const struct respool_stat_desc respool_stat_table[] = {
 	RP_GAUGE(EXPORTED_BYTES, exported_bytes),
 	RP_LOCKED(EXPORTS, exports),
 	RP_LOCKED(EXPORT_RETURNS, export_returns),
+	RP_GAUGE(KEPT_BYTES, kept_bytes),
+	RP_GAUGE(KEPT_BLOCKS, kept_blocks),
+	RP_LOCKED(TAKEBACKS, takebacks),
 };
 
 /* Every u64 of the ioctl struct has its entry: a new field needs one. */

@@ -65,6 +65,7 @@ static void respool_wait_dequeue_locked(struct respool_pool *pool,
 	list_del_init(&w->node);
 	/* The fast paths read it under their CPU lock; see pcpu.c. */
 	WRITE_ONCE(pool->nr_waiters, pool->nr_waiters - 1);
+	WRITE_ONCE(pool->shared->waiters, pool->nr_waiters);
 	if (!pool->nr_waiters)
 		pool->recovered_pending = true;
 }
@@ -282,6 +283,8 @@ static int respool_wait_queue(struct respool_pool *pool,
 	WRITE_ONCE(client->waiting_bytes, w->need);
 	list_add_tail(&w->node, &pool->waiters);
 	WRITE_ONCE(pool->nr_waiters, pool->nr_waiters + 1);
+	/* Clients stop keeping blocks (keep.c: the store before the scan). */
+	WRITE_ONCE(pool->shared->waiters, pool->nr_waiters);
 	respool_count_add_locked(pool, RESPOOL_LCNT_WAITS, 1);
 	/*
 	 * Nothing sleeps while a fitting block idles in a CPU cache: from
@@ -379,6 +382,8 @@ struct respool_block *respool_wait_for_room(struct respool_pool *pool,
 				 READ_ONCE(pool->nr_waiters));
 	if (first)
 		respool_pool_notify(pool, RESPOOL_EVENT_EXHAUSTED, w->need);
+	/* Nobody waits on an idle client: kept blocks come back first. */
+	respool_pool_takeback(pool, RESPOOL_TAKEBACK_WAITER);
 
 	ret = respool_wait_sleep(pool, w, timeout);
 
