@@ -2287,12 +2287,15 @@ static void run_share(void)
  *           mmap threshold is dynamic, so after the warm-up's first free
  *           of a 1 MiB mmapped chunk it is above 1 MiB and every size is
  *           a heap hit (cycle_malloc_mmapped= says what the last malloc
- *           was); malloc_nommap, measured after mallopt(M_MMAP_THRESHOLD,
- *           32 MiB), pins that
+ *           was)
  *   anon    mmap/munmap MAP_ANONYMOUS of the size
  * measured side by side (measure_set), on 1 thread and on 2 (one per CPU,
  * each its own loop; both on the same struct respool, so each has its own
- * magazine). The environment variable is read by respool_open(), so it is
+ * magazine). Beside today and anon, which map and unmap memory every
+ * cycle, fast and malloc pay for their neighbours (the emulator's TLB), so
+ * the pair fast, malloc is also measured alone on 1 thread ("quiet"), with
+ * glibc as is and then after mallopt(M_MMAP_THRESHOLD, 32 MiB) ("nommap":
+ * malloc's heap path pinned, whatever the process freed before). The environment variable is read by respool_open(), so it is
  * set around the one open of "today" only. That the fast column is hits
  * is checked: its cycles must make (almost) no ALLOC ioctl (the pool's
  * allocs counter, verified=). Goals of issue 17: fast/malloc <= 1, and
@@ -2505,7 +2508,7 @@ static void measure_set_mt(const op_fn *fns, unsigned int nf, struct ctx *c,
 static void print_ratio_th(const char *name, size_t size, unsigned int nt,
 			   double value, double goal, bool ge)
 {
-	printf("bench: ratio %s size=%zu threads=%u value=%.2f", name, size, nt,
+	printf("bench: ratio %s size=%zu threads=%u value=%.4f", name, size, nt,
 	       value);
 	if (goal > 0)
 		printf(" goal=%s%.2f met=%s", ge ? ">=" : "", goal,
@@ -2570,12 +2573,13 @@ static void run_cycle(void)
 	static const op_fn fns[CYC_NR] = {
 		op_cyc_fast, op_cyc_today, op_cyc_malloc, op_cyc_anon,
 	};
-	struct result res[MAX_SIZES][MAX_THREADS][CYC_NR], nommap[MAX_SIZES][2];
+	struct result res[MAX_SIZES][MAX_THREADS][CYC_NR];
+	struct result quiet[MAX_SIZES][2][2];	/* [as is, nommap][fast, malloc] */
 	unsigned int nts = opt_mt && sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 2 : 1;
 	bool mmapped[MAX_SIZES], ctl;
 	struct ctx c = { .heap_fd = -1 };
 	char verified[MAX_SIZES][MAX_THREADS][96];
-	unsigned int s, nt, f;
+	unsigned int s, nt, f, k;
 
 	reload("");
 	ctl = kernel_has_ctl();
@@ -2622,18 +2626,27 @@ static void run_cycle(void)
 		printf("bench: cycle_malloc_mmapped size=%zu value=%s\n",
 		       c.size, mmapped[s] ? "yes" : "no");
 	}
-	/* glibc's mmap threshold pinned above every size: always the heap. */
-	mallopt(M_MMAP_THRESHOLD, 32 << 20);
-	for (s = 0; s < nr_sizes; s++) {
-		static const op_fn nf2[2] = { op_cyc_fast, op_cyc_malloc };
+	/* The pair alone; then glibc's mmap threshold above every size. */
+	for (k = 0; k < 2; k++) {
+		static const op_fn pair[2] = { op_cyc_fast, op_cyc_malloc };
+		const char *sfx = k ? "nommap" : "quiet";
+		char name[48];
 
-		c.size = sizes[s];
-		measure_set(nf2, 2, &c, nommap[s]);
-		print_result_t("cycle_malloc_nommap", c.size, nommap[s][1], 1,
-			       NULL);
-		print_ratio_th("cycle_fast/malloc_nommap", c.size, 1,
-			       nommap[s][0].median / nommap[s][1].median, 0,
-			       false);
+		if (k)
+			mallopt(M_MMAP_THRESHOLD, 32 << 20);
+		for (s = 0; s < nr_sizes; s++) {
+			struct result *q = quiet[s][k];
+
+			c.size = sizes[s];
+			measure_set(pair, 2, &c, q);
+			snprintf(name, sizeof(name), "cycle_fast_%s", sfx);
+			print_result_t(name, c.size, q[0], 1, NULL);
+			snprintf(name, sizeof(name), "cycle_malloc_%s", sfx);
+			print_result_t(name, c.size, q[1], 1, NULL);
+			snprintf(name, sizeof(name), "cycle_fast/malloc_%s", sfx);
+			print_ratio_th(name, c.size, 1,
+				       q[0].median / q[1].median, 1.0, false);
+		}
 	}
 	respool_close(c.pool2);
 	respool_close(c.pool);
@@ -2645,34 +2658,44 @@ static void run_cycle(void)
 	       "  today   librespool, RESPOOL_FASTPATH=0: ALLOC, mmap, touch, "
 	       "munmap, FREE\n"
 	       "  malloc  malloc/free, glibc as is (mm: the last malloc was "
-	       "mmapped); nommap: after mallopt(M_MMAP_THRESHOLD, 32M), 1 "
-	       "thread\n"
+	       "mmapped)\n"
 	       "  anon    mmap/munmap MAP_ANONYMOUS\n"
 	       "  thr     threads, each its own loop, one per CPU, one struct "
 	       "respool\n"
-	       "  goals   fast/malloc <= 1; today/fast >= 50 at 4096\n",
+	       "  quiet   fast and malloc measured alone, side by side, 1 "
+	       "thread (no neighbour mapping and unmapping)\n"
+	       "  nommap  the same after mallopt(M_MMAP_THRESHOLD, 32M)\n"
+	       "  goals   fast/malloc <= 1 (each pair); today/fast >= 50 at "
+	       "4096\n",
 	       opt_batch);
-	printf("%8s %3s %9s %9s %9s %9s %9s %11s %10s %9s\n", "size", "thr",
-	       "fast", "today", "malloc", "nommap", "anon", "fast/malloc",
-	       "today/fast", "fast/anon");
+	printf("%8s %3s %9s %9s %9s %9s %11s %10s %9s\n", "size", "thr",
+	       "fast", "today", "malloc", "anon", "fast/malloc", "today/fast",
+	       "fast/anon");
 	for (s = 0; s < nr_sizes; s++) {
 		for (nt = 1; nt <= nts; nt++) {
 			struct result *r = res[s][nt - 1];
-			char nm[16];
 
-			if (nt == 1)
-				snprintf(nm, sizeof(nm), "%.0f",
-					 nommap[s][1].median);
-			else
-				snprintf(nm, sizeof(nm), "-");
-			printf("%8zu %3u %9.0f %9.0f %6.0f%3s %9s %9.0f %11.2f "
-			       "%10.1f %9.2f\n", sizes[s], nt, r[CYC_FAST].median,
+			printf("%8zu %3u %9.0f %9.0f %6.0f%3s %9.0f %11.2f "
+			       "%10.1f %9.4f\n", sizes[s], nt, r[CYC_FAST].median,
 			       r[CYC_TODAY].median, r[CYC_MALLOC].median,
-			       mmapped[s] ? " mm" : "", nm, r[CYC_ANON].median,
+			       mmapped[s] ? " mm" : "", r[CYC_ANON].median,
 			       r[CYC_FAST].median / r[CYC_MALLOC].median,
 			       r[CYC_TODAY].median / r[CYC_FAST].median,
 			       r[CYC_FAST].median / r[CYC_ANON].median);
 		}
+	}
+	printf("%8s %3s %31s %31s\n", "", "", "quiet, glibc as is",
+	       "quiet, mmap threshold 32M");
+	printf("%8s %3s %9s %9s %11s %9s %9s %11s\n", "size", "thr",
+	       "fast", "malloc", "fast/malloc", "fast", "nommap",
+	       "fast/nommap");
+	for (s = 0; s < nr_sizes; s++) {
+		struct result *q = quiet[s][0], *m = quiet[s][1];
+
+		printf("%8zu %3u %9.0f %9.0f %11.2f %9.0f %9.0f %11.2f\n",
+		       sizes[s], 1, q[0].median, q[1].median,
+		       q[0].median / q[1].median, m[0].median, m[1].median,
+		       m[0].median / m[1].median);
 	}
 	printf("\n");
 }
@@ -2955,15 +2978,16 @@ static void run_takeback(void)
 		efd_post(t.go);
 		pthread_join(th, NULL);
 		/*
-		 * A handoff round is one handoff and one wait, a takeback
-		 * round one take-back and one wait, a room round no wait:
-		 * the pool's waits are those of the first two.
+		 * A handoff round is one handoff and one wait; a takeback
+		 * round one take-back, one wait and one handoff (the block
+		 * taken back goes to the waiter as a freed one would); a
+		 * room round neither.
 		 */
 		snprintf(verified[TB_HANDOFF], 96, "handoffs:%llu/%u%s",
 			 (unsigned long long)(st1.handoffs - st0.handoffs),
-			 n[TB_HANDOFF],
-			 st1.handoffs - st0.handoffs >= n[TB_HANDOFF] ? "" :
-			 "(MISMATCH)");
+			 n[TB_HANDOFF] + n[TB_TAKEBACK],
+			 st1.handoffs - st0.handoffs ==
+			 n[TB_HANDOFF] + n[TB_TAKEBACK] ? "" : "(MISMATCH)");
 		snprintf(verified[TB_TAKEBACK], 96, "takebacks:%llu/%u,lost:%u%s",
 			 (unsigned long long)(st1.takebacks - st0.takebacks),
 			 n[TB_TAKEBACK], lost,

@@ -367,6 +367,7 @@ target() { # name regexp (on the ratio name) [kernel-file filter]
 	# less than today's cycle at 4K; a waiter served by a take-back
 	# within 2x of one served by a FREE.
 	target fast_hit_le_malloc 'cycle_fast/malloc'
+	target fast_hit_le_malloc_quiet 'cycle_fast/malloc_quiet\|cycle_fast/malloc_nommap'
 	target fast_hit_50x_today_4k 'cycle_today/fast'
 	target takeback_le_2x_handoff 'takeback/handoff'
 	grep -h "^bench: skip" "$out"/bench-*.txt "$out"/kbench-*.txt 2>/dev/null || true
