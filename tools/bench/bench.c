@@ -2739,7 +2739,19 @@ struct tb {
 	volatile uint64_t t_free;
 	volatile double lat;
 	volatile int quit;
+	/* B's ALLOCs of takeback and room served by fresh pages. */
+	unsigned int fresh[2];
 };
+
+/* Around B's timed ALLOC, untimed: was it served by fresh pages? */
+static void tb_count_fresh(struct tb *t, unsigned int *n,
+			   const struct respool_stats *before)
+{
+	struct respool_stats after;
+
+	stats(t->fb, &after);
+	*n += after.fresh_allocs != before->fresh_allocs;
+}
 
 static void efd_post(int fd)
 {
@@ -2835,6 +2847,7 @@ static double tb_handoff(struct tb *t)
  */
 static double tb_takeback(struct tb *t, unsigned int *lost)
 {
+	struct respool_stats st;
 	__u32 w, kept, now;
 	uint64_t t0, t1;
 	void *p;
@@ -2858,9 +2871,11 @@ static double tb_takeback(struct tb *t, unsigned int *lost)
 		munmap(p, t->size);
 		return -1;
 	}
+	stats(t->fb, &st);
 	t0 = now_ns();
 	hb = tb_alloc(t->fb, t->size);
 	t1 = now_ns();
+	tb_count_fresh(t, &t->fresh[0], &st);
 	now = __atomic_load_n(&t->ctl->slots[h], __ATOMIC_ACQUIRE);
 	if ((now & RESPOOL_SLOT_STATE_MASK) != RESPOOL_SLOT_TAKEN) {
 		/* Served without it (the pool had room?): give it back. */
@@ -2885,13 +2900,16 @@ not_kept:
 /* The control: A FREEs its last block first, B's whole ALLOC. */
 static double tb_room(struct tb *t)
 {
+	struct respool_stats st;
 	uint64_t t0, t1;
 	__u64 h;
 
 	tb_free(t->fa, tb_a_block(t, NULL));
+	stats(t->fb, &st);
 	t0 = now_ns();
 	h = tb_alloc(t->fb, t->size);
 	t1 = now_ns();
+	tb_count_fresh(t, &t->fresh[1], &st);
 	tb_free(t->fb, h);
 	return (double)(t1 - t0);
 }
@@ -2899,6 +2917,8 @@ static double tb_room(struct tb *t)
 enum { TB_HANDOFF, TB_TAKEBACK, TB_ROOM, TB_NR };
 static const char *const tb_names[TB_NR] = { "handoff", "takeback", "room" };
 
+/* Single events at 1 MiB are ms long and heavy-tailed: 101 at least. */
+#define TB_MIN_ROUNDS	101
 #define TB_MAX_ROUNDS	400
 
 static void run_takeback(void)
@@ -2960,6 +2980,7 @@ static void run_takeback(void)
 		if (have_tb)
 			tb_takeback(&t, &lost);
 		lost = 0;
+		t.fresh[0] = t.fresh[1] = 0;
 		stats(t.fa, &st0);
 		start = now_ns();
 		for (rounds = 0; rounds < TB_MAX_ROUNDS; rounds++) {
@@ -2969,7 +2990,7 @@ static void run_takeback(void)
 			if (have_tb && (v = tb_takeback(&t, &lost)) >= 0)
 				x[TB_TAKEBACK][n[TB_TAKEBACK]++] = v;
 			x[TB_ROOM][n[TB_ROOM]++] = tb_room(&t);
-			if (rounds + 1 >= opt_min_batches * 2 &&
+			if (rounds + 1 >= TB_MIN_ROUNDS &&
 			    now_ns() - start >= (uint64_t)opt_budget_ms * 3000000)
 				break;
 		}
@@ -2988,14 +3009,15 @@ static void run_takeback(void)
 			 n[TB_HANDOFF] + n[TB_TAKEBACK],
 			 st1.handoffs - st0.handoffs ==
 			 n[TB_HANDOFF] + n[TB_TAKEBACK] ? "" : "(MISMATCH)");
-		snprintf(verified[TB_TAKEBACK], 96, "takebacks:%llu/%u,lost:%u%s",
+		snprintf(verified[TB_TAKEBACK], 96,
+			 "takebacks:%llu/%u,lost:%u,fresh:%u%s",
 			 (unsigned long long)(st1.takebacks - st0.takebacks),
-			 n[TB_TAKEBACK], lost,
+			 n[TB_TAKEBACK], lost, t.fresh[0],
 			 st1.takebacks - st0.takebacks == n[TB_TAKEBACK] &&
 			 !lost ? "" : "(MISMATCH)");
-		snprintf(verified[TB_ROOM], 96, "pool_waits:%llu/%u%s",
+		snprintf(verified[TB_ROOM], 96, "pool_waits:%llu/%u,fresh:%u%s",
 			 (unsigned long long)(st1.waits - st0.waits),
-			 n[TB_HANDOFF] + n[TB_TAKEBACK],
+			 n[TB_HANDOFF] + n[TB_TAKEBACK], t.fresh[1],
 			 st1.waits - st0.waits == n[TB_HANDOFF] + n[TB_TAKEBACK] ?
 			 "" : "(MISMATCH)");
 		for (k = 0; k < TB_NR; k++) {
