@@ -28,7 +28,7 @@ help:
 	@echo "make module     build kmod/respool.ko for KDIR (default: running kernel)"
 	@echo "make check      lint, build, then run the selftests in a VM on each of KERNELS"
 	@echo "make lint       checkpatch, kernel-doc, sparse, uapi and generated-code gates"
-	@echo "make bench      benchmarks in the VM (not part of check)"
+	@echo "make bench      benchmarks in the VM, 6.1 and 6.12 (not part of check)"
 	@echo "make check-debug  the suite, fuzzer and stress on a KASAN/lockdep/kmemleak kernel"
 	@echo "make check-debug-short  the suite and a 100,000-op fuzz on that kernel (CI)"
 	@echo "make stress     64 processes for 60 s in the VM"

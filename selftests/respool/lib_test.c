@@ -4,7 +4,16 @@
  * pointer, close frees everything, thread safety on one pool, the
  * NONBLOCK and timeout flags passed through to the kernel, the batch,
  * INFO and EXPORT wrappers, the versions, and the one error convention of
- * librespool.h (NULL + errno, or -errno with errno set too).
+ * librespool.h (NULL + errno, or -errno with errno set too); and the fast
+ * path: freed blocks kept for reuse without a system call, the keep
+ * protocol against waiters, blocks the kernel takes back, magazine bounds,
+ * close and thread exit with blocks kept.
+ *
+ * make check runs it twice: as it is (the fast path, where the module has
+ * it) and with RESPOOL_FASTPATH=0 (lib_test_ioctl.sh). Tests of the common
+ * behaviour hold on both paths: they count a block kept for reuse as given
+ * back (given_back(), live_blocks()); the fast path's own tests skip
+ * without it.
  *
  * Built from ../../tools/lib/librespool.c directly, so that the selftests
  * do not depend on `make tools` having run first.
@@ -45,6 +54,49 @@ static struct respool_stats lib_stats(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, respool_stats(pool, &st));
 	return st;
+}
+
+/*
+ * The same on both paths: a block the library keeps for reuse is still in
+ * use to the kernel (kept_blocks of blocks_in_use) but given back to the
+ * caller, as a FREE'd one is.
+ */
+static uint64_t live_blocks(const struct respool_stats *st)
+{
+	return st->blocks_in_use - st->kept_blocks;
+}
+
+static uint64_t live_bytes(const struct respool_stats *st)
+{
+	return st->in_use_bytes - st->kept_bytes;
+}
+
+static uint64_t given_back(const struct respool_stats *st)
+{
+	return st->frees + st->kept_blocks;
+}
+
+/*
+ * Whether respool_open() takes the fast path here: not switched off, and
+ * the module maps a control page (probed on a file of the test's own).
+ */
+static int fast_path_on(void)
+{
+	const char *env = getenv("RESPOOL_FASTPATH");
+	void *ctl;
+	int fd;
+
+	if (env && !strcmp(env, "0"))
+		return 0;
+	fd = rp_open();
+	if (fd < 0)
+		return 0;
+	ctl = mmap(NULL, RESPOOL_CTL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   fd, RESPOOL_CTL_OFFSET);
+	if (ctl != MAP_FAILED)
+		munmap(ctl, RESPOOL_CTL_SIZE);
+	close(fd);
+	return ctl != MAP_FAILED;
 }
 
 TEST_F(lib, alloc_returns_mapped_zeroed_writable_block)
@@ -100,14 +152,15 @@ TEST_F(lib, free_by_pointer_returns_block)
 	ASSERT_NE(NULL, p);
 	EXPECT_EQ(0, respool_free(self->pool, p));
 	st = lib_stats(_metadata, self->pool);
-	EXPECT_EQ(1, st.frees);
-	EXPECT_EQ(0, st.blocks_in_use);
-	EXPECT_EQ(0, st.in_use_bytes);
+	EXPECT_EQ(1, given_back(&st));
+	EXPECT_EQ(0, live_blocks(&st));
+	EXPECT_EQ(0, live_bytes(&st));
 	EXPECT_EQ(0, respool_usable_size(self->pool, p));
-	/* Freed twice: the second is unknown. */
+	/* Freed twice: the second is unknown, kept or not. */
 	EXPECT_EQ(-ENOENT, respool_free(self->pool, p));
 	st = lib_stats(_metadata, self->pool);
-	EXPECT_EQ(1, st.frees);
+	EXPECT_EQ(1, given_back(&st));
+	EXPECT_EQ(0, live_blocks(&st));
 }
 
 TEST_F(lib, free_unknown_pointer_is_enoent_and_changes_nothing)
@@ -198,8 +251,8 @@ TEST_F(lib, many_live_blocks_free_in_any_order)
 			TH_LOG("block %d", j);
 	}
 	st = lib_stats(_metadata, self->pool);
-	EXPECT_EQ(N, st.frees);
-	EXPECT_EQ(0, st.blocks_in_use);
+	EXPECT_EQ(N, given_back(&st));
+	EXPECT_EQ(0, live_blocks(&st));
 }
 
 struct churn_arg {
@@ -274,9 +327,19 @@ TEST_F(lib, four_threads_share_one_pool)
 		allocs += arg[i].allocs;
 	}
 	EXPECT_EQ(THREADS * ITERS, allocs);
+	/*
+	 * Every thread has exited: what it kept went back at its exit. On
+	 * the fast path the kernel saw fewer ALLOCs (the hits) than the
+	 * library served.
+	 */
 	st = lib_stats(_metadata, self->pool);
-	EXPECT_EQ(allocs, st.allocs);
-	EXPECT_EQ(allocs, st.frees);
+	if (fast_path_on()) {
+		EXPECT_GE(allocs, st.allocs);
+	} else {
+		EXPECT_EQ(allocs, st.allocs);
+	}
+	EXPECT_EQ(st.allocs, st.frees);
+	EXPECT_EQ(0, st.kept_blocks);
 	EXPECT_EQ(0, st.blocks_in_use);
 	EXPECT_EQ(0, st.in_use_bytes);
 }
@@ -382,8 +445,8 @@ TEST_F(lib, alloc_batch_blocks_work_with_free_info_and_close)
 	/* Another pool does not know them. */
 	EXPECT_EQ(-ENOENT, respool_free(self->pool, ptrs[0]));
 	st = lib_stats(_metadata, self->pool);
-	EXPECT_EQ(3, st.blocks_in_use);
-	EXPECT_EQ(8 * RP_PAGE, st.in_use_bytes);
+	EXPECT_EQ(3, live_blocks(&st));
+	EXPECT_EQ(8 * RP_PAGE, live_bytes(&st));
 
 	respool_close(other);
 	st = lib_stats(_metadata, self->pool);
@@ -433,10 +496,13 @@ TEST_F(lib, alloc_batch_gives_back_blocks_it_cannot_map)
 	FILE *f;
 	int ret;
 
-	/* Fault in what the call itself needs before the limit is set. */
+	/*
+	 * Fault in what the call itself needs before the limit is set; freed
+	 * for real (respool_free_batch() never keeps), so nothing is kept.
+	 */
 	probe = respool_alloc(self->pool, RP_PAGE, 0, 0);
 	ASSERT_NE(NULL, probe);
-	ASSERT_EQ(0, respool_free(self->pool, probe));
+	ASSERT_EQ(1, respool_free_batch(self->pool, &probe, 1));
 	f = fopen("/proc/self/status", "r");
 	ASSERT_NE(NULL, f);
 	while (fgets(line, sizeof(line), f))
@@ -858,6 +924,532 @@ TEST(open_pool_opens_the_named_pools_node)
 					      NULL }));
 }
 
+/*
+ * The fast path. A pool of 1 MiB; each test skips where respool_open()
+ * does not take the fast path (RESPOOL_FASTPATH=0, or a module without
+ * it). @ctl is the test's own mapping of the pool's control page, the same
+ * page the library maps, to read slot words and hits.
+ */
+FIXTURE(fast) {
+	struct respool *pool;
+	struct respool_ctl *ctl;
+};
+
+FIXTURE_SETUP(fast)
+{
+	const char *why = rp_skip_reason();
+
+	self->pool = NULL;
+	self->ctl = MAP_FAILED;
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, rp_reload("capacity=1M max_block_size=1M"));
+	if (!fast_path_on())
+		SKIP(return, "the fast path is off (RESPOOL_FASTPATH=0, or the module has no control page)");
+	self->pool = respool_open();
+	ASSERT_NE(NULL, self->pool);
+	self->ctl = mmap(NULL, RESPOOL_CTL_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, respool_fd(self->pool), RESPOOL_CTL_OFFSET);
+	ASSERT_NE(MAP_FAILED, self->ctl);
+}
+
+FIXTURE_TEARDOWN(fast)
+{
+	if (self->ctl != MAP_FAILED)
+		munmap(self->ctl, RESPOOL_CTL_SIZE);
+	respool_close(self->pool);
+}
+
+/* The block's handle, through INFO; 0 if @p is not a live block. */
+static uint64_t handle_of(struct respool *pool, const void *p)
+{
+	struct respool_info info;
+
+	return respool_info(pool, p, &info) ? 0 : info.handle;
+}
+
+static uint32_t slot_state(const struct respool_ctl *ctl, uint64_t handle)
+{
+	return __atomic_load_n(&ctl->slots[handle], __ATOMIC_SEQ_CST) &
+	       RESPOOL_SLOT_STATE_MASK;
+}
+
+/*
+ * Free, then alloc of the same size: the same block at the same address,
+ * its bytes as left, no ALLOC and no FREE; the kernel counts it as kept
+ * while it is, and the library counts the hit in the control page.
+ */
+TEST_F(fast, free_then_alloc_is_a_hit_without_a_system_call)
+{
+	struct respool_stats before, st;
+	struct respool_info info;
+	uint64_t handle;
+	void *p, *q;
+
+	p = respool_alloc(self->pool, 3 * RP_PAGE, 0, 0);
+	ASSERT_NE(NULL, p);
+	handle = handle_of(self->pool, p);
+	ASSERT_NE(0, handle);
+	ASSERT_GT(self->ctl->nr_slots, handle);
+	EXPECT_EQ(RESPOOL_SLOT_INUSE, slot_state(self->ctl, handle));
+	rp_fill(p, 3 * RP_PAGE, 77);
+	before = lib_stats(_metadata, self->pool);
+
+	EXPECT_EQ(0, respool_free(self->pool, p));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(RESPOOL_SLOT_KEPT, slot_state(self->ctl, handle));
+	EXPECT_EQ(1, st.kept_blocks);
+	EXPECT_EQ(3 * RP_PAGE, st.kept_bytes);
+	EXPECT_EQ(before.frees, st.frees) TH_LOG("the free went to the kernel");
+	/* Kept is freed to the caller: every call says so. */
+	errno = 0;
+	EXPECT_EQ(0, respool_usable_size(self->pool, p));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-ENOENT, respool_info(self->pool, p, &info));
+	EXPECT_EQ(-ENOENT, respool_export(self->pool, p, O_RDWR));
+	EXPECT_EQ(-ENOENT, respool_free(self->pool, p));
+	EXPECT_EQ(1, lib_stats(_metadata, self->pool).kept_blocks);
+
+	q = respool_alloc(self->pool, 3 * RP_PAGE - 100, 0, 0);
+	ASSERT_NE(NULL, q);
+	EXPECT_EQ(p, q) TH_LOG("the kept block was not reused");
+	EXPECT_TRUE(rp_check(q, 3 * RP_PAGE, 77)) TH_LOG("a hit keeps the bytes");
+	EXPECT_EQ(RESPOOL_SLOT_INUSE, slot_state(self->ctl, handle));
+	EXPECT_EQ(1, __atomic_load_n(&self->ctl->hits, __ATOMIC_RELAXED));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(before.allocs, st.allocs) TH_LOG("the hit went to the kernel");
+	EXPECT_EQ(before.frees, st.frees);
+	EXPECT_EQ(0, st.kept_blocks);
+	EXPECT_EQ(0, st.kept_bytes);
+	EXPECT_EQ(1, st.blocks_in_use);
+	/* A live block again, for every call. */
+	EXPECT_EQ(3 * RP_PAGE, respool_usable_size(self->pool, q));
+	ASSERT_EQ(0, respool_info(self->pool, q, &info));
+	EXPECT_EQ(handle, info.handle);
+	EXPECT_EQ(0, respool_free(self->pool, q));
+}
+
+/* Only a block of the right size is a hit: not smaller, not twice over. */
+TEST_F(fast, a_hit_fits_need_to_twice_need)
+{
+	struct respool_stats before, st;
+	void *p, *q, *r;
+
+	p = respool_alloc(self->pool, 4 * RP_PAGE, 0, 0);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, respool_free(self->pool, p));
+	before = lib_stats(_metadata, self->pool);
+	/* Larger than the kept block, and less than half of it: the kernel. */
+	q = respool_alloc(self->pool, 5 * RP_PAGE, 0, 0);
+	ASSERT_NE(NULL, q);
+	r = respool_alloc(self->pool, RP_PAGE, 0, 0);
+	ASSERT_NE(NULL, r);
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(before.allocs + 2, st.allocs);
+	EXPECT_EQ(1, st.kept_blocks);
+	EXPECT_NE(p, q);
+	EXPECT_NE(p, r);
+	EXPECT_EQ(2, respool_free_batch(self->pool, (void *[]){ q, r }, 2));
+	/* Exactly half of it: a hit. */
+	q = respool_alloc(self->pool, 2 * RP_PAGE, 0, 0);
+	EXPECT_EQ(p, q);
+	EXPECT_EQ(4 * RP_PAGE, respool_usable_size(self->pool, q));
+	EXPECT_EQ(before.allocs + 2, lib_stats(_metadata, self->pool).allocs);
+	EXPECT_EQ(0, respool_free(self->pool, q));
+}
+
+/*
+ * RESPOOL_FASTPATH=0, read at open: the same cycle goes to the kernel
+ * every time, and nothing is kept.
+ */
+TEST_F(fast, fastpath_0_in_the_environment_turns_it_off)
+{
+	const char *old = getenv("RESPOOL_FASTPATH");
+	struct respool_stats before, st;
+	struct respool *pool;
+	void *p;
+	int i;
+
+	ASSERT_EQ(0, setenv("RESPOOL_FASTPATH", "0", 1));
+	pool = respool_open();
+	if (old)
+		setenv("RESPOOL_FASTPATH", old, 1);
+	else
+		unsetenv("RESPOOL_FASTPATH");
+	ASSERT_NE(NULL, pool);
+	before = lib_stats(_metadata, pool);
+	for (i = 0; i < 3; i++) {
+		p = respool_alloc(pool, RP_PAGE, 0, 0);
+		ASSERT_NE(NULL, p);
+		ASSERT_EQ(0, respool_free(pool, p));
+	}
+	st = lib_stats(_metadata, pool);
+	EXPECT_EQ(before.allocs + 3, st.allocs);
+	EXPECT_EQ(before.frees + 3, st.frees);
+	EXPECT_EQ(0, st.kept_blocks);
+	respool_close(pool);
+}
+
+/*
+ * Another client's NONBLOCK ALLOC finds the pool full of our blocks, one
+ * of them kept: the kernel takes it back and serves the request with it.
+ * Our next respool_alloc() must not hand out the taken block: the library
+ * sees TAKEN, drops it and gets a fresh one from the kernel, without the
+ * bytes we left (the other client wrote over them).
+ */
+TEST_F(fast, a_block_taken_back_is_never_handed_out_again)
+{
+	struct respool_stats before, st;
+	struct respool_alloc a;
+	uint64_t handle;
+	void *hog, *p, *q, *m;
+	int fd;
+
+	hog = respool_alloc(self->pool, RP_MiB - RP_PAGE, 0, 0);
+	ASSERT_NE(NULL, hog);
+	p = respool_alloc(self->pool, RP_PAGE, 0, 0);
+	ASSERT_NE(NULL, p);
+	handle = handle_of(self->pool, p);
+	rp_fill(p, RP_PAGE, 5);
+	ASSERT_EQ(0, respool_free(self->pool, p));
+	ASSERT_EQ(RESPOOL_SLOT_KEPT, slot_state(self->ctl, handle));
+	before = lib_stats(_metadata, self->pool);
+
+	fd = rp_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, rp_alloc(fd, RP_PAGE, RESPOOL_ALLOC_NONBLOCK, 0, &a))
+		TH_LOG("the kept block was not taken back for a NONBLOCK ALLOC");
+	EXPECT_EQ(RESPOOL_SLOT_TAKEN, slot_state(self->ctl, handle));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(before.takebacks + 1, st.takebacks);
+	EXPECT_EQ(0, st.kept_blocks);
+	m = rp_map(fd, &a);
+	ASSERT_NE(MAP_FAILED, m);
+	rp_fill(m, RP_PAGE, 6);
+	munmap(m, RP_PAGE);
+	ASSERT_EQ(0, rp_free(fd, a.handle));
+
+	q = respool_alloc(self->pool, RP_PAGE, 0, 0);
+	ASSERT_NE(NULL, q);
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(before.allocs + 2, st.allocs) TH_LOG("no ALLOC for our block");
+	EXPECT_FALSE(rp_check(q, RP_PAGE, 5)) TH_LOG("the taken block's old bytes");
+	EXPECT_FALSE(rp_check(q, RP_PAGE, 6)) TH_LOG("the other client's bytes");
+	EXPECT_EQ(0, __atomic_load_n(&self->ctl->hits, __ATOMIC_RELAXED));
+	EXPECT_EQ(RP_PAGE, respool_usable_size(self->pool, q));
+	memset(q, 1, RP_PAGE);
+	EXPECT_EQ(0, respool_free(self->pool, q));
+	EXPECT_EQ(0, respool_free(self->pool, hog));
+	close(fd);
+}
+
+struct raw_waiter {
+	int fd;
+	uint64_t size;
+	int ret;
+	struct respool_alloc a;
+};
+
+static void *raw_waiter_thread(void *data)
+{
+	struct raw_waiter *w = data;
+
+	w->ret = rp_alloc(w->fd, w->size, RESPOOL_ALLOC_TIMEOUT, 20000, &w->a);
+	return NULL;
+}
+
+/*
+ * The keep protocol's undo: a waiter has published the pool page's
+ * waiters and is held before it looks at any slot ("takeback_scan"). A
+ * free now must not keep: it sees waiters after its barrier, takes the
+ * block back from KEPT and FREEs it, and the waiter is served with it.
+ */
+TEST_F(fast, free_does_not_keep_while_a_waiter_is_published)
+{
+	struct raw_waiter w = { .size = RP_PAGE };
+	const struct respool_shared *shared;
+	struct respool_stats before, st;
+	uint64_t handle;
+	const char *why;
+	pthread_t tid;
+	void *hog, *p;
+
+	why = rp_inject_skip_reason();
+	if (why)
+		SKIP(return, "%s", why);
+	hog = respool_alloc(self->pool, RP_MiB - RP_PAGE, 0, 0);
+	ASSERT_NE(NULL, hog);
+	p = respool_alloc(self->pool, RP_PAGE, 0, 0);
+	ASSERT_NE(NULL, p);
+	handle = handle_of(self->pool, p);
+	shared = mmap(NULL, RESPOOL_SHARED_SIZE, PROT_READ, MAP_SHARED,
+		      respool_fd(self->pool), RESPOOL_SHARED_OFFSET);
+	ASSERT_NE(MAP_FAILED, shared);
+	before = lib_stats(_metadata, self->pool);
+
+	w.fd = rp_open();
+	ASSERT_LE(0, w.fd);
+	ASSERT_EQ(0, rp_inject("takeback_scan", "hold 1 15000"));
+	ASSERT_EQ(0, pthread_create(&tid, NULL, raw_waiter_thread, &w));
+	ASSERT_EQ(0, rp_inject_wait_held("takeback_scan", 1, 10000))
+		TH_LOG("the waiter never reached takeback_scan");
+	EXPECT_EQ(1, __atomic_load_n(&shared->waiters, __ATOMIC_SEQ_CST));
+
+	EXPECT_EQ(0, respool_free(self->pool, p));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(0, st.kept_blocks) TH_LOG("kept while a waiter was published");
+	EXPECT_EQ(before.frees + 1, st.frees) TH_LOG("the free was not a FREE");
+	EXPECT_NE(RESPOOL_SLOT_KEPT, slot_state(self->ctl, handle));
+
+	ASSERT_EQ(0, rp_inject("takeback_scan", "release"));
+	ASSERT_EQ(0, pthread_join(tid, NULL));
+	EXPECT_EQ(0, w.ret) TH_LOG("the waiter: %s", strerror(-w.ret));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(before.takebacks, st.takebacks) TH_LOG("served by a take-back, not the FREE");
+	/* Nothing kept: the next allocation is the kernel's, and must wait. */
+	errno = 0;
+	EXPECT_EQ(NULL, respool_alloc(self->pool, RP_PAGE, RESPOOL_ALLOC_NONBLOCK, 0));
+	EXPECT_EQ(EAGAIN, errno);
+	close(w.fd);
+	munmap((void *)shared, RESPOOL_SHARED_SIZE);
+	EXPECT_EQ(0, respool_free(self->pool, hog));
+}
+
+/* A slot marked idle by the kernel's trim pass is still ours to take. */
+TEST_F(fast, a_block_marked_idle_is_still_a_hit)
+{
+	uint64_t handle;
+	uint32_t w;
+	void *p;
+
+	p = respool_alloc(self->pool, RP_PAGE, 0, 0);
+	ASSERT_NE(NULL, p);
+	handle = handle_of(self->pool, p);
+	ASSERT_EQ(0, respool_free(self->pool, p));
+	w = __atomic_load_n(&self->ctl->slots[handle], __ATOMIC_SEQ_CST);
+	ASSERT_EQ(RESPOOL_SLOT_KEPT, w & RESPOOL_SLOT_STATE_MASK);
+	__atomic_store_n(&self->ctl->slots[handle], w | RESPOOL_SLOT_IDLE,
+			 __ATOMIC_SEQ_CST);
+	EXPECT_EQ(p, respool_alloc(self->pool, RP_PAGE, 0, 0));
+	EXPECT_EQ((w & ~RESPOOL_SLOT_STATE_MASK) | RESPOOL_SLOT_INUSE,
+		  __atomic_load_n(&self->ctl->slots[handle], __ATOMIC_SEQ_CST));
+	EXPECT_EQ(0, respool_free(self->pool, p));
+}
+
+/*
+ * A thread's magazine holds at most 32 blocks and 16 MiB: past that, the
+ * oldest goes back for real.
+ */
+TEST(fast_magazine_is_bounded)
+{
+	enum { N = 40 };
+	const char *why = rp_skip_reason();
+	struct respool_stats st;
+	struct respool *pool;
+	void *p[N];
+	int i;
+
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, rp_reload("capacity=32M max_block_size=4M"));
+	if (!fast_path_on())
+		SKIP(return, "the fast path is off");
+	pool = respool_open();
+	ASSERT_NE(NULL, pool);
+	/* Count: 40 pages freed, 32 kept, the 8 oldest FREE'd. */
+	for (i = 0; i < N; i++) {
+		p[i] = respool_alloc(pool, RP_PAGE, 0, 0);
+		ASSERT_NE(NULL, p[i]);
+	}
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, respool_free(pool, p[i]));
+	ASSERT_EQ(0, respool_stats(pool, &st));
+	EXPECT_EQ(32, st.kept_blocks);
+	EXPECT_EQ(N - 32, st.frees);
+	/* The newest are kept: the last one freed is the next hit. */
+	EXPECT_EQ(p[N - 1], respool_alloc(pool, RP_PAGE, 0, 0));
+	EXPECT_EQ(0, respool_free(pool, p[N - 1]));
+	respool_close(pool);
+
+	/* Bytes: five 4 MiB blocks freed, four (16 MiB) kept. */
+	pool = respool_open();
+	ASSERT_NE(NULL, pool);
+	for (i = 0; i < 5; i++) {
+		p[i] = respool_alloc(pool, 4 * RP_MiB, 0, 0);
+		ASSERT_NE(NULL, p[i]);
+	}
+	ASSERT_EQ(0, respool_stats(pool, &st));
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, respool_free(pool, p[i]));
+	ASSERT_EQ(0, respool_stats(pool, &st));
+	EXPECT_EQ(4, st.kept_blocks);
+	EXPECT_EQ(16 * RP_MiB, st.kept_bytes);
+	respool_close(pool);
+}
+
+/* Close with blocks kept: the file's close frees them, nothing stays in use. */
+TEST_F(fast, close_with_kept_blocks_leaves_nothing_in_use)
+{
+	struct respool_stats st;
+	struct respool *pool = respool_open();
+	void *p[3];
+	int i;
+
+	ASSERT_NE(NULL, pool);
+	for (i = 0; i < 3; i++) {
+		p[i] = respool_alloc(pool, (i + 1) * RP_PAGE, 0, 0);
+		ASSERT_NE(NULL, p[i]);
+	}
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, respool_free(pool, p[i]));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(3, st.kept_blocks);
+	respool_close(pool);
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(0, st.kept_blocks);
+	EXPECT_EQ(0, st.blocks_in_use);
+	EXPECT_EQ(0, st.in_use_bytes);
+	EXPECT_EQ(1, st.clients);
+	/* The closed pool's mappings are gone too. */
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(-1, msync(p[i], RP_PAGE, MS_ASYNC));
+		EXPECT_EQ(ENOMEM, errno);
+	}
+}
+
+struct keeper_arg {
+	struct respool *pool;
+	pthread_barrier_t *bar;
+	void *kept;
+	void *later;
+	uint64_t allocs_before, allocs_after;
+	int err;
+};
+
+/*
+ * Keeps a block of @pool, then waits while the main thread closes it and
+ * opens another (perhaps at the same address); then allocates from the new
+ * one, which must come from its own kernel file, not the stale magazine.
+ */
+static void *keeper_thread(void *data)
+{
+	struct keeper_arg *k = data;
+	struct respool_stats st;
+
+	k->kept = respool_alloc(k->pool, RP_PAGE, 0, 0);
+	if (!k->kept || respool_free(k->pool, k->kept))
+		k->err = 1;
+	pthread_barrier_wait(k->bar);	/* kept */
+	pthread_barrier_wait(k->bar);	/* closed, k->pool is the new one */
+	if (respool_stats(k->pool, &st))
+		k->err = 1;
+	k->allocs_before = st.allocs;
+	k->later = respool_alloc(k->pool, RP_PAGE, 0, 0);
+	if (!k->later)
+		k->err = 1;
+	else
+		memset(k->later, 3, RP_PAGE);
+	if (respool_stats(k->pool, &st))
+		k->err = 1;
+	k->allocs_after = st.allocs;
+	return NULL;
+}
+
+/*
+ * respool_close() with another thread's blocks kept: they go with the
+ * file, and that thread's stale magazine never serves a later pool.
+ */
+TEST_F(fast, close_kills_other_threads_magazines)
+{
+	struct keeper_arg k = { 0 };
+	pthread_barrier_t bar;
+	struct respool_stats st;
+	pthread_t tid;
+
+	ASSERT_EQ(0, pthread_barrier_init(&bar, NULL, 2));
+	k.bar = &bar;
+	k.pool = respool_open();
+	ASSERT_NE(NULL, k.pool);
+	ASSERT_EQ(0, pthread_create(&tid, NULL, keeper_thread, &k));
+	pthread_barrier_wait(&bar);
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(1, st.kept_blocks);
+	respool_close(k.pool);
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(0, st.blocks_in_use);
+	k.pool = respool_open();
+	ASSERT_NE(NULL, k.pool);
+	pthread_barrier_wait(&bar);
+	ASSERT_EQ(0, pthread_join(tid, NULL));
+	EXPECT_EQ(0, k.err);
+	EXPECT_EQ(k.allocs_before + 1, k.allocs_after)
+		TH_LOG("served from a closed pool's magazine");
+	EXPECT_EQ(RP_PAGE, respool_usable_size(k.pool, k.later));
+	/* The thread exited with the block live: nothing kept, one in use. */
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(1, st.blocks_in_use);
+	EXPECT_EQ(0, st.kept_blocks);
+	EXPECT_EQ(0, respool_free(k.pool, k.later));
+	respool_close(k.pool);
+	pthread_barrier_destroy(&bar);
+}
+
+static void *keep_three_thread(void *data)
+{
+	struct respool *pool = data;
+	void *p[3];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		p[i] = respool_alloc(pool, RP_PAGE, 0, 0);
+	for (i = 0; i < 3; i++)
+		respool_free(pool, p[i]);
+	return NULL;
+}
+
+/* A thread that exits gives its kept blocks back with FREE. */
+TEST_F(fast, thread_exit_gives_kept_blocks_back)
+{
+	struct respool_stats before, st;
+	pthread_t tid;
+
+	before = lib_stats(_metadata, self->pool);
+	ASSERT_EQ(0, pthread_create(&tid, NULL, keep_three_thread, self->pool));
+	ASSERT_EQ(0, pthread_join(tid, NULL));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(before.allocs + 3, st.allocs);
+	EXPECT_EQ(before.frees + 3, st.frees);
+	EXPECT_EQ(0, st.kept_blocks);
+	EXPECT_EQ(0, st.blocks_in_use);
+}
+
+/* A pool's kept blocks serve that pool only, two pools on one thread. */
+TEST_F(fast, two_pools_keep_apart)
+{
+	struct respool *other = respool_open();
+	struct respool_stats before, st;
+	void *p, *q;
+
+	ASSERT_NE(NULL, other);
+	p = respool_alloc(self->pool, RP_PAGE, 0, 0);
+	q = respool_alloc(other, RP_PAGE, 0, 0);
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(NULL, q);
+	ASSERT_EQ(0, respool_free(self->pool, p));
+	ASSERT_EQ(0, respool_free(other, q));
+	before = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(2, before.kept_blocks);
+	EXPECT_EQ(q, respool_alloc(other, RP_PAGE, 0, 0));
+	EXPECT_EQ(p, respool_alloc(self->pool, RP_PAGE, 0, 0));
+	EXPECT_EQ(-ENOENT, respool_free(self->pool, q));
+	st = lib_stats(_metadata, self->pool);
+	EXPECT_EQ(before.allocs, st.allocs);
+	EXPECT_EQ(0, st.kept_blocks);
+	EXPECT_EQ(0, respool_free(other, q));
+	respool_close(other);
+	EXPECT_EQ(0, respool_free(self->pool, p));
+}
+
 /* A pool of 1 MiB, taken whole by one block. */
 FIXTURE(full) {
 	struct respool *pool;
@@ -982,7 +1574,8 @@ TEST_F(full, alloc_batch_nonblock_stops_where_the_pool_is_full)
 	void *ptrs[4];
 	int i;
 
-	ASSERT_EQ(0, respool_free(self->pool, self->hog));
+	/* For real: a kept hog would still be in use until taken back. */
+	ASSERT_EQ(1, respool_free_batch(self->pool, &self->hog, 1));
 	start = lib_stats(_metadata, self->pool);
 	ASSERT_EQ(0, start.in_use_bytes);
 

@@ -48,6 +48,15 @@
  *            the same 3 threads in pool A itself, and on a mutex (no
  *            pool: the emulator's share); the ratios to alone (goal: B's
  *            load leaves A's waits as they were)
+ *   cycle    default parameters (issue 17): alloc, one word written per
+ *            page, free, on 1 and 2 threads: librespool with its fast
+ *            path (a magazine hit), with RESPOOL_FASTPATH=0 (ALLOC, mmap,
+ *            munmap, FREE), malloc/free and anonymous mmap side by side;
+ *            goals fast/malloc <= 1, today/fast >= 50 at 4 KiB
+ *   takeback capacity = 4 blocks, all held by client A: client B's ALLOC
+ *            served by A's FREE (a handoff), by taking back the block A
+ *            keeps, or with the block already free (the floor); goal:
+ *            take-back within 2x of the handoff
  *
  * Timing: under TCG the clock is coarse and costly to read, so every sample
  * is one batch of --batch operations timed with CLOCK_MONOTONIC and divided
@@ -66,6 +75,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -2262,6 +2272,817 @@ static void run_share(void)
 	}
 }
 
+/* --- the fast path (issue 17): the hit cycle, and take-back ------------- */
+
+/*
+ * The cycle a client reusing buffers pays: allocate, write one word in
+ * every page, free, on
+ *   fast    librespool as it opens by default: with the fast path, a free
+ *           keeps the block mapped in the thread's magazine and the next
+ *           alloc of the size takes it back with one compare-and-exchange
+ *           on the control page (a hit, no system call)
+ *   today   librespool opened with RESPOOL_FASTPATH=0: ALLOC, mmap, touch,
+ *           munmap, FREE (the cycle of issue 17's report)
+ *   malloc  malloc/free of the size, glibc as the process has it: its
+ *           mmap threshold is dynamic, so after the warm-up's first free
+ *           of a 1 MiB mmapped chunk it is above 1 MiB and every size is
+ *           a heap hit (cycle_malloc_mmapped= says what the last malloc
+ *           was)
+ *   anon    mmap/munmap MAP_ANONYMOUS of the size
+ * measured side by side (measure_set), on 1 thread and on 2 (one per CPU,
+ * each its own loop; both on the same struct respool, so each has its own
+ * magazine). Beside today and anon, which map and unmap memory every
+ * cycle, fast and malloc pay for their neighbours (the emulator's TLB), so
+ * the pair fast, malloc is also measured alone on 1 thread ("quiet"), with
+ * glibc as is and then after mallopt(M_MMAP_THRESHOLD, 32 MiB) ("nommap":
+ * malloc's heap path pinned, whatever the process freed before). The environment variable is read by respool_open(), so it is
+ * set around the one open of "today" only. That the fast column is hits
+ * is checked: its cycles must make (almost) no ALLOC ioctl (the pool's
+ * allocs counter, verified=). Goals of issue 17: fast/malloc <= 1, and
+ * today/fast >= 50 at 4 KiB.
+ */
+static void touch_words(void *p, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i += page_size)
+		*(volatile uint64_t *)((char *)p + i) = i;
+}
+
+static void cycle_lib(struct respool *pool, size_t size)
+{
+	void *p = respool_alloc(pool, size, 0, 0);
+
+	if (!p)
+		die("respool_alloc (cycle)");
+	touch_words(p, size);
+	errno = -respool_free(pool, p);
+	if (errno)
+		die("respool_free (cycle)");
+}
+
+static void op_cyc_fast(struct ctx *c)
+{
+	cycle_lib(c->pool, c->size);
+}
+
+static void op_cyc_today(struct ctx *c)
+{
+	cycle_lib(c->pool2, c->size);
+}
+
+static void op_cyc_malloc(struct ctx *c)
+{
+	void *p = malloc(c->size);
+
+	if (!p)
+		die("malloc (cycle)");
+	touch_words(p, c->size);
+	__asm__ volatile("" : : "r"(p) : "memory");
+	free(p);
+}
+
+static void op_cyc_anon(struct ctx *c)
+{
+	void *p = mmap(NULL, c->size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap (cycle)");
+	touch_words(p, c->size);
+	if (munmap(p, c->size))
+		die("munmap (cycle)");
+}
+
+/* librespool on a new file, RESPOOL_FASTPATH=0 when !fast, else as is. */
+static struct respool *open_fastpath(bool fast)
+{
+	const char *old = getenv("RESPOOL_FASTPATH");
+	char *save = old ? strdup(old) : NULL;
+	struct respool *pool;
+
+	/* Single-threaded here: nobody reads the environment meanwhile. */
+	if (fast)
+		unsetenv("RESPOOL_FASTPATH");
+	else
+		setenv("RESPOOL_FASTPATH", "0", 1);
+	pool = respool_open();
+	if (save)
+		setenv("RESPOOL_FASTPATH", save, 1);
+	else
+		unsetenv("RESPOOL_FASTPATH");
+	free(save);
+	if (!pool)
+		die("open /dev/respool (fast path)");
+	return pool;
+}
+
+/* Does the loaded module have the control page (issue 17)? */
+static bool kernel_has_ctl(void)
+{
+	int fd = open(RESPOOL_DEFAULT_PATH, O_RDWR | O_CLOEXEC);
+	void *p;
+
+	if (fd < 0)
+		die(RESPOOL_DEFAULT_PATH);
+	p = mmap(NULL, RESPOOL_CTL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, RESPOOL_CTL_OFFSET);
+	if (p != MAP_FAILED)
+		munmap(p, RESPOOL_CTL_SIZE);
+	close(fd);
+	return p != MAP_FAILED;
+}
+
+/* Would malloc(@size) be an mmapped chunk now? (glibc's count of them) */
+static bool malloc_is_mmapped(size_t size)
+{
+	size_t before = mallinfo2().hblks;
+	void *p = malloc(size);
+	bool mm;
+
+	if (!p)
+		die("malloc");
+	__asm__ volatile("" : : "r"(p) : "memory");
+	mm = mallinfo2().hblks > before;
+	free(p);
+	return mm;
+}
+
+/*
+ * measure_set() on @nt threads (one per CPU, each its own loop on the
+ * shared @c): every batch of each operation starts on all threads at once
+ * (a barrier), so the operations compared see the same moments and the
+ * same contention. A result's median is over all threads' batch means.
+ */
+struct setmt {
+	const op_fn *fns;
+	unsigned int nf, nt, n;
+	struct ctx *c;
+	pthread_barrier_t bar;
+	volatile int stop;
+	double *samples;	/* [thread][fn][batch] */
+};
+
+struct setmt_arg {
+	struct setmt *s;
+	unsigned int id;
+};
+
+static void *setmt_thread(void *p)
+{
+	struct setmt_arg *a = p;
+	struct setmt *s = a->s;
+	uint64_t start = 0, t0, t1 = 0;
+	unsigned int f, i, n = 0;
+
+	iso_pin(a->id);
+	for (f = 0; f < s->nf; f++)
+		for (i = 0; i < opt_batch; i++)
+			s->fns[f](s->c);
+	pthread_barrier_wait(&s->bar);
+	start = now_ns();
+	for (;;) {
+		for (f = 0; f < s->nf; f++) {
+			pthread_barrier_wait(&s->bar);
+			t0 = now_ns();
+			for (i = 0; i < opt_batch; i++)
+				s->fns[f](s->c);
+			t1 = now_ns();
+			s->samples[((size_t)a->id * s->nf + f) * opt_max_batches + n] =
+				(double)(t1 - t0) / opt_batch;
+		}
+		n++;
+		pthread_barrier_wait(&s->bar);
+		if (!a->id && (n >= opt_max_batches ||
+			       (n >= opt_min_batches &&
+				t1 - start >= (uint64_t)opt_budget_ms * s->nf * 1000000))) {
+			s->stop = 1;
+			s->n = n;
+		}
+		pthread_barrier_wait(&s->bar);
+		if (s->stop)
+			break;
+	}
+	return NULL;
+}
+
+static void measure_set_mt(const op_fn *fns, unsigned int nf, struct ctx *c,
+			   unsigned int nt, struct result *res)
+{
+	struct setmt s = { .fns = fns, .nf = nf, .nt = nt, .c = c };
+	struct setmt_arg a[MAX_THREADS];
+	pthread_t th[MAX_THREADS];
+	double *x;
+	unsigned int i, f, t, n;
+
+	s.samples = calloc((size_t)nt * nf * opt_max_batches, sizeof(double));
+	x = calloc((size_t)nt * opt_max_batches, sizeof(double));
+	if (!s.samples || !x)
+		die("calloc");
+	pthread_barrier_init(&s.bar, NULL, nt);
+	for (t = 0; t < nt; t++) {
+		a[t] = (struct setmt_arg){ &s, t };
+		if (pthread_create(&th[t], NULL, setmt_thread, &a[t]))
+			die("pthread_create");
+	}
+	for (t = 0; t < nt; t++)
+		pthread_join(th[t], NULL);
+	pthread_barrier_destroy(&s.bar);
+	for (f = 0; f < nf; f++) {
+		for (n = 0, t = 0; t < nt; t++)
+			for (i = 0; i < s.n; i++)
+				x[n++] = s.samples[((size_t)t * nf + f) *
+						   opt_max_batches + i];
+		qsort(x, n, sizeof(*x), cmp_double);
+		res[f].batches = n;
+		res[f].median = n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+		i = (unsigned int)(0.99 * n + 0.999999);
+		res[f].p99 = x[(i ? i : 1) - 1];
+		res[f].ops_per_s = res[f].median > 0 ? nt * 1e9 / res[f].median : 0;
+	}
+	iso_pin(0);
+	free(x);
+	free(s.samples);
+}
+
+static void print_ratio_th(const char *name, size_t size, unsigned int nt,
+			   double value, double goal, bool ge)
+{
+	printf("bench: ratio %s size=%zu threads=%u value=%.4f", name, size, nt,
+	       value);
+	if (goal > 0)
+		printf(" goal=%s%.2f met=%s", ge ? ">=" : "", goal,
+		       (ge ? value >= goal : value <= goal) ? "yes" : "no");
+	printf("\n");
+}
+
+struct cyc_verify {
+	struct respool *pool;
+	size_t size;
+	unsigned int n;
+};
+
+static void *cyc_verify_thread(void *p)
+{
+	struct cyc_verify *v = p;
+	unsigned int i;
+
+	for (i = 0; i < v->n; i++)
+		cycle_lib(v->pool, v->size);
+	return NULL;
+}
+
+/*
+ * @n fast cycles on each of @nt threads (after one each to fill the
+ * magazines): how many made an ALLOC ioctl, as the pool counts them.
+ */
+static const char *cyc_verify(struct respool *pool, size_t size,
+			      unsigned int nt, char *buf, size_t len)
+{
+	struct cyc_verify v = { pool, size, 1 };
+	struct respool_stats a, b;
+	pthread_t th[MAX_THREADS];
+	unsigned int t;
+
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass) {
+			stats(respool_fd(pool), &a);
+			v.n = 20 * opt_batch;
+		}
+		for (t = 0; t < nt; t++)
+			if (pthread_create(&th[t], NULL, cyc_verify_thread, &v))
+				die("pthread_create");
+		for (t = 0; t < nt; t++)
+			pthread_join(th[t], NULL);
+	}
+	stats(respool_fd(pool), &b);
+	snprintf(buf, len, "ioctl_allocs:%llu/%u,takebacks:%llu%s",
+		 (unsigned long long)(b.allocs - a.allocs), v.n * nt,
+		 (unsigned long long)(b.takebacks - a.takebacks),
+		 (b.allocs - a.allocs) * 100 <= v.n * nt ? "" : "(MISMATCH)");
+	return buf;
+}
+
+enum { CYC_FAST, CYC_TODAY, CYC_MALLOC, CYC_ANON, CYC_NR };
+static const char *const cyc_names[CYC_NR] = {
+	"fast", "today", "malloc", "anon",
+};
+
+static void run_cycle(void)
+{
+	static const op_fn fns[CYC_NR] = {
+		op_cyc_fast, op_cyc_today, op_cyc_malloc, op_cyc_anon,
+	};
+	struct result res[MAX_SIZES][MAX_THREADS][CYC_NR];
+	struct result quiet[MAX_SIZES][2][2];	/* [as is, nommap][fast, malloc] */
+	unsigned int nts = opt_mt && sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 2 : 1;
+	bool mmapped[MAX_SIZES], ctl;
+	struct ctx c = { .heap_fd = -1 };
+	char verified[MAX_SIZES][MAX_THREADS][96];
+	unsigned int s, nt, f, k;
+
+	reload("");
+	ctl = kernel_has_ctl();
+	printf("\n== cycle: alloc, write one word per page, free (issue 17); "
+	       "the module %s the control page ==\n",
+	       ctl ? "has" : "has NOT (no fast path: fast = today)");
+	printf("bench: cycle kernel_fastpath=%s\n", ctl ? "yes" : "no");
+	c.pool = open_fastpath(true);
+	c.pool2 = open_fastpath(false);
+	c.fd = respool_fd(c.pool);
+	c.fd2 = respool_fd(c.pool2);
+	c.touch = true;
+	memset(res, 0, sizeof(res));
+	for (s = 0; s < nr_sizes; s++) {
+		c.size = sizes[s];
+		for (nt = 1; nt <= nts; nt++) {
+			struct result *r = res[s][nt - 1];
+			char name[48];
+
+			cyc_verify(c.pool, c.size, nt, verified[s][nt - 1],
+				   sizeof(verified[s][nt - 1]));
+			if (nt == 1)
+				measure_set(fns, CYC_NR, &c, r);
+			else
+				measure_set_mt(fns, CYC_NR, &c, nt, r);
+			for (f = 0; f < CYC_NR; f++) {
+				snprintf(name, sizeof(name), "cycle_%s",
+					 cyc_names[f]);
+				print_result_t(name, c.size, r[f], nt,
+					       f == CYC_FAST ?
+					       verified[s][nt - 1] : NULL);
+			}
+			print_ratio_th("cycle_fast/malloc", c.size, nt,
+				       r[CYC_FAST].median / r[CYC_MALLOC].median,
+				       1.0, false);
+			print_ratio_th("cycle_today/fast", c.size, nt,
+				       r[CYC_TODAY].median / r[CYC_FAST].median,
+				       c.size == 4096 ? 50 : 0, true);
+			print_ratio_th("cycle_fast/anon", c.size, nt,
+				       r[CYC_FAST].median / r[CYC_ANON].median,
+				       0, false);
+		}
+		mmapped[s] = malloc_is_mmapped(c.size);
+		printf("bench: cycle_malloc_mmapped size=%zu value=%s\n",
+		       c.size, mmapped[s] ? "yes" : "no");
+	}
+	/* The pair alone; then glibc's mmap threshold above every size. */
+	for (k = 0; k < 2; k++) {
+		static const op_fn pair[2] = { op_cyc_fast, op_cyc_malloc };
+		const char *sfx = k ? "nommap" : "quiet";
+		char name[48];
+
+		if (k)
+			mallopt(M_MMAP_THRESHOLD, 32 << 20);
+		for (s = 0; s < nr_sizes; s++) {
+			struct result *q = quiet[s][k];
+
+			c.size = sizes[s];
+			measure_set(pair, 2, &c, q);
+			snprintf(name, sizeof(name), "cycle_fast_%s", sfx);
+			print_result_t(name, c.size, q[0], 1, NULL);
+			snprintf(name, sizeof(name), "cycle_malloc_%s", sfx);
+			print_result_t(name, c.size, q[1], 1, NULL);
+			snprintf(name, sizeof(name), "cycle_fast/malloc_%s", sfx);
+			print_ratio_th(name, c.size, 1,
+				       q[0].median / q[1].median, 1.0, false);
+		}
+	}
+	respool_close(c.pool2);
+	respool_close(c.pool);
+
+	printf("\ncycle: ns per alloc+touch+free cycle, median of batch means "
+	       "(%u cycles a batch), per thread\n"
+	       "  fast    librespool, fast path on (the default): a hit in the "
+	       "thread's magazine, no system call\n"
+	       "  today   librespool, RESPOOL_FASTPATH=0: ALLOC, mmap, touch, "
+	       "munmap, FREE\n"
+	       "  malloc  malloc/free, glibc as is (mm: the last malloc was "
+	       "mmapped)\n"
+	       "  anon    mmap/munmap MAP_ANONYMOUS\n"
+	       "  thr     threads, each its own loop, one per CPU, one struct "
+	       "respool\n"
+	       "  quiet   fast and malloc measured alone, side by side, 1 "
+	       "thread (no neighbour mapping and unmapping)\n"
+	       "  nommap  the same after mallopt(M_MMAP_THRESHOLD, 32M)\n"
+	       "  goals   fast/malloc <= 1 (each pair); today/fast >= 50 at "
+	       "4096\n",
+	       opt_batch);
+	printf("%8s %3s %9s %9s %9s %9s %11s %10s %9s\n", "size", "thr",
+	       "fast", "today", "malloc", "anon", "fast/malloc", "today/fast",
+	       "fast/anon");
+	for (s = 0; s < nr_sizes; s++) {
+		for (nt = 1; nt <= nts; nt++) {
+			struct result *r = res[s][nt - 1];
+
+			printf("%8zu %3u %9.0f %9.0f %6.0f%3s %9.0f %11.2f "
+			       "%10.1f %9.4f\n", sizes[s], nt, r[CYC_FAST].median,
+			       r[CYC_TODAY].median, r[CYC_MALLOC].median,
+			       mmapped[s] ? " mm" : "", r[CYC_ANON].median,
+			       r[CYC_FAST].median / r[CYC_MALLOC].median,
+			       r[CYC_TODAY].median / r[CYC_FAST].median,
+			       r[CYC_FAST].median / r[CYC_ANON].median);
+		}
+	}
+	printf("%8s %3s %31s %31s\n", "", "", "quiet, glibc as is",
+	       "quiet, mmap threshold 32M");
+	printf("%8s %3s %9s %9s %11s %9s %9s %11s\n", "size", "thr",
+	       "fast", "malloc", "fast/malloc", "fast", "nommap",
+	       "fast/nommap");
+	for (s = 0; s < nr_sizes; s++) {
+		struct result *q = quiet[s][0], *m = quiet[s][1];
+
+		printf("%8zu %3u %9.0f %9.0f %11.2f %9.0f %9.0f %11.2f\n",
+		       sizes[s], 1, q[0].median, q[1].median,
+		       q[0].median / q[1].median, m[0].median, m[1].median,
+		       m[0].median / m[1].median);
+	}
+	printf("\n");
+}
+
+/*
+ * A waiter served by a take-back, next to an ordinary handoff. Capacity
+ * is TB_BLOCKS blocks of the size; client A (its own file) holds all of
+ * them, and client B's ALLOC has to wait for one. Each round, in turn:
+ *
+ *   handoff   B's ALLOC (a thread on the same CPU) is queued (the pool's
+ *             waiters >= 1); A FREEs one block by ioctl; the time from
+ *             A's FREE call to B's ALLOC returning: the pool hands the
+ *             block to B and wakes it
+ *   takeback  A has its last block mapped, every page touched and then
+ *             kept (slot INUSE -> KEPT on its control page, raw, as
+ *             librespool does in its free), so the pool is full; B's
+ *             ALLOC, whole: it finds no room, queues, takes A's block
+ *             back (unmapping it from A) and is served
+ *   room      the control: A FREEs that block by ioctl first; B's ALLOC,
+ *             whole, finds it free
+ *
+ * What is comparable: from the moment the block could be B's to B holding
+ * it. In handoff that moment is A's FREE (the block was A's until then);
+ * in takeback the block was available all along (kept, idle) so it is B's
+ * whole ALLOC. Both include one system call and the clearing of the block
+ * for another client (B gets zeroed memory every time); handoff also a
+ * wakeup and a switch to B, takeback the unmapping from A. room is the
+ * floor of B's ALLOC. Goal of issue 17: takeback within 2x of handoff.
+ * Each sample is one event, timed alone (not batched). Checked with the
+ * pool's counters: handoffs, takebacks and waits (verified=).
+ */
+#define TB_BLOCKS	4
+
+struct tb {
+	int fa, fb;
+	size_t size;
+	struct respool_ctl *ctl;		/* A's control page */
+	const volatile struct respool_shared *sh;	/* the pool page */
+	__u64 held[TB_BLOCKS - 1];		/* A's other blocks */
+	int go, done;				/* eventfds A -> B, B -> A */
+	volatile uint64_t t_free;
+	volatile double lat;
+	volatile int quit;
+	/* B's ALLOCs of takeback and room served by fresh pages. */
+	unsigned int fresh[2];
+};
+
+/* Around B's timed ALLOC, untimed: was it served by fresh pages? */
+static void tb_count_fresh(struct tb *t, unsigned int *n,
+			   const struct respool_stats *before)
+{
+	struct respool_stats after;
+
+	stats(t->fb, &after);
+	*n += after.fresh_allocs != before->fresh_allocs;
+}
+
+static void efd_post(int fd)
+{
+	uint64_t v = 1;
+
+	if (write(fd, &v, sizeof(v)) != sizeof(v))
+		die("write eventfd");
+}
+
+static void efd_wait(int fd)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		die("read eventfd");
+}
+
+static __u64 tb_alloc(int fd, size_t size)
+{
+	struct respool_alloc a = { .size = size };
+
+	if (ioctl(fd, RESPOOL_IOC_ALLOC, &a))
+		die("RESPOOL_IOC_ALLOC (takeback)");
+	return a.handle;
+}
+
+static void tb_free(int fd, __u64 handle)
+{
+	struct respool_free f = { .handle = handle };
+
+	if (ioctl(fd, RESPOOL_IOC_FREE, &f))
+		die("RESPOOL_IOC_FREE (takeback)");
+}
+
+/* A's last block: ALLOC, mmap, touch, munmap (A's round, untimed). */
+static __u64 tb_a_block(struct tb *t, void **map)
+{
+	struct respool_alloc a = { .size = t->size };
+	void *p;
+
+	if (ioctl(t->fa, RESPOOL_IOC_ALLOC, &a))
+		die("RESPOOL_IOC_ALLOC (takeback)");
+	p = mmap(NULL, a.block_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 t->fa, a.offset);
+	if (p == MAP_FAILED)
+		die("mmap (takeback)");
+	touch_words(p, t->size);
+	if (map) {
+		*map = p;
+		return a.handle;
+	}
+	munmap(p, a.block_size);
+	return a.handle;
+}
+
+static void *tb_b_thread(void *p)
+{
+	struct tb *t = p;
+	__u64 h;
+
+	for (;;) {
+		efd_wait(t->go);
+		if (t->quit)
+			break;
+		h = tb_alloc(t->fb, t->size);
+		t->lat = (double)(now_ns() - t->t_free);
+		tb_free(t->fb, h);
+		efd_post(t->done);
+	}
+	return NULL;
+}
+
+/* One handoff: A holds every block, B queued; A's FREE to B's return. */
+static double tb_handoff(struct tb *t)
+{
+	struct respool_stats st;
+	__u64 h = tb_a_block(t, NULL);
+
+	efd_post(t->go);
+	do {
+		usleep(200);
+		stats(t->fa, &st);
+	} while (st.waiters < 1);
+	t->t_free = now_ns();
+	tb_free(t->fa, h);
+	efd_wait(t->done);
+	return t->lat;
+}
+
+/*
+ * One take-back: A keeps its last block (the protocol of librespool's
+ * free), B's whole ALLOC. < 0: A could not keep it (no sample).
+ */
+static double tb_takeback(struct tb *t, unsigned int *lost)
+{
+	struct respool_stats st;
+	__u32 w, kept, now;
+	uint64_t t0, t1;
+	void *p;
+	__u64 h = tb_a_block(t, &p), hb;
+
+	w = h < t->ctl->nr_slots ?
+	    __atomic_load_n(&t->ctl->slots[h], __ATOMIC_ACQUIRE) : 0;
+	kept = (w & ~RESPOOL_SLOT_STATE_MASK & ~RESPOOL_SLOT_IDLE) |
+	       RESPOOL_SLOT_KEPT;
+	if ((w & RESPOOL_SLOT_STATE_MASK) != RESPOOL_SLOT_INUSE ||
+	    !__atomic_compare_exchange_n(&t->ctl->slots[h], &w, kept, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		goto not_kept;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (t->sh->waiters || t->sh->reclaim) {
+		now = kept;
+		if (__atomic_compare_exchange_n(&t->ctl->slots[h], &now, w,
+						false, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			goto not_kept;
+		munmap(p, t->size);
+		return -1;
+	}
+	stats(t->fb, &st);
+	t0 = now_ns();
+	hb = tb_alloc(t->fb, t->size);
+	t1 = now_ns();
+	tb_count_fresh(t, &t->fresh[0], &st);
+	now = __atomic_load_n(&t->ctl->slots[h], __ATOMIC_ACQUIRE);
+	if ((now & RESPOOL_SLOT_STATE_MASK) != RESPOOL_SLOT_TAKEN) {
+		/* Served without it (the pool had room?): give it back. */
+		(*lost)++;
+		if (__atomic_compare_exchange_n(&t->ctl->slots[h], &kept, w,
+						false, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			tb_free(t->fa, h);
+		munmap(p, t->size);
+		tb_free(t->fb, hb);
+		return -1;
+	}
+	munmap(p, t->size);
+	tb_free(t->fb, hb);
+	return (double)(t1 - t0);
+not_kept:
+	munmap(p, t->size);
+	tb_free(t->fa, h);
+	return -1;
+}
+
+/* The control: A FREEs its last block first, B's whole ALLOC. */
+static double tb_room(struct tb *t)
+{
+	struct respool_stats st;
+	uint64_t t0, t1;
+	__u64 h;
+
+	tb_free(t->fa, tb_a_block(t, NULL));
+	stats(t->fb, &st);
+	t0 = now_ns();
+	h = tb_alloc(t->fb, t->size);
+	t1 = now_ns();
+	tb_count_fresh(t, &t->fresh[1], &st);
+	tb_free(t->fb, h);
+	return (double)(t1 - t0);
+}
+
+enum { TB_HANDOFF, TB_TAKEBACK, TB_ROOM, TB_NR };
+static const char *const tb_names[TB_NR] = { "handoff", "takeback", "room" };
+
+/* Single events at 1 MiB are ms long and heavy-tailed: 101 at least. */
+#define TB_MIN_ROUNDS	101
+#define TB_MAX_ROUNDS	400
+
+static void run_takeback(void)
+{
+	double med[MAX_SIZES][TB_NR], p99[MAX_SIZES][TB_NR];
+	unsigned int s, k, i;
+	bool have_tb = true;
+
+	memset(med, 0, sizeof(med));
+	memset(p99, 0, sizeof(p99));
+	if (!reload("")) {
+		printf("bench: skip takeback reason=needs_root_and_RESPOOL_KO\n");
+		return;
+	}
+	printf("\n== takeback: capacity = %d blocks, client A holds them all; "
+	       "client B's ALLOC served by A's FREE (handoff), by taking back "
+	       "the block A keeps (takeback), or with the block already free "
+	       "(room) ==\n", TB_BLOCKS);
+	for (s = 0; s < nr_sizes; s++) {
+		struct tb t = { .size = sizes[s] };
+		double *x[TB_NR];
+		unsigned int n[TB_NR] = { 0 }, lost = 0, rounds;
+		struct respool_stats st0, st1;
+		char params[64], verified[TB_NR][96];
+		pthread_t th;
+		uint64_t start;
+
+		snprintf(params, sizeof(params), "capacity=%zu",
+			 TB_BLOCKS * sizes[s]);
+		reload(params);
+		t.fa = open(RESPOOL_DEFAULT_PATH, O_RDWR | O_CLOEXEC);
+		t.fb = open(RESPOOL_DEFAULT_PATH, O_RDWR | O_CLOEXEC);
+		t.go = eventfd(0, EFD_CLOEXEC);
+		t.done = eventfd(0, EFD_CLOEXEC);
+		if (t.fa < 0 || t.fb < 0 || t.go < 0 || t.done < 0)
+			die("takeback setup");
+		t.ctl = mmap(NULL, RESPOOL_CTL_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, t.fa, RESPOOL_CTL_OFFSET);
+		t.sh = mmap(NULL, RESPOOL_SHARED_SIZE, PROT_READ, MAP_SHARED,
+			    t.fa, RESPOOL_SHARED_OFFSET);
+		if (t.ctl == MAP_FAILED || t.sh == MAP_FAILED) {
+			have_tb = false;
+			t.ctl = NULL;
+			t.sh = NULL;
+		}
+		/* After the control page: its ALLOCs write their slots. */
+		for (i = 0; i < TB_BLOCKS - 1; i++)
+			t.held[i] = tb_alloc(t.fa, t.size);
+		for (k = 0; k < TB_NR; k++) {
+			x[k] = calloc(TB_MAX_ROUNDS, sizeof(double));
+			if (!x[k])
+				die("calloc");
+		}
+		if (pthread_create(&th, NULL, tb_b_thread, &t))
+			die("pthread_create (takeback)");
+		/* One round of each to warm up, then the rounds measured. */
+		tb_handoff(&t);
+		tb_room(&t);
+		if (have_tb)
+			tb_takeback(&t, &lost);
+		lost = 0;
+		t.fresh[0] = t.fresh[1] = 0;
+		stats(t.fa, &st0);
+		start = now_ns();
+		for (rounds = 0; rounds < TB_MAX_ROUNDS; rounds++) {
+			double v;
+
+			x[TB_HANDOFF][n[TB_HANDOFF]++] = tb_handoff(&t);
+			if (have_tb && (v = tb_takeback(&t, &lost)) >= 0)
+				x[TB_TAKEBACK][n[TB_TAKEBACK]++] = v;
+			x[TB_ROOM][n[TB_ROOM]++] = tb_room(&t);
+			if (rounds + 1 >= TB_MIN_ROUNDS &&
+			    now_ns() - start >= (uint64_t)opt_budget_ms * 3000000)
+				break;
+		}
+		stats(t.fa, &st1);
+		t.quit = 1;
+		efd_post(t.go);
+		pthread_join(th, NULL);
+		/*
+		 * A handoff round is one handoff and one wait; a takeback
+		 * round one take-back, one wait and one handoff (the block
+		 * taken back goes to the waiter as a freed one would); a
+		 * room round neither.
+		 */
+		snprintf(verified[TB_HANDOFF], 96, "handoffs:%llu/%u%s",
+			 (unsigned long long)(st1.handoffs - st0.handoffs),
+			 n[TB_HANDOFF] + n[TB_TAKEBACK],
+			 st1.handoffs - st0.handoffs ==
+			 n[TB_HANDOFF] + n[TB_TAKEBACK] ? "" : "(MISMATCH)");
+		snprintf(verified[TB_TAKEBACK], 96,
+			 "takebacks:%llu/%u,lost:%u,fresh:%u%s",
+			 (unsigned long long)(st1.takebacks - st0.takebacks),
+			 n[TB_TAKEBACK], lost, t.fresh[0],
+			 st1.takebacks - st0.takebacks == n[TB_TAKEBACK] &&
+			 !lost ? "" : "(MISMATCH)");
+		snprintf(verified[TB_ROOM], 96, "pool_waits:%llu/%u,fresh:%u%s",
+			 (unsigned long long)(st1.waits - st0.waits),
+			 n[TB_HANDOFF] + n[TB_TAKEBACK], t.fresh[1],
+			 st1.waits - st0.waits == n[TB_HANDOFF] + n[TB_TAKEBACK] ?
+			 "" : "(MISMATCH)");
+		for (k = 0; k < TB_NR; k++) {
+			if (!n[k])
+				continue;
+			med[s][k] = median(x[k], n[k]);
+			p99[s][k] = pct(x[k], n[k], 99);
+			printf("bench: takeback_%s size=%zu median_ns=%.0f "
+			       "p99_ns=%.0f samples=%u verified=%s\n",
+			       tb_names[k], sizes[s], med[s][k], p99[s][k],
+			       n[k], verified[k]);
+		}
+		if (n[TB_TAKEBACK])
+			print_ratio("takeback/handoff", sizes[s],
+				    med[s][TB_TAKEBACK] / med[s][TB_HANDOFF],
+				    2.0);
+		print_ratio("handoff/room", sizes[s],
+			    med[s][TB_HANDOFF] / med[s][TB_ROOM], 0);
+		for (i = 0; i < TB_BLOCKS - 1; i++)
+			tb_free(t.fa, t.held[i]);
+		for (k = 0; k < TB_NR; k++)
+			free(x[k]);
+		if (t.ctl) {
+			munmap(t.ctl, RESPOOL_CTL_SIZE);
+			munmap((void *)t.sh, RESPOOL_SHARED_SIZE);
+		}
+		close(t.go);
+		close(t.done);
+		close(t.fa);
+		close(t.fb);
+	}
+	if (!have_tb)
+		printf("bench: skip takeback_takeback reason=no_control_page_"
+		       "(module_without_the_fast_path)\n");
+
+	printf("\ntakeback: us until B holds the block, median / p99; "
+	       "capacity %d blocks, A holds all\n"
+	       "  handoff   B queued; from A's FREE call to B's ALLOC "
+	       "returning (FREE, handoff, wakeup, switch)\n"
+	       "  takeback  A keeps its last block (slot KEPT); B's whole "
+	       "ALLOC: queue, take back, unmap from A, serve\n"
+	       "  room      control: the block already free; B's whole ALLOC\n"
+	       "  B gets a zeroed block in all three; goal: takeback/handoff "
+	       "<= 2\n", TB_BLOCKS);
+	printf("%8s  %-19s  %-19s  %-19s  %16s  %12s\n", "size", "handoff",
+	       "takeback", "room", "takeback/handoff", "handoff/room");
+	for (s = 0; s < nr_sizes; s++) {
+		char c[TB_NR][48], r[16];
+
+		for (k = 0; k < TB_NR; k++)
+			snprintf(c[k], sizeof(c[k]), "%.1f / %.1f",
+				 med[s][k] / 1e3, p99[s][k] / 1e3);
+		if (med[s][TB_TAKEBACK] > 0)
+			snprintf(r, sizeof(r), "%.2f",
+				 med[s][TB_TAKEBACK] / med[s][TB_HANDOFF]);
+		else
+			snprintf(r, sizeof(r), "n/a");
+		printf("%8zu  %-19s  %-19s  %-19s  %16s  %12.2f\n", sizes[s],
+		       c[TB_HANDOFF], med[s][TB_TAKEBACK] > 0 ?
+		       c[TB_TAKEBACK] : "n/a", c[TB_ROOM], r,
+		       med[s][TB_HANDOFF] / med[s][TB_ROOM]);
+	}
+	printf("\n");
+}
+
 static void print_table(void)
 {
 	unsigned int s, k;
@@ -2300,7 +3121,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: bench [--sizes S,S,...] [--batch N] [--budget-ms MS]\n"
 		"             [--phases pcpu,reserve,fresh,share,handoff,\n"
-		"                       fairness,isolation]\n"
+		"                       fairness,isolation,cycle,takeback]\n"
 		"             [--no-reload] [--no-mt] [--handoff-max Q]\n"
 		"             [--handoff-sched other|fifo|both]\n"
 		"             [--fair-procs N] [--fair-ms MS]\n"
@@ -2351,7 +3172,8 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	const char *phase_list =
-		"pcpu,reserve,fresh,share,handoff,fairness,isolation";
+		"pcpu,reserve,fresh,share,handoff,fairness,isolation,cycle,"
+		"takeback";
 	struct utsname u;
 	cpu_set_t cpus;
 	int opt;
@@ -2445,6 +3267,10 @@ int main(int argc, char **argv)
 		run_fairness();
 	if (strstr(phase_list, "isolation"))
 		run_isolation();
+	if (strstr(phase_list, "cycle"))
+		run_cycle();
+	if (strstr(phase_list, "takeback"))
+		run_takeback();
 	/* Leave the module as a fresh load with its defaults. */
 	reload("");
 	return 0;

@@ -6,21 +6,29 @@
 #
 #   tools/bench/run.sh [--kernel 6.1|6.12]... [--out DIR] [--quick]
 #                      [--no-kmod] [--handoff-only] [--isolation-only]
-#                      [--share-only]
+#                      [--share-only] [--fast-only]
 #                      [--reuse]
 #                      [-- BENCH-ARGS...]
 #
-# Default: the 6.12 kernel, results in .cache/bench/<date-time>/:
+# Default: both kernels, 6.1 then 6.12, results in .cache/bench/<date-time>/:
 #   bench-K.txt, kbench-K.txt  whole output of the userspace and in-kernel runs
 #   table-K.txt, table-K.csv   median ns per operation, sizes x columns
 #   results.csv                every measurement line of every kernel
 #   ratios.csv                 every ratio, with goal and met where one applies
-#   targets.txt                the targets of issue 7, met=yes|no
+#   targets.txt                the targets of issues 7, 15, 16, 17, met=yes|no
 #   *.dat, *.png               growth, handoff and fairness curves (gnuplot)
 # The share phase (issue 16: a buffer passed from a producer to a consumer
 # process as an fd, respool export vs the dma-buf system heap vs memfd)
 # prints its own table, in microseconds per message; --share-only runs only
 # that phase (a few seconds per size).
+# The fast path phases (issue 17) print their own tables too: "cycle", ns
+# per alloc+touch+free cycle of librespool with the fast path (a hit),
+# without it (RESPOOL_FASTPATH=0, today's ALLOC, mmap, munmap, FREE),
+# malloc/free and anonymous mmap, on 1 and 2 threads, with the ratios
+# fast/malloc, today/fast, fast/anon; "takeback", us until a waiter holds
+# a block handed to it by a FREE, taken back from another client's
+# magazine, or already free. --fast-only runs only those two phases (a
+# minute or so per kernel).
 # The "bench:" lines of the summary are printed at the end. Absolute
 # nanoseconds of an emulated guest are only comparable within one run: read
 # the ratios. --quick shortens every phase (a smoke test, not a result);
@@ -47,6 +55,7 @@ reuse=0
 handoff_only=0
 isolation_only=0
 share_only=0
+fast_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kernels+=("$2"); shift 2 ;;
@@ -56,13 +65,14 @@ while [ $# -gt 0 ]; do
 	--handoff-only) handoff_only=1; shift ;;
 	--isolation-only) isolation_only=1; kmod=0; shift ;;
 	--share-only) share_only=1; kmod=0; shift ;;
+	--fast-only) fast_only=1; kmod=0; shift ;;
 	--reuse) reuse=1; shift ;;
 	--) shift; break ;;
-	-h|--help) sed -n '4,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '4,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
-[ ${#kernels[@]} -gt 0 ] || kernels=(6.12)
+[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12)
 out=${out:-$top/.cache/bench/$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -86,6 +96,9 @@ if [ $isolation_only = 1 ]; then
 fi
 if [ $share_only = 1 ]; then
 	bench_args=(--phases share "${bench_args[@]}")
+fi
+if [ $fast_only = 1 ]; then
+	bench_args=(--phases cycle,takeback "${bench_args[@]}")
 fi
 
 # gnuplot-nox for the plots: install it if missing (root only).
@@ -327,7 +340,8 @@ target() { # name regexp (on the ratio name) [kernel-file filter]
 		echo "bench: target $name met=unknown (not measured)"
 		return
 	fi
-	awk -v name="$name" '{ n++; for (i = 3; i <= NF; i++) if ($i == "met=no") { bad++; split($3, x, " "); miss = miss (miss ? "," : "") $3 "@" $4 } }
+	awk -v name="$name" '{ n++; th = ""; for (i = 5; i <= NF; i++) if ($i ~ /^threads=/) th = "/" $i
+		for (i = 3; i <= NF; i++) if ($i == "met=no") { bad++; miss = miss (miss ? "," : "") $3 "@" $4 th } }
 	END { printf "bench: target %s ratios=%d missed=%d met=%s%s\n", name, n, bad,
 		bad ? "no" : "yes", bad ? " missing=" miss : "" }' <<<"$lines"
 }
@@ -349,6 +363,13 @@ target() { # name regexp (on the ratio name) [kernel-file filter]
 	# one through a fresh system-heap dma-buf (64K and 1M; the 4K ratio
 	# has no goal). Not measured where the kernel has no dma-buf heaps.
 	target share_respool_le_half_dmaheap 'share_respool/dmaheap'
+	# Issue 17: a reuse hit costs at most malloc/free and at least 50x
+	# less than today's cycle at 4K; a waiter served by a take-back
+	# within 2x of one served by a FREE.
+	target fast_hit_le_malloc 'cycle_fast/malloc'
+	target fast_hit_le_malloc_quiet 'cycle_fast/malloc_quiet\|cycle_fast/malloc_nommap'
+	target fast_hit_50x_today_4k 'cycle_today/fast'
+	target takeback_le_2x_handoff 'takeback/handoff'
 	grep -h "^bench: skip" "$out"/bench-*.txt "$out"/kbench-*.txt 2>/dev/null || true
 	# A measurement checks the pool's counters for what it claims to time
 	# (hits of the right kind, cleared reuse, queued waiters): list misses.
@@ -366,6 +387,16 @@ for k in "${kernels[@]}"; do
 	[ -f "$f" ] && grep -q '^share: us per message' "$f" || continue
 	echo "share on $k:"
 	sed -n '/^share: us per message/,/^$/p' "$f" | sed '1d;/^$/d'
+done
+# The fast path tables: the column lines, then the figures.
+for k in "${kernels[@]}"; do
+	f=$out/bench-$k.txt
+	[ -f "$f" ] || continue
+	for t in cycle takeback; do
+		grep -q "^$t: " "$f" || continue
+		echo "$t on $k:"
+		sed -n "/^$t: /,/^\$/p" "$f" | sed '/^$/d'
+	done
 done
 cat "$growth"
 cat "$out/targets.txt"

@@ -13,6 +13,27 @@
  * Every failure leaves through rp_fail() (int results) or sets errno
  * itself (pointer and size results), so the rule at the top of
  * librespool.h holds in one place each.
+ *
+ * The fast path (see "The fast path" in <linux/respool.h>): a freed block
+ * whose slot word the library saw as INUSE|g right after ALLOC is kept,
+ * mapped, in the freeing thread's magazine for that pool instead of being
+ * unmapped and FREEd; the next respool_alloc() of a fitting size on that
+ * thread takes it back with one compare-and-exchange of the slot word, no
+ * system call and no mutex. A kept block is in no shared structure of the
+ * library: only its magazine entry knows it, and only its thread touches
+ * that entry while the pool is open. So:
+ *
+ * - The table holds live blocks only: respool_free(), respool_info() and
+ *   the others answer ENOENT for a kept block as for a freed one, and a
+ *   hit puts the block back in the table (the one mutex of the cycle).
+ * - A magazine (struct rp_mag) belongs to one thread and one pool. The
+ *   thread finds it through its thread-local list (struct rp_thread); the
+ *   pool lists it too (@mags), so that respool_close() can release every
+ *   thread's kept blocks and mark the magazine dead (@pool = NULL) before
+ *   the pool's memory can be reused: a stale magazine never matches a
+ *   later pool. The owner's thread-exit destructor gives its blocks back
+ *   with FREE. Whichever of the two lets go of the magazine last frees it
+ *   (@refs); @lock orders the destructor against respool_close().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,25 +58,95 @@
 /* Blocks a respool_free_batch() round takes out of the table at once. */
 #define RP_FREE_CHUNK	64
 
+/*
+ * Bounds of one thread's magazine for one pool. Kept blocks still count as
+ * the client's (in use, client_quota, user_quota) until the kernel takes
+ * them back, so a magazine is kept small: 32 blocks are a working set of
+ * rotating buffers (malloc's per-thread caches hold fewer per size), and
+ * 16 MiB is a quarter of the default pool's capacity, so that a few idle
+ * threads cannot hold most of a pool between take-backs.
+ */
+#define RP_MAG_BLOCKS	32
+#define RP_MAG_BYTES	(16UL << 20)
+
+/*
+ * A kept block serves a request needing @need bytes if it is at least that
+ * large and at most twice as large: a hit never wastes more than half of
+ * the block (the kernel's default threshold wastes at most a quarter; a
+ * kept block is already mapped, so a little more waste buys a hit).
+ */
+#define RP_HIT_FITS(bsize, need)	((bsize) >= (need) && (bsize) / 2 <= (need))
+
 /**
- * struct rp_entry - one live, mapped block
+ * struct rp_entry - one live, mapped block (or, in a magazine, a kept one)
  * @addr:	where it is mapped; 0 marks an empty slot
  * @handle:	its handle in the open file
  * @size:	bytes mapped (the block size)
+ * @word:	its slot word as INUSE|gen, read right after ALLOC; 0 when
+ *		the block cannot be kept (no fast path, a handle beyond the
+ *		slots, or a slot that did not say INUSE)
  */
 struct rp_entry {
 	uintptr_t addr;
 	uint64_t handle;
 	size_t size;
+	uint32_t word;
+};
+
+struct respool;
+
+/**
+ * struct rp_mag - one thread's kept blocks of one pool
+ * @pool:	the pool, or NULL once it is closed or the thread has gone
+ *		(atomic: respool_close() clears it while the owner may be
+ *		looking through its list for another pool)
+ * @refs:	2 while both the owner thread and the pool list it; the one
+ *		that drops the last reference frees the magazine
+ * @lock:	orders the owner's thread-exit destructor against
+ *		respool_close(); neither the hit nor the keep takes it
+ * @pool_next:	in @pool->mags, under @pool->lock
+ * @pool_prev:	likewise
+ * @linked:	on @pool->mags, under @pool->lock
+ * @thread_next: in the owner's struct rp_thread list (owner only)
+ * @n:		kept blocks, @e[0] the oldest (owner only, and
+ *		respool_close() or the destructor once the owner is done)
+ * @bytes:	their bytes
+ * @e:		the blocks, each with its KEPT|gen word in @word
+ */
+struct rp_mag {
+	struct respool *pool;
+	int refs;
+	pthread_mutex_t lock;
+	struct rp_mag *pool_next, *pool_prev;
+	bool linked;
+	struct rp_mag *thread_next;
+	unsigned int n;
+	size_t bytes;
+	struct rp_entry e[RP_MAG_BLOCKS];
+};
+
+/**
+ * struct rp_thread - a thread's magazines, one per pool it kept blocks of
+ * @mags:	list through rp_mag.thread_next
+ * @last:	the magazine used last: the common case, one pool
+ */
+struct rp_thread {
+	struct rp_mag *mags;
+	struct rp_mag *last;
 };
 
 /**
  * struct respool - one client of the pool
  * @fd:		the open file of /dev/respool
- * @lock:	guards @table, @mask and @count
+ * @lock:	guards @table, @mask, @count and @mags
  * @table:	@mask + 1 slots, a power of two
  * @mask:	slots - 1
  * @count:	live entries, at most half the slots
+ * @ctl:	the file's control page, or NULL: no fast path
+ * @shared:	the pool's page (read-only), or NULL with @ctl
+ * @nr_slots:	@ctl->nr_slots as read once at open
+ * @mags:	every thread's magazine of this pool
+ * @page:	the page size
  */
 struct respool {
 	int fd;
@@ -63,7 +154,21 @@ struct respool {
 	struct rp_entry *table;
 	size_t mask;
 	size_t count;
+	struct respool_ctl *ctl;
+	const struct respool_shared *shared;
+	uint32_t nr_slots;
+	struct rp_mag *mags;
+	size_t page;
 };
+
+/*
+ * Thread-local state, the only state outside a pool: the calling thread's
+ * magazines, and the key whose destructor gives them back at thread exit.
+ */
+static __thread struct rp_thread *rp_self;
+static pthread_key_t rp_key;
+static pthread_once_t rp_key_once = PTHREAD_ONCE_INIT;
+static bool rp_key_ok;
 
 static size_t rp_slot(const struct respool *pool, uintptr_t addr)
 {
@@ -136,6 +241,367 @@ static int rp_table_grow(struct respool *pool)
 	return 0;
 }
 
+/* FREE a handle; returns 0 or -errno. */
+static int rp_ioc_free(int fd, uint64_t handle)
+{
+	struct respool_free f = { .handle = handle };
+
+	return ioctl(fd, RESPOOL_IOC_FREE, &f) ? -errno : 0;
+}
+
+/* A hash table insert that may grow it. Caller holds pool->lock. */
+static int rp_table_add(struct respool *pool, const struct rp_entry *e)
+{
+	if (2 * (pool->count + 1) > pool->mask + 1 && rp_table_grow(pool))
+		return -ENOMEM;
+	rp_table_put(pool, e);
+	return 0;
+}
+
+/*
+ * Slot words. The generation bits of an entry's word name one hand-out;
+ * the state bits say whose the block is:
+ */
+static uint32_t rp_word_state(uint32_t word, uint32_t state)
+{
+	return (word & ~(RESPOOL_SLOT_STATE_MASK | RESPOOL_SLOT_IDLE)) | state;
+}
+
+static uint32_t *rp_slot_word(struct respool *pool, uint64_t handle)
+{
+	return &pool->ctl->slots[handle];
+}
+
+/*
+ * Right after ALLOC returned @e's handle: the kernel wrote the slot before
+ * the ioctl returned, so a plain (relaxed) load sees it. Only INUSE with a
+ * generation makes the block keepable.
+ */
+static void rp_record_word(struct respool *pool, struct rp_entry *e)
+{
+	uint32_t w;
+
+	e->word = 0;
+	if (!pool->ctl || e->handle >= pool->nr_slots)
+		return;
+	w = __atomic_load_n(rp_slot_word(pool, e->handle), __ATOMIC_RELAXED);
+	if ((w & RESPOOL_SLOT_STATE_MASK) == RESPOOL_SLOT_INUSE &&
+	    !(w & RESPOOL_SLOT_IDLE) && (w >> RESPOOL_SLOT_GEN_SHIFT))
+		e->word = w;
+}
+
+/*
+ * KEPT|g (or KEPT|IDLE|g, the idle-trim pass's mark) -> INUSE|g: the block
+ * is the client's again. False when the kernel took it (TAKEN|g) or the
+ * slot holds anything else: then the block's pages are gone from every
+ * mapping, and only the client's VMA is left to unmap. seq_cst pairs with
+ * the kernel's own exchange of the same word: exactly one side wins.
+ */
+static bool rp_unkeep(struct respool *pool, const struct rp_entry *e)
+{
+	uint32_t *slot = rp_slot_word(pool, e->handle);
+	uint32_t kept = rp_word_state(e->word, RESPOOL_SLOT_KEPT);
+	uint32_t inuse = rp_word_state(e->word, RESPOOL_SLOT_INUSE);
+	uint32_t cur = kept;
+
+	for (;;) {
+		if (__atomic_compare_exchange_n(slot, &cur, inuse, false,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			return true;
+		/* The kernel marked it idle in between: still ours to take. */
+		if (cur != (kept | RESPOOL_SLOT_IDLE))
+			return false;
+	}
+}
+
+/* Give back a kept block for real: unkeep, unmap, FREE (or only unmap). */
+static void rp_release_kept(struct respool *pool, const struct rp_entry *e)
+{
+	bool ours = rp_unkeep(pool, e);
+
+	munmap((void *)e->addr, e->size);
+	if (ours)
+		rp_ioc_free(pool->fd, e->handle);
+}
+
+/*
+ * Map the control page and the pool's page, unless RESPOOL_FASTPATH=0.
+ * A module without the fast path refuses the mmap (EINVAL): the library
+ * then stays on the ioctl path, silently. So does a page it does not
+ * understand.
+ */
+static void rp_fast_open(struct respool *pool)
+{
+	const char *env = getenv("RESPOOL_FASTPATH");
+	struct respool_ctl *ctl;
+	void *shared;
+
+	if (env && !strcmp(env, "0"))
+		return;
+	ctl = mmap(NULL, RESPOOL_CTL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   pool->fd, (off_t)RESPOOL_CTL_OFFSET);
+	if (ctl == MAP_FAILED)
+		return;
+	shared = mmap(NULL, RESPOOL_SHARED_SIZE, PROT_READ, MAP_SHARED,
+		      pool->fd, (off_t)RESPOOL_SHARED_OFFSET);
+	if (shared == MAP_FAILED)
+		goto err_unmap_ctl;
+	if (ctl->version != RESPOOL_CTL_VERSION || !ctl->nr_slots ||
+	    ctl->nr_slots > RESPOOL_CTL_NR_SLOTS)
+		goto err_unmap_shared;
+	pool->nr_slots = ctl->nr_slots;
+	pool->ctl = ctl;
+	pool->shared = shared;
+	return;
+
+err_unmap_shared:
+	munmap(shared, RESPOOL_SHARED_SIZE);
+err_unmap_ctl:
+	munmap(ctl, RESPOOL_CTL_SIZE);
+}
+
+static void rp_mag_put(struct rp_mag *mag)
+{
+	if (__atomic_sub_fetch(&mag->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	pthread_mutex_destroy(&mag->lock);
+	free(mag);
+}
+
+/* Caller holds @pool->lock. */
+static void rp_mag_unlink(struct respool *pool, struct rp_mag *mag)
+{
+	if (!mag->linked)
+		return;
+	if (mag->pool_prev)
+		mag->pool_prev->pool_next = mag->pool_next;
+	else
+		pool->mags = mag->pool_next;
+	if (mag->pool_next)
+		mag->pool_next->pool_prev = mag->pool_prev;
+	mag->linked = false;
+}
+
+/*
+ * Thread exit: every kept block of every open pool goes back with FREE (or
+ * is only unmapped, where the kernel took it). Holding mag->lock keeps
+ * respool_close() from finishing while this uses the pool: close marks
+ * the magazine dead under the same lock before it closes the file.
+ */
+static void rp_thread_exit(void *arg)
+{
+	struct rp_thread *t = arg;
+	struct rp_mag *mag, *next;
+	struct respool *pool;
+	unsigned int i;
+
+	if (rp_self == t)
+		rp_self = NULL;
+	for (mag = t->mags; mag; mag = next) {
+		next = mag->thread_next;
+		pthread_mutex_lock(&mag->lock);
+		pool = __atomic_load_n(&mag->pool, __ATOMIC_ACQUIRE);
+		if (pool) {
+			for (i = 0; i < mag->n; i++)
+				rp_release_kept(pool, &mag->e[i]);
+			mag->n = 0;
+			mag->bytes = 0;
+			pthread_mutex_lock(&pool->lock);
+			rp_mag_unlink(pool, mag);
+			pthread_mutex_unlock(&pool->lock);
+			__atomic_store_n(&mag->pool, NULL, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&mag->lock);
+		rp_mag_put(mag);
+	}
+	free(t);
+}
+
+static void rp_key_init(void)
+{
+	rp_key_ok = !pthread_key_create(&rp_key, rp_thread_exit);
+}
+
+/*
+ * The calling thread's magazine of @pool; with @create, made (and listed in
+ * the pool) if there is none. Dead magazines met on the way (their pool
+ * closed) are dropped. NULL when there is none, or no memory.
+ */
+static struct rp_mag *rp_mag_get(struct respool *pool, bool create)
+{
+	struct rp_thread *t = rp_self;
+	struct rp_mag *mag, **link;
+
+	/* The owner reads @pool while close may clear it: atomic. */
+	if (t && t->last &&
+	    __atomic_load_n(&t->last->pool, __ATOMIC_ACQUIRE) == pool)
+		return t->last;
+	if (t) {
+		for (link = &t->mags; (mag = *link); ) {
+			struct respool *p = __atomic_load_n(&mag->pool,
+							    __ATOMIC_ACQUIRE);
+
+			if (p == pool)
+				return t->last = mag;
+			if (!p) {
+				*link = mag->thread_next;
+				if (t->last == mag)
+					t->last = NULL;
+				rp_mag_put(mag);
+				continue;
+			}
+			link = &mag->thread_next;
+		}
+	}
+	if (!create)
+		return NULL;
+
+	pthread_once(&rp_key_once, rp_key_init);
+	if (!rp_key_ok)
+		return NULL;
+	if (!t) {
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			return NULL;
+		if (pthread_setspecific(rp_key, t)) {
+			free(t);
+			return NULL;
+		}
+		rp_self = t;
+	}
+	mag = calloc(1, sizeof(*mag));
+	if (!mag)
+		return NULL;
+	if (pthread_mutex_init(&mag->lock, NULL)) {
+		free(mag);
+		return NULL;
+	}
+	mag->refs = 2;
+	mag->pool = pool;
+	pthread_mutex_lock(&pool->lock);
+	mag->pool_next = pool->mags;
+	if (pool->mags)
+		pool->mags->pool_prev = mag;
+	pool->mags = mag;
+	mag->linked = true;
+	pthread_mutex_unlock(&pool->lock);
+	mag->thread_next = t->mags;
+	t->mags = mag;
+	return t->last = mag;
+}
+
+/* Take entry @i out of @mag (the owner, or with the owner done). */
+static void rp_mag_del(struct rp_mag *mag, unsigned int i)
+{
+	mag->bytes -= mag->e[i].size;
+	mag->n--;
+	memmove(&mag->e[i], &mag->e[i + 1], (mag->n - i) * sizeof(mag->e[0]));
+}
+
+/* Release every kept block of the calling thread's magazine of @pool. */
+static bool rp_mag_flush(struct respool *pool)
+{
+	struct rp_mag *mag = rp_mag_get(pool, false);
+	unsigned int i;
+
+	if (!mag || !mag->n)
+		return false;
+	for (i = 0; i < mag->n; i++)
+		rp_release_kept(pool, &mag->e[i]);
+	mag->n = 0;
+	mag->bytes = 0;
+	return true;
+}
+
+/*
+ * respool_free() of a keepable block @e, out of the table already: keep it
+ * in the calling thread's magazine (true), or say no (false: the caller
+ * frees it as ever). The protocol of <linux/respool.h>:
+ *
+ *   store KEPT|g; full barrier; read waiters and reclaim
+ *
+ * The kernel, for a waiter, publishes @waiters and then (after its own
+ * full barrier) scans the slots for KEPT. Either the kernel's scan sees
+ * our KEPT and takes the block back, or our read after the barrier sees
+ * its @waiters and we undo the keep (store buffering: both sides store,
+ * fence, load; they cannot both miss the other's store). The undo is an
+ * exchange KEPT|g -> INUSE|g, which the kernel's take-back may have won
+ * already: then the block is the pool's and only our VMA is left.
+ */
+static bool rp_keep(struct respool *pool, struct rp_entry *e)
+{
+	uint32_t *slot;
+	struct rp_mag *mag;
+
+	if (!e->word || e->size > RP_MAG_BYTES)
+		return false;
+	mag = rp_mag_get(pool, true);
+	if (!mag)
+		return false;
+	/* Full: the oldest goes back for real, as many as it takes. */
+	while (mag->n == RP_MAG_BLOCKS || mag->bytes + e->size > RP_MAG_BYTES) {
+		rp_release_kept(pool, &mag->e[0]);
+		rp_mag_del(mag, 0);
+	}
+
+	slot = rp_slot_word(pool, e->handle);
+	__atomic_store_n(slot, rp_word_state(e->word, RESPOOL_SLOT_KEPT),
+			 __ATOMIC_SEQ_CST);
+	/* Pairs with the kernel's barrier between @waiters and its scan. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&pool->shared->waiters, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&pool->shared->reclaim, __ATOMIC_RELAXED)) {
+		if (rp_unkeep(pool, e))
+			return false;	/* the caller FREEs it: room appears */
+		munmap((void *)e->addr, e->size);
+		return true;		/* taken: the waiter has it already */
+	}
+	mag->e[mag->n++] = *e;
+	mag->bytes += e->size;
+	return true;
+}
+
+/*
+ * respool_alloc()'s hit: the newest kept block of this thread's magazine
+ * that fits @need, taken back with one exchange and entered in the table.
+ * Entries the kernel took back are unmapped and dropped on the way. NULL
+ * when nothing fits.
+ */
+static void *rp_hit(struct respool *pool, size_t need)
+{
+	struct rp_mag *mag = rp_mag_get(pool, false);
+	struct rp_entry e;
+	unsigned int i;
+	int err;
+
+	if (!mag)
+		return NULL;
+	for (i = mag->n; i--; ) {
+		if (!RP_HIT_FITS(mag->e[i].size, need))
+			continue;
+		e = mag->e[i];
+		rp_mag_del(mag, i);
+		if (!rp_unkeep(pool, &e)) {
+			munmap((void *)e.addr, e.size);
+			continue;
+		}
+		pthread_mutex_lock(&pool->lock);
+		err = rp_table_add(pool, &e);
+		pthread_mutex_unlock(&pool->lock);
+		if (err) {
+			/* No memory for the table: a real free, then a miss. */
+			munmap((void *)e.addr, e.size);
+			rp_ioc_free(pool->fd, e.handle);
+			return NULL;
+		}
+		/* Only reported by the kernel, never trusted: relaxed. */
+		__atomic_fetch_add(&pool->ctl->hits, 1, __ATOMIC_RELAXED);
+		return (void *)e.addr;
+	}
+	return NULL;
+}
+
 /* Sets errno to @err and returns -@err: the int result of a failure. */
 static int rp_fail(int err)
 {
@@ -205,6 +671,8 @@ struct respool *respool_open_path(const char *path)
 		err = errno;
 		goto err_destroy_lock;
 	}
+	pool->page = (size_t)sysconf(_SC_PAGESIZE);
+	rp_fast_open(pool);
 	return pool;
 
 err_destroy_lock:
@@ -237,14 +705,6 @@ struct respool *respool_open_pool(const char *name)
 	}
 	snprintf(path, sizeof(path), "%s-%s", RESPOOL_DEFAULT_PATH, name);
 	return respool_open_path(path);
-}
-
-/* FREE a handle; returns 0 or -errno. */
-static int rp_ioc_free(int fd, uint64_t handle)
-{
-	struct respool_free f = { .handle = handle };
-
-	return ioctl(fd, RESPOOL_IOC_FREE, &f) ? -errno : 0;
 }
 
 /*
@@ -305,14 +765,14 @@ static void *rp_map_block(struct respool *pool, const struct respool_alloc *a)
 	e.addr = (uintptr_t)p;
 	e.handle = a->handle;
 	e.size = (size_t)a->block_size;
+	rp_record_word(pool, &e);
 	pthread_mutex_lock(&pool->lock);
-	if (2 * (pool->count + 1) > pool->mask + 1 && rp_table_grow(pool)) {
+	if (rp_table_add(pool, &e)) {
 		pthread_mutex_unlock(&pool->lock);
 		munmap(p, e.size);
 		errno = ENOMEM;
 		return NULL;
 	}
-	rp_table_put(pool, &e);
 	pthread_mutex_unlock(&pool->lock);
 	return p;
 }
@@ -332,8 +792,20 @@ void *respool_alloc(struct respool *pool, size_t size, unsigned int flags,
 		errno = EINVAL;
 		return NULL;
 	}
-	if (ioctl(pool->fd, RESPOOL_IOC_ALLOC, &a))
-		return NULL;
+	if (pool->ctl && size <= SIZE_MAX - pool->page) {
+		p = rp_hit(pool, (size + pool->page - 1) & ~(pool->page - 1));
+		if (p)
+			return p;
+	}
+	if (ioctl(pool->fd, RESPOOL_IOC_ALLOC, &a)) {
+		/*
+		 * Kept blocks count against the quotas: those of this thread
+		 * go back, and the request is asked once more.
+		 */
+		if (errno != EDQUOT || !pool->ctl || !rp_mag_flush(pool) ||
+		    ioctl(pool->fd, RESPOOL_IOC_ALLOC, &a))
+			return NULL;
+	}
 	p = rp_map_block(pool, &a);
 	if (!p) {
 		err = errno;
@@ -445,6 +917,8 @@ int respool_free(struct respool *pool, void *ptr)
 	rp_table_del(pool, (size_t)i);
 	pthread_mutex_unlock(&pool->lock);
 
+	if (pool->ctl && rp_keep(pool, &e))
+		return 0;
 	/*
 	 * Unmap first: a block freed while mapped stays in use until its
 	 * last mapping goes, so the other order would delay its return.
@@ -588,15 +1062,47 @@ int respool_fd(const struct respool *pool)
 
 void respool_close(struct respool *pool)
 {
+	struct rp_mag *mag;
+	unsigned int k;
 	size_t i;
 	int err = errno;
 
 	if (!pool)
 		return;
+	/*
+	 * Every thread's kept blocks: unmapped, the magazine marked dead
+	 * before the pool's memory can be reused, so that no thread ever
+	 * takes a stale magazine for a later pool's. One at a time, the pool
+	 * lock not held under a magazine's: a thread-exit destructor takes
+	 * them the other way round.
+	 */
+	for (;;) {
+		pthread_mutex_lock(&pool->lock);
+		mag = pool->mags;
+		if (mag)
+			rp_mag_unlink(pool, mag);
+		pthread_mutex_unlock(&pool->lock);
+		if (!mag)
+			break;
+		pthread_mutex_lock(&mag->lock);
+		if (__atomic_load_n(&mag->pool, __ATOMIC_RELAXED) == pool) {
+			for (k = 0; k < mag->n; k++)
+				munmap((void *)mag->e[k].addr, mag->e[k].size);
+			mag->n = 0;
+			mag->bytes = 0;
+			__atomic_store_n(&mag->pool, NULL, __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&mag->lock);
+		rp_mag_put(mag);
+	}
 	/* close() below frees every handle at once in the kernel. */
 	for (i = 0; i <= pool->mask; i++)
 		if (pool->table[i].addr)
 			munmap((void *)pool->table[i].addr, pool->table[i].size);
+	if (pool->ctl) {
+		munmap(pool->ctl, RESPOOL_CTL_SIZE);
+		munmap((void *)pool->shared, RESPOOL_SHARED_SIZE);
+	}
 	close(pool->fd);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool->table);

@@ -53,22 +53,62 @@
  * a wait with EINTR, or restarts it in full when its handler has
  * SA_RESTART.
  *
+ * The fast path: reuse without a system call. Where the module offers it
+ * (a control page mapped at open), respool_free() does not always unmap
+ * and FREE a block: it may keep it, still mapped, in the calling thread's
+ * magazine for that pool, and a later respool_alloc() on the same thread
+ * of a size it fits (the block holds PAGE_ALIGN(size) bytes and at most
+ * twice that) takes it back with one atomic exchange: no system call, no
+ * mmap(), the same address, the bytes as this pool left them. What a
+ * caller may assume and may not:
+ *
+ * - A kept block is freed as far as the caller is concerned: every call
+ *   taking its pointer answers ENOENT, as for any freed block. Never touch
+ *   memory after freeing it: the kernel may take a kept block back at any
+ *   moment (for another client's waiting allocation, a lowered capacity,
+ *   memory pressure, idle trim, a drain), and its pages are then unmapped:
+ *   a touch is SIGBUS, or, once the library has unmapped the range, a
+ *   touch of whatever is mapped there next.
+ * - A kept block still counts as this client's: in the pool's in-use and
+ *   kept bytes, and against client_quota and user_quota. A magazine holds
+ *   at most 32 blocks and 16 MiB (per thread and pool); past that, the
+ *   oldest goes back for real. An allocation that fails with EDQUOT gives
+ *   back the calling thread's kept blocks of the pool and asks once more.
+ * - Nothing is kept while the pool has waiters or wants memory back: the
+ *   kernel's waiters never wait on a kept block.
+ * - A hit never waits and ignores @flags and @timeout_ms. The kernel saw
+ *   no new ALLOC: respool_info() reports the size asked for at the ALLOC
+ *   that first handed out the block, and the pool's allocs and frees
+ *   counters do not move (the hits are counted in client-get fast-hits).
+ * - respool_alloc_batch() and respool_free_batch() always go to the
+ *   kernel: a batch never takes a kept block and never keeps one.
+ * - A thread's kept blocks go back when it exits, and every thread's when
+ *   the pool is closed.
+ * - RESPOOL_FASTPATH=0 in the environment at respool_open() switches the
+ *   fast path off for that pool: every free unmaps and FREEs. A module
+ *   without the fast path gives the same behaviour, silently.
+ *
  * Limits and invariants:
  *
  * - No global state. Every function takes the pool it works on; two pools
- *   in one process are two independent clients.
+ *   in one process are two independent clients. Only thread-local state
+ *   (the calling thread's magazines) lives outside a pool.
  * - Thread safe: any number of threads may call every function but
  *   respool_close() on one pool at once. A mutex guards the pool's
- *   pointer-to-handle table only; it is never held across an ioctl or
- *   mmap(), so a thread that waits for capacity in respool_alloc() does
- *   not hold up the others. respool_close() must not run concurrently
- *   with any other call on the same pool.
+ *   pointer-to-handle table and its list of magazines; it is never held
+ *   across an ioctl or mmap(), so a thread that waits for capacity in
+ *   respool_alloc() does not hold up the others. A block may be freed by
+ *   another thread than the one that allocated it (it is then kept in the
+ *   freeing thread's magazine). respool_close() must not run concurrently
+ *   with any other call on the same pool; after it, no thread's magazine
+ *   of that pool is ever used again.
  * - Every block is mapped whole (MAP_SHARED, PROT_READ | PROT_WRITE) at
  *   the address respool_alloc() returns; the mapping may be larger than
  *   asked for (a reused block), see respool_usable_size().
  * - Across fork() the child inherits the open file and the mappings; they
- *   stay the parent's client. A child should open its own pool and not
- *   call librespool on the parent's (the file is opened O_CLOEXEC).
+ *   stay the parent's client. A child must open its own pool and not call
+ *   librespool on the parent's (the file is opened O_CLOEXEC): the kept
+ *   blocks and the control page it would see are the parent's.
  */
 #ifndef _LIBRESPOOL_H
 #define _LIBRESPOOL_H
@@ -160,7 +200,9 @@ struct respool *respool_open_pool(const char *name);
  *
  * May sleep until the pool has room, in FIFO order with the pool's other
  * waiters, unless RESPOOL_ALLOC_NONBLOCK is given. The memory is zeroed
- * unless this same pool (open file) wrote it last.
+ * unless this same pool (open file) wrote it last. On the fast path, a
+ * block this thread freed and kept that fits @size is taken back first,
+ * with no system call (see the top of this header).
  *
  * Return: the address of the mapped block, page aligned, readable and
  * writable; or NULL with errno set: EINVAL (@size is 0, unknown @flags,
@@ -212,11 +254,14 @@ int respool_alloc_batch(struct respool *pool, void **ptrs,
  *		@pool returned, or NULL
  *
  * Does not sleep for capacity. A NULL @ptr does nothing, as with free(3).
+ * On the fast path the block may be kept for reuse, mapped, instead (see
+ * the top of this header): to the caller it is freed all the same.
  *
  * Return: 0, or a negative errno: -ENOENT when @ptr is not a live block
- * of @pool (never allocated there, or already freed), -EINVAL for a NULL
- * @pool, or the error of the FREE ioctl (the mapping is gone even then:
- * this happens only if the handle was freed through respool_fd()).
+ * of @pool (never allocated there, or already freed or kept), -EINVAL
+ * for a NULL @pool, or the error of the FREE ioctl (the mapping is gone
+ * even then: this happens only if the handle was freed through
+ * respool_fd()).
  */
 int respool_free(struct respool *pool, void *ptr);
 
@@ -230,7 +275,8 @@ int respool_free(struct respool *pool, void *ptr);
  * In order, as respool_free() one by one, stopping at the first entry
  * that is not a live block of @pool (never allocated there, already freed,
  * or named twice in @ptrs): that entry and those after it are left as
- * they are. Does not sleep for capacity.
+ * they are. Does not sleep for capacity. Never keeps a block for reuse:
+ * every one is unmapped and given back to the pool.
  *
  * Return: the number of entries done, from the first: @count, or fewer
  * when entry [return value] is not a live block (errno is not set then).
@@ -332,10 +378,10 @@ int respool_fd(const struct respool *pool);
  * respool_close() - unmap every block of the pool and close it
  * @pool:	the pool, or NULL (nothing happens)
  *
- * Every block still held goes back to the pool: closing the file frees
- * them all in the kernel. Must not run concurrently with other calls on
- * @pool; pointers into its blocks are invalid afterwards. Leaves errno
- * unchanged.
+ * Every block still held goes back to the pool, the blocks every thread
+ * keeps for reuse included: closing the file frees them all in the
+ * kernel. Must not run concurrently with other calls on @pool; pointers
+ * into its blocks are invalid afterwards. Leaves errno unchanged.
  */
 void respool_close(struct respool *pool);
 
