@@ -24,8 +24,15 @@
  * that entry while the pool is open. So:
  *
  * - The table holds live blocks only: respool_free(), respool_info() and
- *   the others answer ENOENT for a kept block as for a freed one, and a
- *   hit puts the block back in the table (the one mutex of the cycle).
+ *   the others answer ENOENT for a kept block as for a freed one.
+ * - A block handed out by a hit goes to one of its thread's out slots
+ *   (struct rp_out) rather than to the table, so that the common cycle,
+ *   hit then free on one thread, takes no mutex and no hash lookup: the
+ *   free finds it there and claims it with one exchange of the slot's
+ *   @addr. Any other lookup (another thread's free, usable_size, info,
+ *   export) misses the table and looks through every magazine's out
+ *   slots under the pool's mutex; claiming is the same exchange, so two
+ *   threads never both take a block.
  * - A magazine (struct rp_mag) belongs to one thread and one pool. The
  *   thread finds it through its thread-local list (struct rp_thread); the
  *   pool lists it too (@mags), so that respool_close() can release every
@@ -70,6 +77,12 @@
 #define RP_MAG_BYTES	(16UL << 20)
 
 /*
+ * Blocks a thread got by a hit that stay out of the table until freed:
+ * enough for a few buffers in flight at once; more go to the table.
+ */
+#define RP_MAG_OUT	4
+
+/*
  * A kept block serves a request needing @need bytes if it is at least that
  * large and at most twice as large: a hit never wastes more than half of
  * the block (the kernel's default threshold wastes at most a quarter; a
@@ -96,6 +109,18 @@ struct rp_entry {
 struct respool;
 
 /**
+ * struct rp_out - a live block handed out by a hit, not in the table
+ * @addr:	its address, 0 when the slot is empty; atomic: the owner
+ *		publishes @e with a release store of @addr, and whoever
+ *		takes the block exchanges @addr to 0
+ * @e:		the block; written by the owner while @addr is 0 only
+ */
+struct rp_out {
+	uintptr_t addr;
+	struct rp_entry e;
+};
+
+/**
  * struct rp_mag - one thread's kept blocks of one pool
  * @pool:	the pool, or NULL once it is closed or the thread has gone
  *		(atomic: respool_close() clears it while the owner may be
@@ -112,6 +137,8 @@ struct respool;
  *		respool_close() or the destructor once the owner is done)
  * @bytes:	their bytes
  * @e:		the blocks, each with its KEPT|gen word in @word
+ * @out:	live blocks this thread got by a hit (filled by the owner,
+ *		taken by anyone: see struct rp_out)
  */
 struct rp_mag {
 	struct respool *pool;
@@ -123,6 +150,7 @@ struct rp_mag {
 	unsigned int n;
 	size_t bytes;
 	struct rp_entry e[RP_MAG_BLOCKS];
+	struct rp_out out[RP_MAG_OUT];
 };
 
 /**
@@ -384,6 +412,76 @@ static void rp_mag_unlink(struct respool *pool, struct rp_mag *mag)
 }
 
 /*
+ * The block at @addr if it is in one of @mag's out slots; with @take, out
+ * of it (exactly one of racing takers wins the exchange). @e is read
+ * between the acquire load that saw @addr and the exchange: the owner
+ * writes it only while the slot is empty.
+ */
+static bool rp_out_get(struct rp_mag *mag, uintptr_t addr,
+		       struct rp_entry *e, bool take)
+{
+	struct rp_out *o;
+	struct rp_entry copy;
+	uintptr_t want;
+
+	if (!addr)
+		return false;
+	for (o = mag->out; o < mag->out + RP_MAG_OUT; o++) {
+		if (__atomic_load_n(&o->addr, __ATOMIC_ACQUIRE) != addr)
+			continue;
+		copy = o->e;
+		want = addr;
+		if (take && !__atomic_compare_exchange_n(&o->addr, &want, 0,
+							 false,
+							 __ATOMIC_ACQ_REL,
+							 __ATOMIC_RELAXED))
+			return false;
+		*e = copy;
+		return true;
+	}
+	return false;
+}
+
+/* The owner: put a hit's block in a free out slot; false if none is. */
+static bool rp_out_put(struct rp_mag *mag, const struct rp_entry *e)
+{
+	struct rp_out *o;
+
+	for (o = mag->out; o < mag->out + RP_MAG_OUT; o++) {
+		if (__atomic_load_n(&o->addr, __ATOMIC_RELAXED))
+			continue;
+		o->e = *e;
+		/* Pairs with the acquire in rp_out_get(). */
+		__atomic_store_n(&o->addr, e->addr, __ATOMIC_RELEASE);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The live block at @addr, in the table or in any thread's out slots; with
+ * @take, out of there: the caller owns it now. Caller holds pool->lock
+ * (which keeps every listed magazine alive).
+ */
+static bool rp_find_locked(struct respool *pool, uintptr_t addr,
+			   struct rp_entry *e, bool take)
+{
+	ssize_t i = rp_table_find(pool, addr);
+	struct rp_mag *mag;
+
+	if (i >= 0) {
+		*e = pool->table[i];
+		if (take)
+			rp_table_del(pool, (size_t)i);
+		return true;
+	}
+	for (mag = pool->mags; mag; mag = mag->pool_next)
+		if (rp_out_get(mag, addr, e, take))
+			return true;
+	return false;
+}
+
+/*
  * Thread exit: every kept block of every open pool goes back with FREE (or
  * is only unmapped, where the kernel took it). Holding mag->lock keeps
  * respool_close() from finishing while this uses the pool: close marks
@@ -407,7 +505,21 @@ static void rp_thread_exit(void *arg)
 				rp_release_kept(pool, &mag->e[i]);
 			mag->n = 0;
 			mag->bytes = 0;
+			/*
+			 * Its live blocks outlive it: into the table, in one
+			 * locked section with the unlink so that no lookup
+			 * misses them. No memory for the table: the block
+			 * stays mapped and held until close, unfindable.
+			 */
 			pthread_mutex_lock(&pool->lock);
+			for (i = 0; i < RP_MAG_OUT; i++) {
+				uintptr_t a = __atomic_load_n(&mag->out[i].addr,
+							      __ATOMIC_ACQUIRE);
+				struct rp_entry e;
+
+				if (a && rp_out_get(mag, a, &e, true))
+					rp_table_add(pool, &e);
+			}
 			rp_mag_unlink(pool, mag);
 			pthread_mutex_unlock(&pool->lock);
 			__atomic_store_n(&mag->pool, NULL, __ATOMIC_RELEASE);
@@ -529,14 +641,15 @@ static bool rp_mag_flush(struct respool *pool)
  * exchange KEPT|g -> INUSE|g, which the kernel's take-back may have won
  * already: then the block is the pool's and only our VMA is left.
  */
-static bool rp_keep(struct respool *pool, struct rp_entry *e)
+static bool rp_keep(struct respool *pool, struct rp_mag *mag,
+		    struct rp_entry *e)
 {
 	uint32_t *slot;
-	struct rp_mag *mag;
 
 	if (!e->word || e->size > RP_MAG_BYTES)
 		return false;
-	mag = rp_mag_get(pool, true);
+	if (!mag)
+		mag = rp_mag_get(pool, true);
 	if (!mag)
 		return false;
 	/* Full: the oldest goes back for real, as many as it takes. */
@@ -546,9 +659,13 @@ static bool rp_keep(struct respool *pool, struct rp_entry *e)
 	}
 
 	slot = rp_slot_word(pool, e->handle);
+	/*
+	 * The store needs no ordering of its own: the full fence after it
+	 * orders it before the loads (and pairs with the kernel's barrier
+	 * between its store of @waiters and its scan of the slots).
+	 */
 	__atomic_store_n(slot, rp_word_state(e->word, RESPOOL_SLOT_KEPT),
-			 __ATOMIC_SEQ_CST);
-	/* Pairs with the kernel's barrier between @waiters and its scan. */
+			 __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&pool->shared->waiters, __ATOMIC_RELAXED) ||
 	    __atomic_load_n(&pool->shared->reclaim, __ATOMIC_RELAXED)) {
@@ -564,7 +681,8 @@ static bool rp_keep(struct respool *pool, struct rp_entry *e)
 
 /*
  * respool_alloc()'s hit: the newest kept block of this thread's magazine
- * that fits @need, taken back with one exchange and entered in the table.
+ * that fits @need, taken back with one exchange and put in an out slot
+ * (or, with all of them taken, in the table).
  * Entries the kernel took back are unmapped and dropped on the way. NULL
  * when nothing fits.
  */
@@ -586,9 +704,12 @@ static void *rp_hit(struct respool *pool, size_t need)
 			munmap((void *)e.addr, e.size);
 			continue;
 		}
-		pthread_mutex_lock(&pool->lock);
-		err = rp_table_add(pool, &e);
-		pthread_mutex_unlock(&pool->lock);
+		err = 0;
+		if (!rp_out_put(mag, &e)) {
+			pthread_mutex_lock(&pool->lock);
+			err = rp_table_add(pool, &e);
+			pthread_mutex_unlock(&pool->lock);
+		}
 		if (err) {
 			/* No memory for the table: a real free, then a miss. */
 			munmap((void *)e.addr, e.size);
@@ -898,8 +1019,9 @@ int respool_alloc_batch(struct respool *pool, void **ptrs,
 
 int respool_free(struct respool *pool, void *ptr)
 {
+	struct rp_mag *mag;
 	struct rp_entry e;
-	ssize_t i;
+	bool found;
 	int ret;
 
 	if (!pool)
@@ -907,17 +1029,17 @@ int respool_free(struct respool *pool, void *ptr)
 	if (!ptr)
 		return 0;
 
-	pthread_mutex_lock(&pool->lock);
-	i = rp_table_find(pool, (uintptr_t)ptr);
-	if (i < 0) {
+	/* The hit cycle: a block this thread got by a hit, no mutex. */
+	mag = pool->ctl ? rp_mag_get(pool, false) : NULL;
+	if (!mag || !rp_out_get(mag, (uintptr_t)ptr, &e, true)) {
+		pthread_mutex_lock(&pool->lock);
+		found = rp_find_locked(pool, (uintptr_t)ptr, &e, true);
 		pthread_mutex_unlock(&pool->lock);
-		return rp_fail(ENOENT);
+		if (!found)
+			return rp_fail(ENOENT);
 	}
-	e = pool->table[i];
-	rp_table_del(pool, (size_t)i);
-	pthread_mutex_unlock(&pool->lock);
 
-	if (pool->ctl && rp_keep(pool, &e))
+	if (pool->ctl && rp_keep(pool, mag, &e))
 		return 0;
 	/*
 	 * Unmap first: a block freed while mapped stays in use until its
@@ -935,7 +1057,6 @@ int respool_free_batch(struct respool *pool, void *const *ptrs,
 	struct rp_entry e[RP_FREE_CHUNK];
 	unsigned int i = 0, n, k;
 	bool unknown = false;
-	ssize_t slot;
 
 	if (!pool || !ptrs || !count || count > INT_MAX)
 		return rp_fail(EINVAL);
@@ -946,13 +1067,12 @@ int respool_free_batch(struct respool *pool, void *const *ptrs,
 		for (; i < count && n < RP_FREE_CHUNK; i++) {
 			if (!ptrs[i])
 				continue;
-			slot = rp_table_find(pool, (uintptr_t)ptrs[i]);
-			if (slot < 0) {
+			if (!rp_find_locked(pool, (uintptr_t)ptrs[i], &e[n],
+					    true)) {
 				unknown = true;
 				break;
 			}
-			e[n++] = pool->table[slot];
-			rp_table_del(pool, (size_t)slot);
+			n++;
 		}
 		pthread_mutex_unlock(&pool->lock);
 		for (k = 0; k < n; k++) {
@@ -971,7 +1091,7 @@ int respool_export(struct respool *pool, void *ptr, int fd_flags)
 {
 	struct respool_export x = { .fd_flags = (uint32_t)fd_flags };
 	struct rp_entry e;
-	ssize_t i;
+	bool found;
 	int err;
 
 	if (!pool || (fd_flags & ~(O_ACCMODE | O_CLOEXEC)) ||
@@ -981,23 +1101,20 @@ int respool_export(struct respool *pool, void *ptr, int fd_flags)
 	/*
 	 * Out of the table first, as respool_free() does, so that a racing
 	 * respool_free() of the same pointer finds nothing; put back if the
-	 * kernel refuses (the slot it left is free, so the put cannot fail).
+	 * kernel refuses.
 	 */
 	pthread_mutex_lock(&pool->lock);
-	i = ptr ? rp_table_find(pool, (uintptr_t)ptr) : -1;
-	if (i >= 0) {
-		e = pool->table[i];
-		rp_table_del(pool, (size_t)i);
-	}
+	found = ptr && rp_find_locked(pool, (uintptr_t)ptr, &e, true);
 	pthread_mutex_unlock(&pool->lock);
-	if (i < 0)
+	if (!found)
 		return rp_fail(ENOENT);
 
 	x.handle = e.handle;
 	if (ioctl(pool->fd, RESPOOL_IOC_EXPORT, &x)) {
 		err = errno;
+		/* From an out slot, the table may have no room: grow it. */
 		pthread_mutex_lock(&pool->lock);
-		rp_table_put(pool, &e);
+		rp_table_add(pool, &e);
 		pthread_mutex_unlock(&pool->lock);
 		return rp_fail(err);
 	}
@@ -1008,17 +1125,16 @@ int respool_export(struct respool *pool, void *ptr, int fd_flags)
 
 size_t respool_usable_size(struct respool *pool, void *ptr)
 {
+	struct rp_entry e;
 	size_t size = 0;
-	ssize_t i;
 
 	if (!pool) {
 		errno = EINVAL;
 		return 0;
 	}
 	pthread_mutex_lock(&pool->lock);
-	i = ptr ? rp_table_find(pool, (uintptr_t)ptr) : -1;
-	if (i >= 0)
-		size = pool->table[i].size;
+	if (ptr && rp_find_locked(pool, (uintptr_t)ptr, &e, false))
+		size = e.size;
 	pthread_mutex_unlock(&pool->lock);
 	if (!size)
 		errno = ENOENT;
@@ -1029,17 +1145,17 @@ int respool_info(struct respool *pool, const void *ptr,
 		 struct respool_info *info)
 {
 	struct respool_info in = { 0 };
-	ssize_t i;
+	struct rp_entry e;
+	bool found;
 
 	if (!pool || !info)
 		return rp_fail(EINVAL);
 	pthread_mutex_lock(&pool->lock);
-	i = ptr ? rp_table_find(pool, (uintptr_t)ptr) : -1;
-	if (i >= 0)
-		in.handle = pool->table[i].handle;
+	found = ptr && rp_find_locked(pool, (uintptr_t)ptr, &e, false);
 	pthread_mutex_unlock(&pool->lock);
-	if (i < 0)
+	if (!found)
 		return rp_fail(ENOENT);
+	in.handle = e.handle;
 	if (ioctl(pool->fd, RESPOOL_IOC_INFO, &in))
 		return rp_fail(errno);
 	*info = in;
@@ -1088,6 +1204,10 @@ void respool_close(struct respool *pool)
 		if (__atomic_load_n(&mag->pool, __ATOMIC_RELAXED) == pool) {
 			for (k = 0; k < mag->n; k++)
 				munmap((void *)mag->e[k].addr, mag->e[k].size);
+			for (k = 0; k < RP_MAG_OUT; k++)
+				if (mag->out[k].addr)
+					munmap((void *)mag->out[k].addr,
+					       mag->out[k].e.size);
 			mag->n = 0;
 			mag->bytes = 0;
 			__atomic_store_n(&mag->pool, NULL, __ATOMIC_RELEASE);
