@@ -249,8 +249,9 @@ skip:
 }
 
 /* Take back @c's kept blocks; the number taken. */
-static unsigned int respool_keep_takeback_client(struct respool_client *c,
-					enum respool_takeback_why why)
+static unsigned int
+respool_keep_takeback_client(struct respool_client *c,
+			     enum respool_takeback_why why)
 {
 	struct respool_block *b;
 	unsigned long handle;
