@@ -179,7 +179,6 @@ void respool_block_prepare(struct respool_pool *pool, struct respool_block *b,
 	b->last_client = client->id;
 	b->client = client;
 	b->ever_mapped = false;
-	b->ctl_gen = 0;
 	/* Each map held a reference: none can be left on a free block. */
 	WARN_ON_ONCE(!list_empty(&b->maps));
 	atomic_set(&b->nr_maps, 0);

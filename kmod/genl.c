@@ -503,9 +503,10 @@ static int respool_nl_fill_client(struct sk_buff *msg,
 				  struct respool_client *c, u32 portid,
 				  u32 seq, int flags)
 {
-	u32 handles = 0, mapped = 0, kept_blocks;
+	u32 handles = 0, mapped = 0, kept_blocks = 0;
 	struct respool_block *b;
-	u64 held, mapped_bytes, requested, since, waiting, kept, takebacks;
+	u64 held, mapped_bytes, requested, since, waiting, takebacks;
+	u64 kept = 0;
 	u64 hits = 0;
 	bool fast;
 	unsigned long idx;
@@ -520,6 +521,10 @@ static int respool_nl_fill_client(struct sk_buff *msg,
 		handles++;
 		if (atomic_read(&b->nr_maps))
 			mapped++;
+		if (respool_keep_kept_locked(c, idx, b)) {
+			kept += b->size;
+			kept_blocks++;
+		}
 	}
 	takebacks = c->takebacks;
 	fast = c->ctl;
@@ -527,7 +532,6 @@ static int respool_nl_fill_client(struct sk_buff *msg,
 	if (fast)
 		hits = READ_ONCE(c->ctl->hits);
 	xa_unlock(&c->handles);
-	respool_keep_count(c, &kept, &kept_blocks);
 	/* Written together under pool->lock: read them as one. */
 	spin_lock(&c->pool->lock);
 	since = c->waiting_since;
@@ -927,7 +931,7 @@ int respool_nl_drain_doit(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(pool))
 		return PTR_ERR(pool);
 	/* Kept blocks first: then they are free blocks like the rest. */
-	respool_keep_takeback_pool(pool, RESPOOL_TAKEBACK_DRAIN);
+	respool_pool_takeback(pool, RESPOOL_TAKEBACK_DRAIN);
 	bytes = respool_pool_drain(pool);
 	respool_pools_put(pool);
 	return respool_nl_reply_value(info, RESPOOL_A_POOL_RELEASED_BYTES,

@@ -167,6 +167,24 @@ static bool respool_slot_kept(const struct respool_block *b, u32 w)
 	       respool_slot(b->ctl_gen, RESPOOL_SLOT_KEPT);
 }
 
+/**
+ * respool_keep_kept_locked() - does the client keep this block now?
+ * @c:		the client, its client lock held
+ * @handle:	a handle of its table
+ * @b:		the block under it
+ *
+ * The test a take-back makes, for the reports: kept bytes and blocks.
+ *
+ * Return: true if its slot holds exactly KEPT and @b's generation.
+ */
+bool respool_keep_kept_locked(struct respool_client *c, unsigned long handle,
+			      const struct respool_block *b)
+{
+	lockdep_assert_held(&c->handles.xa_lock);
+	return c->ctl && handle < RESPOOL_CTL_NR_SLOTS &&
+	       respool_slot_kept(b, READ_ONCE(c->ctl->slots[handle]));
+}
+
 /*
  * Revoke every map of @b, taken from @c's table, and unmap its pages from
  * every mapping of the file. Returns the references the maps held, which
@@ -268,8 +286,9 @@ respool_keep_takeback_client(struct respool_client *c,
  * @why:	what for; an idle pass takes only blocks left untouched since
  *		the previous pass
  *
- * pool->takeback. The caller has already published what makes clients
- * stop keeping (waiters or reclaim in the pool page), where that applies.
+ * pool->takeback, called only through respool_pool_takeback(), after
+ * the caller published what makes clients stop keeping (waiters or
+ * reclaim in the pool page), where that applies, and after the barrier.
  *
  * Context: process context, may sleep; no lock held, never in reclaim.
  * Return: the blocks taken back.
@@ -281,12 +300,10 @@ unsigned int respool_keep_takeback_pool(struct respool_pool *pool,
 	unsigned int n = 0;
 
 	/*
-	 * Pairs with the client's barrier between its KEPT store and its
-	 * load of waiters/reclaim: our store of those (wait.c, pool.c) is
-	 * ordered before the loads of the slots below. respool_pool_takeback()
-	 * has one already; drain comes here directly.
+	 * The client's barrier between its KEPT store and its load of
+	 * waiters/reclaim pairs with the one in respool_pool_takeback(),
+	 * our only caller, after our store of those (wait.c, pool.c).
 	 */
-	smp_mb();
 	if (why == RESPOOL_TAKEBACK_WAITER)
 		respool_inject(RESPOOL_INJ_TAKEBACK_SCAN);
 	/* Release takes a client off the list before it frees anything. */
@@ -301,34 +318,6 @@ unsigned int respool_keep_takeback_pool(struct respool_pool *pool,
 }
 
 /**
- * respool_keep_count() - bytes and blocks a client keeps now
- * @c:		the client
- * @bytes:	out
- * @blocks:	out
- *
- * Counted from the kernel's own table, by the same test as a take-back.
- */
-void respool_keep_count(struct respool_client *c, u64 *bytes, u32 *blocks)
-{
-	struct respool_block *b;
-	unsigned long handle;
-
-	*bytes = 0;
-	*blocks = 0;
-	xa_lock(&c->handles);
-	if (c->ctl) {
-		xa_for_each_range(&c->handles, handle, b, 1,
-				  RESPOOL_CTL_NR_SLOTS - 1) {
-			if (!respool_slot_kept(b, READ_ONCE(c->ctl->slots[handle])))
-				continue;
-			*bytes += b->size;
-			(*blocks)++;
-		}
-	}
-	xa_unlock(&c->handles);
-}
-
-/**
  * respool_keep_stats() - fill the pool's kept gauges
  * @pool:	the pool
  * @st:		the stats, kept_bytes and kept_blocks written
@@ -338,8 +327,8 @@ void respool_keep_count(struct respool_client *c, u64 *bytes, u32 *blocks)
 void respool_keep_stats(struct respool_pool *pool, struct respool_stats *st)
 {
 	struct respool_client *c;
-	u64 bytes;
-	u32 blocks;
+	struct respool_block *b;
+	unsigned long handle;
 
 	st->kept_bytes = 0;
 	st->kept_blocks = 0;
@@ -347,9 +336,15 @@ void respool_keep_stats(struct respool_pool *pool, struct respool_stats *st)
 		return;
 	mutex_lock(&pool->clients_lock);
 	list_for_each_entry(c, &pool->clients, node) {
-		respool_keep_count(c, &bytes, &blocks);
-		st->kept_bytes += bytes;
-		st->kept_blocks += blocks;
+		xa_lock(&c->handles);
+		xa_for_each_range(&c->handles, handle, b, 1,
+				  RESPOOL_CTL_NR_SLOTS - 1) {
+			if (!respool_keep_kept_locked(c, handle, b))
+				continue;
+			st->kept_bytes += b->size;
+			st->kept_blocks++;
+		}
+		xa_unlock(&c->handles);
 	}
 	mutex_unlock(&pool->clients_lock);
 }

@@ -15,7 +15,8 @@ void respool_keep_handout_locked(struct respool_client *c,
 				 struct respool_block *b, u32 handle);
 unsigned int respool_keep_takeback_pool(struct respool_pool *pool,
 					enum respool_takeback_why why);
-void respool_keep_count(struct respool_client *c, u64 *bytes, u32 *blocks);
+bool respool_keep_kept_locked(struct respool_client *c, unsigned long handle,
+			      const struct respool_block *b);
 void respool_keep_stats(struct respool_pool *pool, struct respool_stats *st);
 void respool_keep_release(struct respool_client *c);
 

@@ -57,15 +57,26 @@ void respool_wait_account_locked(struct respool_pool *pool, u64 ns)
 	pool->wait_hist[ns ? min(ilog2(ns), RESPOOL_WAIT_HIST_BUCKETS - 1) : 0]++;
 }
 
+/*
+ * The queue's length, and its copy in the pool page that tells clients
+ * not to keep blocks (keep.c: stored before the take-back's scan). The
+ * fast paths read nr_waiters under their CPU lock; see pcpu.c.
+ */
+static void respool_wait_set_nr_locked(struct respool_pool *pool,
+				       unsigned int nr)
+{
+	lockdep_assert_held(&pool->lock);
+	WRITE_ONCE(pool->nr_waiters, nr);
+	WRITE_ONCE(pool->shared->waiters, nr);
+}
+
 /* Off the queue; an emptied queue owes a "recovered" notification. */
 static void respool_wait_dequeue_locked(struct respool_pool *pool,
 					struct respool_waiter *w)
 {
 	lockdep_assert_held(&pool->lock);
 	list_del_init(&w->node);
-	/* The fast paths read it under their CPU lock; see pcpu.c. */
-	WRITE_ONCE(pool->nr_waiters, pool->nr_waiters - 1);
-	WRITE_ONCE(pool->shared->waiters, pool->nr_waiters);
+	respool_wait_set_nr_locked(pool, pool->nr_waiters - 1);
 	if (!pool->nr_waiters)
 		pool->recovered_pending = true;
 }
@@ -282,9 +293,7 @@ static int respool_wait_queue(struct respool_pool *pool,
 	WRITE_ONCE(client->waiting_since, w->since);
 	WRITE_ONCE(client->waiting_bytes, w->need);
 	list_add_tail(&w->node, &pool->waiters);
-	WRITE_ONCE(pool->nr_waiters, pool->nr_waiters + 1);
-	/* Clients stop keeping blocks (keep.c: the store before the scan). */
-	WRITE_ONCE(pool->shared->waiters, pool->nr_waiters);
+	respool_wait_set_nr_locked(pool, pool->nr_waiters + 1);
 	respool_count_add_locked(pool, RESPOOL_LCNT_WAITS, 1);
 	/*
 	 * Nothing sleeps while a fitting block idles in a CPU cache: from
